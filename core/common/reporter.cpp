@@ -1,0 +1,10 @@
+#include "reporter.h"
+
+namespace ew {
+
+Reporter& nullReporter() {
+    static Reporter instance;
+    return instance;
+}
+
+} // namespace ew
