@@ -2,6 +2,7 @@
 // clones, tensor element decoding, shapes, the verifier, the structural diff and the text dump.
 #include "ir/compare.h"
 #include "ir/graph.h"
+#include "ir/quant_params.h"
 #include "ir/text_dump.h"
 #include "ir/verifier.h"
 #include "test_util.h"
@@ -52,6 +53,7 @@ private slots:
     void verifierCatches();
     void differenceFinder();
     void textDumpGolden();
+    void quantParamsFromQdq();
 };
 
 void TestIr::useListsFollowEdits() {
@@ -261,6 +263,44 @@ void TestIr::textDumpGolden() {
         "  output %y : float32[1,4,8,8]\n"
         "}\n";
     QCOMPARE(QString::fromStdString(dumpModel(*m)), QString::fromStdString(expected));
+}
+
+void TestIr::quantParamsFromQdq() {
+    // w_q (int8 initializer, per-channel) -> DequantizeLinear(axis 0); x -> Q -> DQ per-tensor.
+    Model m;
+    m.irVersion = 8;
+    m.opsetImports = {{"", 13}};
+    Graph& g = *m.graph;
+    Value* x = *g.addValue("x", Type::tensor(DataType::Float, Shape::of({1, 2})));
+    g.inputs.push_back(x);
+    auto init = [&](const char* name, Tensor t) {
+        Value* v = *g.addValue(name, Type::tensor(t.dtype, Shape::of(t.dims)));
+        v->initializer = std::move(t);
+        g.initializers.push_back(v);
+        return v;
+    };
+    Value* xs = init("xs", Tensor::fromVector("xs", DataType::Float, {}, std::vector<float>{0.5f}));
+    Value* xz = init("xz", Tensor::fromVector("xz", DataType::UInt8, {}, std::vector<uint8_t>{128}));
+    Value* wq = init("wq", Tensor::fromVector("wq", DataType::Int8, {2, 2}, std::vector<int8_t>{1, 2, 3, 4}));
+    Value* ws = init("ws", Tensor::fromVector("ws", DataType::Float, {2}, std::vector<float>{0.1f, 0.2f}));
+    Value* xq = *g.addValue("xq", Type::tensor(DataType::UInt8, Shape::of({1, 2})));
+    Value* xd = *g.addValue("xd");
+    Value* wd = *g.addValue("wd");
+    g.addNode("QuantizeLinear", "", "q", {x, xs, xz}, {xq});
+    g.addNode("DequantizeLinear", "", "dq", {xq, xs, xz}, {xd});
+    g.addNode("DequantizeLinear", "", "dqw", {wq, ws}, {wd})->setAttr(Attribute::makeInt("axis", 0));
+    g.outputs = {xd, wd};
+    QVERIFY(verify(m).has_value());
+    QCOMPARE(deriveQuantParams(g), 2);
+    QVERIFY(xq->quant.has_value());
+    QCOMPARE(xq->quant->scales, std::vector<float>{0.5f});
+    QCOMPARE(xq->quant->zeroPoints, std::vector<int64_t>{128});
+    QCOMPARE(xq->quant->storageType, DataType::UInt8);
+    QVERIFY(wq->quant.has_value());
+    QVERIFY(wq->quant->isPerAxis());
+    QCOMPARE(wq->quant->axis, int64_t(0));
+    QCOMPARE(wq->quant->zeroPoints, (std::vector<int64_t>{0, 0}));
+    QCOMPARE(wq->quant->storageType, DataType::Int8);
 }
 
 QTEST_GUILESS_MAIN(TestIr)

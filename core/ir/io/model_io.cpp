@@ -3,6 +3,7 @@
 #include "common/file_util.h"
 #include "ir/onnx/onnx_export.h"
 #include "ir/onnx/onnx_import.h"
+#include "ir/quant_params.h"
 #include "ir/shape_inference.h"
 #include "ir/verifier.h"
 
@@ -102,6 +103,8 @@ Result<std::unique_ptr<Model>> loadModel(const std::string& path, const LoadOpti
         for (const auto& p : report.problems) reporter.log(Severity::Warning, p.toString());
         reporter.progress("Inferring shapes", 1.0);
     }
+    // After inference, so per-axis axes resolve against known ranks.
+    deriveQuantParams(*model->graph);
     return model;
 }
 
