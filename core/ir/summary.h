@@ -16,6 +16,7 @@ struct ModelSummary {
         std::string name;
         std::string dtype;
         std::vector<std::string> shape; ///< "1", "N", "?"
+        bool rankKnown = true;          ///< false: the shape itself is unknown (JSON null)
     };
     std::string format;
     int64_t irVersion = 0;
