@@ -1,0 +1,147 @@
+#pragma once
+#include "model_document.h"
+
+#include <QFutureWatcher>
+#include <QMainWindow>
+#include <QPointer>
+#include <QStringList>
+
+#include <functional>
+#include <memory>
+
+class QAction;
+class QDockWidget;
+class QLabel;
+class QMenu;
+class QMessageBox;
+class QMimeData;
+class QProgressDialog;
+class QTabWidget;
+
+namespace ew::ui {
+
+class LogPanel;
+class NodeListPanel;
+class OverviewPage;
+class PropertiesPanel;
+class QtReporter;
+class SummaryPanel;
+
+/// The Edgewise main window: menus, the central tab area (Overview now, the graph view later),
+/// and docks for the node list, node properties, model summary and log.
+/// Invariants: at most one background task (load or save) runs at a time, driven through a
+/// QtReporter whose cancel flag the progress dialog's Cancel sets; the open document is replaced
+/// only when a load succeeds, so a failed or cancelled load leaves the previous model open.
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+  public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    /// Starts loading `path` in the background; false if another task is still running.
+    bool openModel(const QString& path);
+    /// Starts saving the open model to `path` in the background; false if there is no model or
+    /// a task is running. Errors (including "refuses to overwrite the source") arrive through
+    /// saveFailed and a message box.
+    bool saveModelAs(const QString& path);
+
+    DocumentPtr document() const { return m_doc; }
+    bool isBusy() const { return m_task != nullptr; }
+    /// The last load or save error as shown to the user (Status::toString()); empty if none.
+    QString lastError() const { return m_lastError; }
+    QStringList recentFiles() const;
+    /// The error message box of the last failure while it is open, for tests.
+    QMessageBox* errorBox() const;
+
+    NodeListPanel* nodeList() const { return m_nodeList; }
+    PropertiesPanel* properties() const { return m_properties; }
+    SummaryPanel* summary() const { return m_summary; }
+    LogPanel* logPanel() const { return m_log; }
+    OverviewPage* overview() const { return m_overview; }
+    QTabWidget* centralTabs() const { return m_tabs; }
+
+    /// The open-dialog filter built from ew::ir::supportedExtensions().
+    static QString openFilter();
+
+  public slots:
+    /// Selects the node (by name, or display name for unnamed nodes) in the node list and shows
+    /// it in the properties panel. False if the open model has no such node.
+    bool selectNode(const QString& name);
+    void showOpenDialog();
+    void showSaveAsDialog();
+    void showExportOnnxDialog();
+    void closeModel();
+    void showAbout();
+
+  signals:
+    void modelLoaded(const QString& path);
+    void loadFailed(const QString& message);
+    void modelSaved(const QString& path);
+    void saveFailed(const QString& message);
+
+  protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+    void closeEvent(QCloseEvent* event) override;
+    void showEvent(QShowEvent* event) override;
+
+  private:
+    enum class TaskKind { Load, Save };
+
+    void createActions();
+    void createMenus();
+    void createDocks();
+    void setDocument(DocumentPtr doc);
+    void addRecentFile(const QString& path);
+    void rebuildRecentMenu();
+    void openSample();
+    /// Runs `work` on the thread pool with a fresh reporter and a progress dialog.
+    void startTask(TaskKind kind, const QString& path, std::function<TaskOutcome(Reporter&)> work);
+    void onTaskFinished();
+    void onTaskProgress(const QString& stage, double fraction);
+    void showError(const QString& title, const QString& text, const QString& details);
+    void updateActions();
+    void onNodeSelected(const ir::Node* node);
+    QString localFileFromDrop(const QMimeData* mime) const;
+
+    DocumentPtr m_doc;
+
+    QTabWidget* m_tabs = nullptr;
+    OverviewPage* m_overview = nullptr;
+    NodeListPanel* m_nodeList = nullptr;
+    PropertiesPanel* m_properties = nullptr;
+    SummaryPanel* m_summary = nullptr;
+    LogPanel* m_log = nullptr;
+    QDockWidget* m_nodeDock = nullptr;
+    QDockWidget* m_propertiesDock = nullptr;
+    QDockWidget* m_summaryDock = nullptr;
+    QDockWidget* m_logDock = nullptr;
+    QLabel* m_statusModel = nullptr;
+
+    QMenu* m_fileMenu = nullptr;
+    QMenu* m_recentMenu = nullptr;
+    QMenu* m_viewMenu = nullptr;
+    QMenu* m_helpMenu = nullptr;
+    QAction* m_openAction = nullptr;
+    QAction* m_openSampleAction = nullptr;
+    QAction* m_saveAsAction = nullptr;
+    QAction* m_exportOnnxAction = nullptr;
+    QAction* m_closeAction = nullptr;
+    QAction* m_quitAction = nullptr;
+    QAction* m_clearRecentAction = nullptr;
+    QAction* m_aboutAction = nullptr;
+    QAction* m_aboutQtAction = nullptr;
+
+    // Background task state; all null when idle.
+    QFutureWatcher<TaskOutcome>* m_task = nullptr;
+    std::unique_ptr<QtReporter> m_reporter;
+    QPointer<QProgressDialog> m_progress;
+    TaskKind m_taskKind = TaskKind::Load;
+    QString m_taskPath;
+
+    bool m_needsDockSizes = true; ///< no saved layout: size the docks on first show
+    QString m_lastError;
+    QPointer<QMessageBox> m_errorBox;
+};
+
+} // namespace ew::ui
