@@ -86,6 +86,7 @@ class TestCli : public QObject {
     void inspectJsonRealModels_data();
     void inspectJsonRealModels();
     void inspectText();
+    void dumpText();
     void inspectBatch();
     void convertRefusesToOverwriteInput();
     void convertRoundTrip();
@@ -285,6 +286,21 @@ void TestCli::inspectText() {
     QVERIFY2(r.out.contains("MACs:        786,560"), r.out.constData());
     QVERIFY(r.out.contains("Input3: float32[1,1,28,28]"));
     QVERIFY(r.out.contains("parameters:  5,998"));
+}
+
+void TestCli::dumpText() {
+    // The sample ships with the repo, so this runs without the shared models too.
+    const QString sample = ew::test::sourceDir() + "/resources/samples/digits_cnn.onnx";
+    Run r = runCli({"dump", sample});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.startsWith("model ir=7"), r.out.left(200).constData());
+    QVERIFY(r.out.contains("graph \"torch_jit\" {"));
+    QVERIFY(r.out.contains("= Conv(%input, "));
+    QVERIFY(r.out.contains("kernel_shape=[3,3]"));
+    QVERIFY(r.out.contains("output %logits : float32[N,10]"));
+    QCOMPARE(r.out.count(" = Relu("), 4);
+    Run bad = runCli({"dump", sample, "--max-inline", "lots"});
+    QCOMPARE(bad.exitCode, 2);
 }
 
 void TestCli::inspectBatch() {
