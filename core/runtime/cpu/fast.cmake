@@ -1,0 +1,10 @@
+# Optimized FP32 building blocks (packed SGEMM with fused epilogues). Files named *_avx2.cpp get
+# AVX2+FMA code generation; everything else stays baseline x86-64 and dispatches at run time.
+target_sources(ew_runtime PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/sgemm.h
+  ${CMAKE_CURRENT_LIST_DIR}/sgemm.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/sgemm_avx2.cpp
+)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|i.86")
+  set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/sgemm_avx2.cpp PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
+endif()
