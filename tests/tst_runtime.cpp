@@ -1,5 +1,6 @@
 // Runtime: session compile/run, memory planner, thread pool, hooks, reference kernels on
 // hand-built graphs with exact expected outputs, and real models end to end.
+#include "ir/verifier.h"
 #include "test_util.h"
 
 #include "ir/graph.h"
@@ -423,6 +424,7 @@ private slots:
     void steadyStateAllocatesNothing();
     void arenaReusesMemoryAndInPlace();
     void nodeCallbackSeesEveryNode();
+    void fusedConvChainsMatchUnfused();
     void outerScopeValuesAreInputs();
     void realModels_data();
     void realModels();
@@ -727,8 +729,11 @@ void TestRuntime::arenaReusesMemoryAndInPlace() {
 }
 
 void TestRuntime::nodeCallbackSeesEveryNode() {
+    // Capture (calibration, debugging) wants every original tensor: no runtime fusion.
     auto m = smallNet();
-    auto s = rt::Session::create(*m);
+    rt::SessionOptions noFuse;
+    noFuse.fuse = false;
+    auto s = rt::Session::create(*m, noFuse);
     QVERIFY(s.has_value());
     std::vector<std::string> seen;
     std::vector<float> reluCopy;
@@ -749,6 +754,59 @@ void TestRuntime::nodeCallbackSeesEveryNode() {
     QCOMPARE(reluCopy.size(), std::size_t(8 * 16 * 16));
     QVERIFY(std::all_of(reluCopy.begin(), reluCopy.end(), [](float v) { return v >= 0; }));
     QVERIFY(std::any_of(reluCopy.begin(), reluCopy.end(), [](float v) { return v > 0; }));
+}
+
+void TestRuntime::fusedConvChainsMatchUnfused() {
+    // Conv -> Add(residual) -> Relu and Conv -> Clip become FusedConv; outputs must not change.
+    auto m = std::make_unique<ir::Model>();
+    m->irVersion = 8;
+    m->opsetImports = {{"", 13}};
+    ir::Graph& g = *m->graph;
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> d(-1.f, 1.f);
+    auto weights = [&](const char* name, std::vector<int64_t> dims) {
+        int64_t n = 1;
+        for (int64_t v : dims) n *= v;
+        std::vector<float> w(static_cast<std::size_t>(n));
+        for (auto& x : w) x = d(rng);
+        ir::Value* v = *g.addValue(name, ir::Type::tensor(ir::DataType::Float, ir::Shape::of(dims)));
+        v->initializer = ir::Tensor::fromVector(name, ir::DataType::Float, dims, w);
+        g.initializers.push_back(v);
+        return v;
+    };
+    auto act = [&](const char* name) {
+        return *g.addValue(name, ir::Type::tensor(ir::DataType::Float, ir::Shape::of({1, 8, 10, 10})));
+    };
+    ir::Value* x = act("x");
+    g.inputs.push_back(x);
+    ir::Value *c1 = act("c1"), *a1 = act("a1"), *r1 = act("r1"), *c2 = act("c2"), *y = act("y");
+    ir::Node* conv1 = g.addNode("Conv", "", "conv1", {x, weights("w1", {8, 8, 3, 3}), weights("b1", {8})}, {c1});
+    conv1->setAttr(ir::Attribute::makeInts("pads", {1, 1, 1, 1}));
+    g.addNode("Add", "", "add1", {c1, x}, {a1});
+    g.addNode("Relu", "", "relu1", {a1}, {r1});
+    g.addNode("Conv", "", "conv2", {r1, weights("w2", {8, 8, 1, 1})}, {c2});
+    ir::Value* lo = weights("lo", {});
+    ir::Value* hi = weights("hi", {});
+    g.addNode("Clip", "", "clip2", {c2, lo, hi}, {y});
+    g.outputs.push_back(y);
+    QVERIFY(ir::verify(*m).has_value());
+    rt::SessionOptions plain;
+    plain.fuse = false;
+    auto ref = rt::Session::create(*m, plain);
+    auto fused = rt::Session::create(*m);
+    QVERIFY(ref.has_value() && fused.has_value());
+    QCOMPARE((*ref)->executionOrder().size(), std::size_t(5));
+    QCOMPARE((*fused)->executionOrder().size(), std::size_t(2));
+    QCOMPARE((*fused)->executionOrder()[0]->opType, std::string("FusedConv"));
+    QCOMPARE((*fused)->executionOrder()[0]->name, std::string("conv1"));
+    QCOMPARE(m->graph->nodeCount(), std::size_t(5)); // the caller's model is untouched
+    rt::Tensor in = Tensor::fromVector(F, {1, 8, 10, 10}, pseudoRandom(800, 17));
+    auto a = (*ref)->run({{"x", in}});
+    auto b = (*fused)->run({{"x", in}});
+    QVERIFY(a.has_value() && b.has_value());
+    auto va = (*a)[0].toVector<float>(), vb = (*b)[0].toVector<float>();
+    QCOMPARE(va.size(), vb.size());
+    for (std::size_t i = 0; i < va.size(); ++i) QVERIFY2(std::abs(va[i] - vb[i]) <= 1e-5f * (1 + std::abs(va[i])), qPrintable(QString::number(i)));
 }
 
 void TestRuntime::outerScopeValuesAreInputs() {

@@ -141,8 +141,10 @@ Result<ParsedArgs> parseArgs(const Command& cmd, std::span<const std::string> ar
         }
         if (hasInline) {
             out.options[name] = inlineValue;
+            out.repeated[name].push_back(inlineValue);
         } else if (i + 1 < args.size()) {
             out.options[name] = args[++i];
+            out.repeated[name].push_back(args[i]);
         } else {
             return fail(StatusCode::Usage, "option '--" + name + "' needs a value (" +
                                                std::string(spec->valueName) + ")");

@@ -29,10 +29,17 @@ struct OptionSpec {
     std::string_view help;
 };
 
-/// Options and positionals after parsing; repeated options keep their last value.
+/// Options and positionals after parsing; repeated options keep their last value in `options`
+/// and every value, in order, in `repeated` (for options like `run --input NAME=FILE`).
 struct ParsedArgs {
     std::map<std::string, std::string, std::less<>> options;
+    std::map<std::string, std::vector<std::string>, std::less<>> repeated;
     std::vector<std::string> positionals;
+
+    std::vector<std::string> values(std::string_view name) const {
+        auto it = repeated.find(name);
+        return it == repeated.end() ? std::vector<std::string>{} : it->second;
+    }
 
     bool flag(std::string_view name) const { return options.contains(name); }
     std::string value(std::string_view name, std::string def = {}) const {

@@ -268,13 +268,16 @@ std::string Node::displayName() const {
 // ---- Graph ----------------------------------------------------------------------------------
 
 Graph::~Graph() {
-    // Nodes may hold uses of parent-graph values; drop them so the parent stays consistent
+    // Nodes may hold uses of enclosing-graph values; drop them so the parent stays consistent
     // when only a subgraph is destroyed.
     for (auto& n : m_nodes)
         for (std::size_t i = 0; i < n->m_inputs.size(); ++i) {
             Value* v = n->m_inputs[i];
             if (v && v->m_graph != this) removeUse(v, n.get(), static_cast<int>(i));
         }
+    // Destroy nodes (and with them nested graphs, which do the above against our values) while
+    // our values still exist; members would otherwise be destroyed values-first.
+    m_nodes.clear();
 }
 
 Result<Value*> Graph::addValue(std::string n, Type type) {

@@ -1,5 +1,8 @@
 #include "session.h"
 
+#include "cpu/sgemm.h"
+#include "fusion.h"
+
 #include "common/assert.h"
 #include "kernel_registry.h"
 #include "memory_planner.h"
@@ -19,8 +22,10 @@ bool insideGraph(const ir::Graph* g, const ir::Graph* root) {
     return false;
 }
 
-/// Values that nodes nested in `sub` read from graphs enclosing `sub`.
+/// Values that nodes nested in `sub` (and `sub`'s outputs) read from graphs enclosing `sub`.
 void collectOuterReads(const ir::Graph& sub, std::vector<const ir::Value*>& out) {
+    for (const ir::Value* v : sub.outputs)
+        if (v && !insideGraph(v->graph(), &sub)) out.push_back(v);
     for (const auto& n : sub.nodes()) {
         for (const ir::Value* v : n->inputs())
             if (v && !insideGraph(v->graph(), &sub)) out.push_back(v);
@@ -32,7 +37,17 @@ void collectOuterReads(const ir::Graph& sub, std::vector<const ir::Value*>& out)
         }
     }
 }
+/// The session whose compile() is initialising kernels on this thread (for createSubgraphSession).
+thread_local Session* t_compiling = nullptr;
 } // namespace
+
+std::vector<const ir::Value*> outerScopeReads(const ir::Node& node) {
+    std::vector<const ir::Value*> reads, out;
+    for (const ir::Graph* g : node.subgraphs()) collectOuterReads(*g, reads);
+    for (const ir::Value* v : reads)
+        if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+    return out;
+}
 
 struct Session::Slot {
     Tensor t;
@@ -62,6 +77,20 @@ struct Session::Step {
     std::byte* scratch = nullptr;
 };
 
+/// A plan that is not the active one: everything swapActivePlan exchanges with the live fields.
+struct Session::SavedPlan {
+    std::vector<int64_t> signature;
+    std::byte* arena = nullptr;
+    std::size_t arenaCapacity = 0;
+    std::vector<DataType> types;             ///< per slot
+    std::vector<std::vector<int64_t>> dims;  ///< per slot
+    std::vector<std::byte*> data;            ///< per slot
+    std::vector<std::size_t> scratchBytes;   ///< per step
+    std::vector<std::byte*> scratch;         ///< per step
+    std::size_t arenaBytes = 0, tensorBytes = 0;
+    int inPlaceCount = 0;
+};
+
 std::string TensorInfo::toString() const {
     std::string s = name + ": " + std::string(ir::dataTypeName(dtype));
     s += shape ? shape->toString() : std::string("[?]");
@@ -72,6 +101,7 @@ std::string TensorInfo::toString() const {
 Session::~Session() {
     releaseDynamic();
     freeAligned(m_arena);
+    for (auto& p : m_planCache) freeAligned(p->arena);
 }
 
 int64_t Session::opsetFor(std::string_view domain) const {
@@ -84,6 +114,16 @@ int64_t Session::opsetFor(std::string_view domain) const {
 
 Result<std::unique_ptr<Session>> Session::create(const ir::Model& model, SessionOptions options) {
     if (!model.graph) return fail(StatusCode::InvalidInput, "model has no graph");
+    if (options.fuse && !cpu::preferReferenceKernels()) {
+        std::unique_ptr<ir::Graph> copy = model.graph->clone();
+        if (fuseConvChains(*copy) > 0) {
+            std::vector<ir::OpsetImport> opsets = model.opsetImports;
+            opsets.push_back({kEdgewiseDomain, 1});
+            EW_TRY_ASSIGN(auto s, createForGraph(*copy, std::move(opsets), std::move(options)));
+            s->m_ownedGraph = std::move(copy); // same object: the compiled steps stay valid
+            return s;
+        }
+    }
     return createForGraph(*model.graph, model.opsetImports, std::move(options));
 }
 
@@ -96,6 +136,15 @@ Result<std::unique_ptr<Session>> Session::createForGraph(const ir::Graph& graph,
     s->m_pool = s->m_options.pool ? s->m_options.pool : std::make_shared<ThreadPool>(s->m_options.threads);
     EW_TRY(s->compile(graph));
     return s;
+}
+
+Result<std::unique_ptr<Session>> Session::createSubgraphSession(const ir::Graph& graph, int minPlanCache) {
+    if (!t_compiling)
+        return fail(StatusCode::Internal, "createSubgraphSession outside a session's kernel initialisation");
+    SessionOptions opt = t_compiling->m_options;
+    opt.pool = t_compiling->m_pool;
+    opt.planCache = std::max(opt.planCache, minPlanCache);
+    return createForGraph(graph, t_compiling->m_opsets, std::move(opt));
 }
 
 VoidResult Session::compile(const ir::Graph& graph) {
@@ -167,15 +216,13 @@ VoidResult Session::compile(const ir::Graph& graph) {
     for (const ir::Node* n : order) {
         for (const ir::Value* v : n->inputs())
             if (v && v->graph() != &graph) EW_TRY(addOuter(v));
-        for (const ir::Graph* g : n->subgraphs()) {
-            std::vector<const ir::Value*> reads;
-            collectOuterReads(*g, reads);
-            for (const ir::Value* v : reads)
-                if (v->graph() != &graph) EW_TRY(addOuter(v));
-        }
+        for (const ir::Value* v : outerScopeReads(*n))
+            if (v->graph() != &graph) EW_TRY(addOuter(v));
         for (const ir::Value* v : n->outputs())
             if (v) addSlot(v, SlotKind::Activation);
     }
+    for (const ir::Value* v : graph.outputs) // a nested graph may return an enclosing graph's value
+        if (v && v->graph() != &graph) EW_TRY(addOuter(v));
 
     // Steps.
     for (const ir::Node* n : order) {
@@ -194,20 +241,22 @@ VoidResult Session::compile(const ir::Graph& graph) {
             st.in.push_back(it->second);
         }
         for (const ir::Value* v : n->outputs()) st.out.push_back(v ? slotOf.at(v) : -1);
-        for (const ir::Graph* g : n->subgraphs()) {
-            std::vector<const ir::Value*> reads;
-            collectOuterReads(*g, reads);
-            for (const ir::Value* v : reads) st.implicitIn.push_back(slotOf.at(v));
-        }
+        for (const ir::Value* v : outerScopeReads(*n)) st.implicitIn.push_back(slotOf.at(v));
         m_steps.push_back(std::move(st));
     }
-    // Pointers into m_slots are stable from here on.
+    // Pointers into m_slots are stable from here on. Implicit inputs follow the node's own.
     for (Step& st : m_steps) {
         for (int i : st.in) st.inPtrs.push_back(i < 0 ? nullptr : &m_slots[i].t);
+        for (int i : st.implicitIn) st.inPtrs.push_back(&m_slots[i].t);
         for (int o : st.out) st.outPtrs.push_back(o < 0 ? nullptr : &m_slots[o].t);
     }
 
     // Init every kernel with its constant inputs; fold nodes whose inputs are all constant.
+    Session* outerCompiling = std::exchange(t_compiling, this);
+    struct Restore {
+        Session* prev;
+        ~Restore() { t_compiling = prev; }
+    } restore{outerCompiling};
     std::vector<Step> kept;
     std::vector<const Tensor*> constants;
     for (Step& st : m_steps) {
@@ -302,7 +351,7 @@ VoidResult Session::bindInputs(const NamedTensors& inputs) {
                         "unknown input '" + name + "'; the model expects: " + expectedInputsText());
         if (m_bound[k]) return fail(StatusCode::Usage, "input '" + name + "' given twice");
         const TensorInfo& info = m_inputInfo[k];
-        bool ok = t.dtype() == info.dtype;
+        bool ok = t.dtype() == info.dtype || (info.outerScope && info.dtype == DataType::Undefined);
         if (ok && info.shape) {
             ok = info.shape->rank() == t.rank();
             for (std::size_t d = 0; ok && d < t.rank(); ++d)
@@ -343,13 +392,14 @@ void Session::releaseDynamic() {
     m_dynamic.clear();
 }
 
-VoidResult Session::execute() {
+VoidResult Session::execute(bool prepareAll) {
     bool dynamic = !(m_planValid && m_signature == m_planSignature);
     if (dynamic) m_planValid = false;
     const int threads = m_pool->threads();
     for (int k = 0; k < static_cast<int>(m_steps.size()); ++k) {
         Step& st = m_steps[k];
-        if (dynamic || st.dataDependent) {
+        // A plan taken from the cache: kernels were last prepared for other shapes.
+        if (dynamic || st.dataDependent || prepareAll) {
             for (Tensor* t : st.outPtrs)
                 if (t) t->rebind(DataType::Undefined, {}, nullptr);
             PrepareContext pctx(*st.node, st.opset, st.inPtrs, st.outPtrs, threads);
@@ -475,6 +525,57 @@ void Session::buildPlan() {
     ++m_stats.plansBuilt;
 }
 
+void Session::swapActivePlan(SavedPlan& p) {
+    // Swaps only: switching between two cached plans allocates nothing once both exist.
+    p.types.resize(m_slots.size(), DataType::Undefined);
+    p.dims.resize(m_slots.size());
+    p.data.resize(m_slots.size(), nullptr);
+    p.scratchBytes.resize(m_steps.size(), 0);
+    p.scratch.resize(m_steps.size(), nullptr);
+    std::swap(m_planSignature, p.signature);
+    std::swap(m_arena, p.arena);
+    std::swap(m_arenaCapacity, p.arenaCapacity);
+    for (std::size_t s = 0; s < m_slots.size(); ++s) {
+        std::swap(m_slots[s].plannedType, p.types[s]);
+        std::swap(m_slots[s].plannedDims, p.dims[s]);
+        std::swap(m_slots[s].plannedData, p.data[s]);
+    }
+    for (std::size_t k = 0; k < m_steps.size(); ++k) {
+        std::swap(m_steps[k].plannedScratch, p.scratchBytes[k]);
+        std::swap(m_steps[k].scratch, p.scratch[k]);
+    }
+    std::swap(m_stats.arenaBytes, p.arenaBytes);
+    std::swap(m_stats.tensorBytes, p.tensorBytes);
+    std::swap(m_stats.inPlaceCount, p.inPlaceCount);
+}
+
+bool Session::activateCachedPlan() {
+    for (std::size_t i = 0; i < m_planCache.size(); ++i) {
+        if (m_planCache[i]->signature != m_signature) continue;
+        std::unique_ptr<SavedPlan> hit = std::move(m_planCache[i]);
+        m_planCache.erase(m_planCache.begin() + static_cast<std::ptrdiff_t>(i));
+        swapActivePlan(*hit); // `hit` now holds the previously active plan
+        if (m_planValid)
+            m_planCache.push_back(std::move(hit)); // most recently used
+        else
+            freeAligned(hit->arena); // an invalidated plan is dropped
+        m_planValid = true;
+        ++m_stats.planCacheHits;
+        return true;
+    }
+    return false;
+}
+
+void Session::stashActivePlan() {
+    while (!m_planCache.empty() && static_cast<int>(m_planCache.size()) >= m_options.planCache - 1) {
+        freeAligned(m_planCache.front()->arena);
+        m_planCache.erase(m_planCache.begin());
+    }
+    m_planCache.push_back(std::make_unique<SavedPlan>());
+    swapActivePlan(*m_planCache.back());
+    m_planValid = false;
+}
+
 void Session::copyOutputs(std::vector<Tensor>& outputs) {
     if (outputs.size() != m_outputSlots.size()) outputs.resize(m_outputSlots.size());
     for (std::size_t i = 0; i < m_outputSlots.size(); ++i) {
@@ -488,7 +589,13 @@ VoidResult Session::run(const NamedTensors& inputs, std::vector<Tensor>& outputs
     std::lock_guard lock(m_runMutex);
     EW_TRY(bindInputs(inputs));
     bool wasPlanned = m_planValid && m_signature == m_planSignature;
-    auto r = execute();
+    bool fromCache = false;
+    if (!wasPlanned && m_options.planCache > 1) {
+        fromCache = activateCachedPlan();
+        if (!fromCache && m_planValid) stashActivePlan();
+        wasPlanned = fromCache;
+    }
+    auto r = execute(fromCache);
     if (!r) {
         releaseDynamic();
         return r;

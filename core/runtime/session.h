@@ -27,6 +27,14 @@ struct SessionOptions {
     bool foldConstants = true;
     /// Let kernels that declare it write their output over a dead input.
     bool inPlace = true;
+    /// Apply the runtime fusions of fusion.h (Conv + residual Add + activation) to a private copy
+    /// of the graph before compiling (Session::create only; node callbacks then report the fused
+    /// node under the Conv's name).
+    bool fuse = true;
+    /// Memory plans kept, one per input-shape signature (least recently used evicted). With 1 a
+    /// new signature replaces the plan; more suit sessions whose input shapes alternate (the
+    /// sub-sessions of Loop/Scan bodies, whose loop-carried shapes may change per iteration).
+    int planCache = 1;
 };
 
 /// A graph input or output as the session sees it. Symbolic dims keep their names.
@@ -54,7 +62,13 @@ struct PlanStats {
     std::size_t tensorBytes = 0; ///< sum of the planned buffers' sizes (what no reuse would cost)
     int inPlaceCount = 0;        ///< outputs written over their input
     int plansBuilt = 0;          ///< plans made so far (one per new input-shape signature)
+    int planCacheHits = 0;       ///< runs that reused a cached plan of another signature
 };
+
+/// Values of enclosing graphs that `node`'s subgraphs read (node inputs inside them and subgraph
+/// outputs that are outer values), deduplicated in first-use order. The session passes them to
+/// the node's kernel as extra inputs after the node's own inputs, in this order.
+std::vector<const ir::Value*> outerScopeReads(const ir::Node& node);
 
 /// Runs an ir::Graph on the CPU.
 /// Compile (create): topological order, a kernel per node from kernels.def (every node without one
@@ -66,6 +80,8 @@ struct PlanStats {
 /// in-place reuse where legal). Later runs with the same signature allocate nothing: only nodes
 /// with data-dependent shapes are prepared again, and if one of them produces a shape other than
 /// the planned one the rest of the run falls back to per-tensor buffers and the plan is rebuilt.
+/// With options.planCache > 1 the plans of recent signatures are kept: returning to one re-prepares
+/// every kernel but allocates nothing.
 /// One run at a time (run() serializes callers).
 class Session {
 public:
@@ -77,6 +93,10 @@ public:
     static Result<std::unique_ptr<Session>> createForGraph(const ir::Graph& graph,
                                                            std::vector<ir::OpsetImport> opsets,
                                                            SessionOptions options = {});
+    /// For control-flow kernels' init(): a session over one of the node's subgraphs that shares
+    /// the creating session's opsets, options and thread pool (`planCache` at least
+    /// `minPlanCache`). Only valid while a session is initialising its kernels on this thread.
+    static Result<std::unique_ptr<Session>> createSubgraphSession(const ir::Graph& graph, int minPlanCache = 1);
     ~Session();
 
     const std::vector<TensorInfo>& inputInfo() const { return m_inputInfo; }
@@ -101,17 +121,24 @@ public:
 private:
     struct Slot;
     struct Step;
+    struct SavedPlan;
     Session() = default;
     VoidResult compile(const ir::Graph& graph);
     VoidResult bindInputs(const NamedTensors& inputs);
     std::string expectedInputsText() const;
-    VoidResult execute();
+    VoidResult execute(bool prepareAll);
     void buildPlan();
+    /// Makes a cached plan for this run's signature the active one; false when none is cached.
+    bool activateCachedPlan();
+    /// Moves the active plan into the cache (evicting the least recently used one).
+    void stashActivePlan();
+    void swapActivePlan(SavedPlan& p);
     void releaseDynamic();
     void copyOutputs(std::vector<Tensor>& outputs);
     int64_t opsetFor(std::string_view domain) const;
 
     SessionOptions m_options;
+    std::unique_ptr<ir::Graph> m_ownedGraph; ///< the fused copy compiled instead of the caller's graph
     std::vector<ir::OpsetImport> m_opsets;
     std::shared_ptr<ThreadPool> m_pool;
     std::vector<Slot> m_slots;
@@ -135,6 +162,8 @@ private:
     std::size_t m_arenaCapacity = 0;
     std::vector<std::byte*> m_dynamic; ///< per-tensor buffers of an unplanned run
     PlanStats m_stats;
+    /// Inactive plans of other signatures (options.planCache - 1 at most), least recently used first.
+    std::vector<std::unique_ptr<SavedPlan>> m_planCache;
 
     NodeCallback m_callback;
     std::mutex m_runMutex;

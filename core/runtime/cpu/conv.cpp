@@ -3,6 +3,9 @@
 // output row (contiguous for stride 1). Every output is summed in the same order whatever the
 // thread count; threads split the (batch, output channel) planes.
 #include "kernel_util.h"
+#include "conv_depthwise.h"
+#include "conv_winograd.h"
+#include "sgemm.h"
 
 namespace ew::rt {
 namespace cpu {
@@ -83,8 +86,139 @@ void convRun(const ConvGeom& g, const T* X, const T* W, const T* B, T* Y, Thread
     });
 }
 
+
+/// The fast float path for 2-D convolution: weights packed once per group for the SGEMM, then
+/// per image and group Y_g[Mg, OH*OW] = W_g[Mg, Cg*KH*KW] x col_g[Cg*KH*KW, OH*OW], where col is
+/// the im2col matrix in scratch, or the input itself for 1x1 / stride 1 / no padding. Bias,
+/// residual and activation are applied in the GEMM's epilogue (FusedConv), so each output is
+/// written once.
+struct FastConv {
+    std::vector<PackedMatrix> packed; ///< one per group
+    int64_t G = 1, Cg = 0, Mg = 0, KH = 1, KW = 1;
+    bool ready = false;
+
+    void packWeights(const Tensor& w, int64_t group) {
+        G = group;
+        Mg = w.dims()[0] / group;
+        Cg = w.dims()[1];
+        KH = w.dims()[2];
+        KW = w.dims()[3];
+        const int64_t K = Cg * KH * KW;
+        packed.clear();
+        for (int64_t g = 0; g < G; ++g)
+            packed.push_back(PackedMatrix::pack(w.data<float>() + g * Mg * K, Mg, K, K, false));
+        ready = true;
+    }
+};
+
+bool isPointwise(const ConvGeom& g) {
+    return g.k[1] == 1 && g.k[2] == 1 && g.s[1] == 1 && g.s[2] == 1 && g.p[1] == 0 && g.p[2] == 0 &&
+           g.out[1] == g.in[1] && g.out[2] == g.in[2];
+}
+
+/// col[(c*KH + i)*KW + j][oh*OW + ow] = x[c][oh*sh - ph + i*dh][ow*sw - pw + j*dw] (0 outside).
+void im2col(const ConvGeom& g, int64_t cg, const float* x, float* col, ThreadPool& pool) {
+    const int64_t H = g.in[1], W = g.in[2], OH = g.out[1], OW = g.out[2];
+    const int64_t KH = g.k[1], KW = g.k[2];
+    pool.parallelFor(0, cg * KH * KW, 4, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+            const int64_t c = r / (KH * KW), i = (r / KW) % KH, j = r % KW;
+            const float* xc = x + c * H * W;
+            float* dst = col + r * OH * OW;
+            int64_t w0, w1;
+            validRange(OW, W, g.s[2], g.p[2], j * g.d[2], w0, w1);
+            for (int64_t oh = 0; oh < OH; ++oh) {
+                float* d = dst + oh * OW;
+                const int64_t ih = oh * g.s[1] - g.p[1] + i * g.d[1];
+                if (ih < 0 || ih >= H) {
+                    std::fill(d, d + OW, 0.f);
+                    continue;
+                }
+                std::fill(d, d + w0, 0.f);
+                const float* xr = xc + ih * W - g.p[2] + j * g.d[2];
+                if (g.s[2] == 1) {
+                    std::memcpy(d + w0, xr + w0, (w1 - w0) * sizeof(float));
+                } else {
+                    for (int64_t ow = w0; ow < w1; ++ow) d[ow] = xr[ow * g.s[2]];
+                }
+                std::fill(d + w1, d + OW, 0.f);
+            }
+        }
+    });
+}
+
+void fastConvRun(const FastConv& fc, const ConvGeom& g, const float* X, const float* B, const float* Z, float* Y,
+                 const Epilogue& base, std::byte* scratch, ThreadPool& pool) {
+    const int64_t inPlane = g.in[1] * g.in[2], outPlane = g.out[1] * g.out[2];
+    const bool direct = isPointwise(g);
+    float* col = reinterpret_cast<float*>(scratch);
+    for (int64_t n = 0; n < g.N; ++n)
+        for (int64_t grp = 0; grp < fc.G; ++grp) {
+            const float* x = X + (n * g.C + grp * fc.Cg) * inPlane;
+            const float* bm = x;
+            if (!direct) {
+                im2col(g, fc.Cg, x, col, pool);
+                bm = col;
+            }
+            const int64_t yOff = (n * g.M + grp * fc.Mg) * outPlane;
+            Epilogue e = base;
+            e.bias = B ? B + grp * fc.Mg : nullptr;
+            e.residual = Z ? Z + yOff : nullptr;
+            e.ldr = outPlane;
+            sgemm(fc.packed[grp], bm, outPlane, false, outPlane, Y + yOff, outPlane, e, pool);
+        }
+}
+
+/// Reads FusedConv's activation attributes into an epilogue (plain Conv: none).
+VoidResult readActivation(const ir::Node& node, Epilogue& e) {
+    const std::string act = node.attrString("activation", "");
+    const std::vector<float> p = node.attrFloats("activation_params", {});
+    auto param = [&](std::size_t i, float def) { return i < p.size() ? p[i] : def; };
+    if (act.empty()) e.act = Activation::None;
+    else if (act == "Relu") e.act = Activation::Relu;
+    else if (act == "Clip") {
+        e.act = Activation::Clip;
+        e.alpha = param(0, -3.4e38f);
+        e.beta = param(1, 3.4e38f);
+    } else if (act == "LeakyRelu") {
+        e.act = Activation::LeakyRelu;
+        e.alpha = param(0, 0.01f);
+    } else if (act == "Sigmoid") e.act = Activation::Sigmoid;
+    else if (act == "HardSigmoid") {
+        e.act = Activation::HardSigmoid;
+        e.alpha = param(0, 0.2f);
+        e.beta = param(1, 0.5f);
+    } else if (act == "HardSwish") e.act = Activation::HardSwish;
+    else if (act == "Tanh") e.act = Activation::Tanh;
+    else return fail(StatusCode::Unsupported, "FusedConv: unknown activation '" + act + "'", node.displayName());
+    return {};
+}
+
 class ConvKernel final : public Kernel {
 public:
+    explicit ConvKernel(bool fused) : m_fused(fused) {}
+    VoidResult init(InitContext& ctx) override {
+        if (m_fused) EW_TRY(readActivation(ctx.node(), m_epilogue));
+        const Tensor* w = ctx.constantInput(1);
+        if (w && w->dtype() == DataType::Float && w->rank() == 4 && !preferReferenceKernels()) {
+            const ir::Node& n = ctx.node();
+            const int64_t group = n.attrInt("group", 1);
+            const auto ones = std::vector<int64_t>{1, 1};
+            const bool unitStride = n.attrInts("strides", ones) == ones && n.attrInts("dilations", ones) == ones;
+            // Winograd when the output map is known to be large enough for its tiles to pay off
+            // (shapes come from inference; unknown shapes keep the im2col path).
+            const ir::Value* out = n.output(0);
+            const bool spatialKnown = out && out->type.shape && out->type.shape->rank() == 4 &&
+                                      out->type.shape->dims[2].isKnown() && out->type.shape->dims[3].isKnown();
+            if (group == 1 && unitStride && w->dims()[2] == 3 && w->dims()[3] == 3 && spatialKnown &&
+                WinogradConv::worthIt(w->dims()[0], w->dims()[1], out->type.shape->dims[2].value,
+                                      out->type.shape->dims[3].value))
+                m_wino.init(w->data<float>(), w->dims()[0], w->dims()[1]);
+            else if (group >= 1 && w->dims()[0] % group == 0)
+                m_fast.packWeights(*w, group);
+        }
+        return {};
+    }
     VoidResult prepare(PrepareContext& ctx) override {
         const Tensor& x = ctx.input(0);
         const Tensor& w = ctx.input(1);
@@ -113,6 +247,38 @@ public:
         m_geom = g;
         m_outDims = {g.N, g.M};
         m_outDims.insert(m_outDims.end(), m_outSpatial.begin(), m_outSpatial.end());
+        if (m_fused && ctx.hasInput(3)) {
+            const Tensor& z = ctx.input(3);
+            if (z.dtype() != x.dtype() || z.dims() != m_outDims)
+                return ctx.error(StatusCode::InvalidInput, "the residual input must be " + dimsText(m_outDims));
+        }
+        // Fast path: float 2-D with packed constant weights (depthwise stays on the direct loop,
+        // which is already memory-bound and vectorized).
+        m_useWino = m_wino.ready() && x.dtype() == DataType::Float && sp == 2 && g.G == 1 && g.k[1] == 3 &&
+                    g.k[2] == 3 && g.s[1] == 1 && g.s[2] == 1 && g.d[1] == 1 && g.d[2] == 1;
+        if (m_useWino) {
+            ctx.setScratchBytes(m_wino.scratchBytes(g.out[1], g.out[2]));
+            ctx.setOutput(0, x.dtype(), m_outDims);
+            return {};
+        }
+        m_useDw = x.dtype() == DataType::Float && sp == 2 && g.G == g.C && g.M == g.C && g.G > 1 &&
+                  w.dims()[1] == 1 && !preferReferenceKernels() &&
+                  depthwiseSupported(g.k[1], g.k[2], g.s[1], g.s[2], g.d[1], g.d[2]);
+        if (m_useDw) {
+            ctx.setOutput(0, x.dtype(), m_outDims);
+            return {};
+        }
+        m_useFast = m_fast.ready && x.dtype() == DataType::Float && sp == 2 && m_fast.G == g.G &&
+                    !(g.G == g.C && m_fast.Mg == 1 && g.G > 1);
+        if (m_useFast) {
+            const bool direct = isPointwise(g);
+            ctx.setScratchBytes(direct ? 0 : static_cast<std::size_t>(m_fast.Cg * m_fast.KH * m_fast.KW *
+                                                                      m_outSpatial[0] * m_outSpatial[1]) * sizeof(float));
+            ctx.setOutput(0, x.dtype(), m_outDims);
+            return {};
+        }
+        if (m_fused && (m_epilogue.act != Activation::None || ctx.hasInput(3)) && x.dtype() != DataType::Float)
+            return ctx.error(StatusCode::Unsupported, "FusedConv needs float32");
         m_fn = nullptr;
         dispatch<float, double>(x.dtype(), [&](auto tag) {
             using T = typename decltype(tag)::type;
@@ -126,11 +292,65 @@ public:
         return {};
     }
     void run(RunContext& ctx) override {
+        const float* z = m_fused && ctx.hasInput(3) ? ctx.input(3).data<float>() : nullptr;
+        if (m_useDw) {
+            const ConvGeom& g = m_geom;
+            DepthwiseShape ds;
+            ds.channels = g.C;
+            ds.h = g.in[1];
+            ds.w = g.in[2];
+            ds.oh = g.out[1];
+            ds.ow = g.out[2];
+            ds.kh = g.k[1];
+            ds.kw = g.k[2];
+            ds.stride = g.s[1];
+            ds.padTop = g.p[1];
+            ds.padLeft = g.p[2];
+            const int64_t inPlane = g.in[1] * g.in[2], outPlane = g.out[1] * g.out[2];
+            const float* b = ctx.hasInput(2) ? ctx.input(2).data<float>() : nullptr;
+            for (int64_t n = 0; n < g.N; ++n)
+                depthwiseConv(ds, ctx.input(0).data<float>() + n * g.C * inPlane, ctx.input(1).data<float>(), b,
+                              z ? z + n * g.M * outPlane : nullptr, ctx.output(0).data<float>() + n * g.M * outPlane,
+                              m_epilogue, ctx.pool());
+            return;
+        }
+        if (m_useWino) {
+            const ConvGeom& g = m_geom;
+            const int64_t inPlane = g.in[1] * g.in[2], outPlane = g.out[1] * g.out[2];
+            const float* b = ctx.hasInput(2) ? ctx.input(2).data<float>() : nullptr;
+            for (int64_t n = 0; n < g.N; ++n)
+                m_wino.run(ctx.input(0).data<float>() + n * g.C * inPlane, g.in[1], g.in[2], g.p[1], g.p[2], g.out[1],
+                           g.out[2], b, z ? z + n * g.M * outPlane : nullptr,
+                           ctx.output(0).data<float>() + n * g.M * outPlane, m_epilogue, ctx.scratch(), ctx.pool());
+            return;
+        }
+        if (m_useFast) {
+            fastConvRun(m_fast, m_geom, ctx.input(0).data<float>(), ctx.hasInput(2) ? ctx.input(2).data<float>() : nullptr,
+                        z, ctx.output(0).data<float>(), m_epilogue, ctx.scratch(), ctx.pool());
+            return;
+        }
         m_fn(m_geom, ctx.input(0).raw(), ctx.input(1).raw(), ctx.hasInput(2) ? ctx.input(2).raw() : nullptr,
              ctx.output(0).raw(), ctx.pool());
+        if (m_fused && (z || m_epilogue.act != Activation::None)) {
+            // Reference path of FusedConv: residual and activation after the plain convolution.
+            float* y = ctx.output(0).data<float>();
+            const int64_t n = ctx.output(0).numElements();
+            if (z)
+                for (int64_t i = 0; i < n; ++i) y[i] += z[i];
+            applyActivation(y, n, m_epilogue);
+        }
     }
+    /// Output 0 never aliases an input: im2col and the GEMM read X while Y is written.
+    int inPlaceInput() const override { return -1; }
 
 private:
+    bool m_fused = false;
+    bool m_useFast = false;
+    bool m_useWino = false;
+    bool m_useDw = false;
+    FastConv m_fast;
+    WinogradConv m_wino;
+    Epilogue m_epilogue;
     WindowParams m_win;
     ConvGeom m_geom;
     std::vector<int64_t> m_outSpatial, m_outDims;
@@ -140,6 +360,7 @@ private:
 } // namespace
 } // namespace cpu
 
-std::unique_ptr<Kernel> makeConv() { return std::make_unique<cpu::ConvKernel>(); }
+std::unique_ptr<Kernel> makeConv() { return std::make_unique<cpu::ConvKernel>(false); }
+std::unique_ptr<Kernel> makeFusedConv() { return std::make_unique<cpu::ConvKernel>(true); }
 
 } // namespace ew::rt

@@ -162,6 +162,11 @@ public:
         dispatch<float, double, int32_t, int64_t, uint32_t, uint64_t>(a.dtype(), [&](auto tag) {
             m_fn = &MatMulKernel::runTyped<typename decltype(tag)::type>;
         });
+        if (a.dtype() == DataType::Float16) {
+            // Accumulate in float (scratch), round to half once at the end.
+            m_fn = &MatMulKernel::runHalf;
+            ctx.setScratchBytes(static_cast<std::size_t>(numElementsOf(m_outDims)) * sizeof(float));
+        }
         if (!m_fn) return ctx.error(StatusCode::Unsupported, "type " + typeName(a.dtype()) + " is not supported");
         ctx.setOutput(0, a.dtype(), m_outDims);
         return {};
@@ -169,6 +174,30 @@ public:
     void run(RunContext& ctx) override { (this->*m_fn)(ctx); }
 
 private:
+    void runHalf(RunContext& ctx) {
+        const Half* A = ctx.input(0).data<Half>();
+        const Half* B = ctx.input(1).data<Half>();
+        Half* Y = ctx.output(0).data<Half>();
+        float* acc = reinterpret_cast<float*>(ctx.scratch());
+        const int64_t M = m_M, K = m_K, N = m_N;
+        const int64_t rows = static_cast<int64_t>(m_aOff.size()) * M;
+        ctx.pool().parallelFor(0, rows, rowChunk(K, N), [&](int64_t r0, int64_t r1) {
+            for (int64_t r = r0; r < r1; ++r) {
+                const int64_t bi = r / M, i = r % M;
+                const Half* a = A + m_aOff[bi] + i * K;
+                const Half* b = B + m_bOff[bi];
+                float* o = acc + r * N;
+                for (int64_t j = 0; j < N; ++j) o[j] = 0.f;
+                for (int64_t k = 0; k < K; ++k) {
+                    const float av = load(a[k]);
+                    const Half* brow = b + k * N;
+                    for (int64_t j = 0; j < N; ++j) o[j] += av * load(brow[j]);
+                }
+                for (int64_t j = 0; j < N; ++j) Y[r * N + j] = store<Half>(o[j]);
+            }
+        });
+    }
+
     template <typename T>
     void runTyped(RunContext& ctx) {
         const T* A = ctx.input(0).data<T>();

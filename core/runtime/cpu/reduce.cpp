@@ -31,8 +31,14 @@ void reduceRun(const ReduceGeom& g, const T* X, T* Y, ThreadPool& pool) {
                 rem /= g.keptDims[d];
             }
             Acc acc;
-            if constexpr (Op == RedOp::Max) acc = std::numeric_limits<C>::lowest();
-            else if constexpr (Op == RedOp::Min) acc = std::numeric_limits<C>::max();
+            // The identity of max/min: -inf/+inf for floating types (an empty reduction gives
+            // that, as ONNX specifies), the extreme values for integers.
+            if constexpr (Op == RedOp::Max)
+                acc = std::numeric_limits<C>::has_infinity ? -std::numeric_limits<C>::infinity()
+                                                           : std::numeric_limits<C>::lowest();
+            else if constexpr (Op == RedOp::Min)
+                acc = std::numeric_limits<C>::has_infinity ? std::numeric_limits<C>::infinity()
+                                                           : std::numeric_limits<C>::max();
             else if constexpr (Op == RedOp::Prod) acc = Acc(1);
             else acc = Acc(0);
             int64_t idx[kMaxRank] = {};
@@ -111,6 +117,13 @@ public:
                 reduceRun<Op, T>(g, static_cast<const T*>(X), static_cast<T*>(Y), p);
             };
         });
+        if constexpr (Op == RedOp::Max || Op == RedOp::Min) {
+            // bool (one byte, 0 or 1): max is "any", min is "all".
+            if (x.dtype() == DataType::Bool)
+                m_fn = [](const ReduceGeom& g, const void* X, void* Y, ThreadPool& p) {
+                    reduceRun<Op, uint8_t>(g, static_cast<const uint8_t*>(X), static_cast<uint8_t*>(Y), p);
+                };
+        }
         if (!m_fn) return ctx.error(StatusCode::Unsupported, "type " + typeName(x.dtype()) + " is not supported");
         ctx.setOutput(0, x.dtype(), m_dims);
         return {};

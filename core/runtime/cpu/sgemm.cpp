@@ -204,6 +204,12 @@ PackedMatrix PackedMatrix::pack(const float* a, int64_t m, int64_t k, int64_t ld
     return pm;
 }
 
+namespace {
+std::atomic<bool> g_preferReference{false};
+}
+bool preferReferenceKernels() { return g_preferReference.load(std::memory_order_relaxed); }
+void setPreferReferenceKernels(bool reference) { g_preferReference.store(reference); }
+
 int sgemmRowTile() { return kMR; }
 int sgemmColTile() { return kNR; }
 bool sgemmUsesAvx2() { return microKernel() != microPortable; }

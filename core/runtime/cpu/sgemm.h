@@ -12,6 +12,11 @@ class ThreadPool;
 
 namespace ew::rt::cpu {
 
+/// Process-wide switch for tests and benchmarks: when set, kernels skip their optimized paths
+/// (packed GEMM, im2col) at init and run the reference loops, so both can be compared.
+bool preferReferenceKernels();
+void setPreferReferenceKernels(bool reference);
+
 /// Activation applied by the epilogue (after bias and residual).
 enum class Activation { None, Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh };
 
