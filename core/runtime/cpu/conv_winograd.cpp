@@ -8,7 +8,32 @@
 
 namespace ew::rt::cpu {
 
+constexpr int64_t kBlk = 16; // tiles transformed together (vector lanes x 2)
+#define EW_WG_NAME(f) f##Baseline
+#include "conv_winograd_kernels.inc"
+#undef EW_WG_NAME
+#if defined(__x86_64__) || defined(__i386__)
+void winogradInputAvx2(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float*);
+void winogradOutputAvx2(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, float, const float*, float*, int,
+                        float, float);
+#endif
+
 namespace {
+
+using InputFn = void (*)(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float*);
+using OutputFn = void (*)(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, float, const float*, float*, int,
+                          float, float);
+struct Transforms {
+    InputFn in;
+    OutputFn out;
+};
+Transforms transforms() {
+#if defined(__x86_64__) || defined(__i386__)
+    static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (avx2) return {winogradInputAvx2, winogradOutputAvx2};
+#endif
+    return {winogradInputBaseline, winogradOutputBaseline};
+}
 
 constexpr int kTile = 4;  // output tile
 constexpr int kIn = 6;    // input tile = kTile + 3 - 1
@@ -22,70 +47,15 @@ constexpr float kG[6][3] = {{1.f / 4, 0, 0},
                             {1.f / 24, -1.f / 12, 1.f / 6},
                             {0, 0, 1}};
 
-/// v = B^T d B for one 6x6 tile (d row-major).
-inline void inputTransform(const float d[kIn][kIn], float v[kIn][kIn]) {
-    float t[kIn][kIn];
-    // Rows: t = B^T d.
-    for (int j = 0; j < kIn; ++j) {
-        const float d0 = d[0][j], d1 = d[1][j], d2 = d[2][j], d3 = d[3][j], d4 = d[4][j], d5 = d[5][j];
-        t[0][j] = 4 * d0 - 5 * d2 + d4;
-        t[1][j] = -4 * d1 - 4 * d2 + d3 + d4;
-        t[2][j] = 4 * d1 - 4 * d2 - d3 + d4;
-        t[3][j] = -2 * d1 - d2 + 2 * d3 + d4;
-        t[4][j] = 2 * d1 - d2 - 2 * d3 + d4;
-        t[5][j] = 4 * d1 - 5 * d3 + d5;
-    }
-    // Columns: v = t B.
-    for (int i = 0; i < kIn; ++i) {
-        const float t0 = t[i][0], t1 = t[i][1], t2 = t[i][2], t3 = t[i][3], t4 = t[i][4], t5 = t[i][5];
-        v[i][0] = 4 * t0 - 5 * t2 + t4;
-        v[i][1] = -4 * t1 - 4 * t2 + t3 + t4;
-        v[i][2] = 4 * t1 - 4 * t2 - t3 + t4;
-        v[i][3] = -2 * t1 - t2 + 2 * t3 + t4;
-        v[i][4] = 2 * t1 - t2 - 2 * t3 + t4;
-        v[i][5] = 4 * t1 - 5 * t3 + t5;
-    }
-}
-
-/// y = A^T m A for one tile (4x4 result).
-inline void outputTransform(const float m[kIn][kIn], float y[kTile][kTile]) {
-    float t[kTile][kIn];
-    for (int j = 0; j < kIn; ++j) {
-        const float m0 = m[0][j], m1 = m[1][j], m2 = m[2][j], m3 = m[3][j], m4 = m[4][j], m5 = m[5][j];
-        t[0][j] = m0 + m1 + m2 + m3 + m4;
-        t[1][j] = m1 - m2 + 2 * m3 - 2 * m4;
-        t[2][j] = m1 + m2 + 4 * m3 + 4 * m4;
-        t[3][j] = m1 - m2 + 8 * m3 - 8 * m4 + m5;
-    }
-    for (int i = 0; i < kTile; ++i) {
-        const float t0 = t[i][0], t1 = t[i][1], t2 = t[i][2], t3 = t[i][3], t4 = t[i][4], t5 = t[i][5];
-        y[i][0] = t0 + t1 + t2 + t3 + t4;
-        y[i][1] = t1 - t2 + 2 * t3 - 2 * t4;
-        y[i][2] = t1 + t2 + 4 * t3 + 4 * t4;
-        y[i][3] = t1 - t2 + 8 * t3 - 8 * t4 + t5;
-    }
-}
-
-inline float activate(float v, const Epilogue& e) {
-    switch (e.act) {
-    case Activation::None: return v;
-    case Activation::Relu: return v > 0.f ? v : 0.f;
-    case Activation::Clip: return std::min(std::max(v, e.alpha), e.beta);
-    case Activation::LeakyRelu: return v >= 0.f ? v : v * e.alpha;
-    case Activation::Sigmoid: return 1.f / (1.f + std::exp(-v));
-    case Activation::HardSigmoid: return std::min(1.f, std::max(0.f, e.alpha * v + e.beta));
-    case Activation::HardSwish: return v * std::min(1.f, std::max(0.f, v / 6.f + 0.5f));
-    case Activation::Tanh: return std::tanh(v);
-    }
-    return v;
-}
-
 } // namespace
 
 bool WinogradConv::worthIt(int64_t m, int64_t c, int64_t oh, int64_t ow) {
     // The transforms cost O(C + M) per tile against O(M * C) saved multiplies: below ~16 channels
     // or on tiny maps the im2col GEMM wins.
-    return m >= 16 && c >= 16 && oh >= 4 && ow >= 4;
+    // Each of the 36 GEMMs has one column per tile; below ~16 tiles (a 7x7 map has 4) they are
+    // too narrow for the micro-kernel and im2col wins.
+    const int64_t tiles = ((oh + kTile - 1) / kTile) * ((ow + kTile - 1) / kTile);
+    return m >= 16 && c >= 16 && tiles >= 16;
 }
 
 void WinogradConv::init(const float* w, int64_t m, int64_t c) {
@@ -124,31 +94,19 @@ void WinogradConv::run(const float* x, int64_t h, int64_t w, int64_t padTop, int
     float* v = reinterpret_cast<float*>(scratch);
     float* prod = v + static_cast<std::size_t>(kPoints) * m_c * tiles;
 
-    // 1. Input tiles -> V[xi][c][t].
-    pool.parallelFor(0, m_c, 1, [&](int64_t c0, int64_t c1) {
-        float d[kIn][kIn], tv[kIn][kIn];
-        for (int64_t c = c0; c < c1; ++c) {
-            const float* xc = x + c * h * w;
-            for (int64_t ty = 0; ty < tilesY; ++ty)
-                for (int64_t tx = 0; tx < tilesX; ++tx) {
-                    const int64_t y0 = ty * kTile - padTop, x0 = tx * kTile - padLeft;
-                    const bool inside = y0 >= 0 && x0 >= 0 && y0 + kIn <= h && x0 + kIn <= w;
-                    for (int i = 0; i < kIn; ++i) {
-                        const int64_t iy = y0 + i;
-                        if (inside) {
-                            std::memcpy(d[i], xc + iy * w + x0, kIn * sizeof(float));
-                            continue;
-                        }
-                        for (int j = 0; j < kIn; ++j) {
-                            const int64_t ix = x0 + j;
-                            d[i][j] = (iy >= 0 && iy < h && ix >= 0 && ix < w) ? xc[iy * w + ix] : 0.f;
-                        }
-                    }
-                    inputTransform(d, tv);
-                    const int64_t t = ty * tilesX + tx;
-                    for (int i = 0; i < kIn; ++i)
-                        for (int j = 0; j < kIn; ++j) v[(static_cast<std::size_t>(i * kIn + j) * m_c + c) * tiles + t] = tv[i][j];
-                }
+    // 1. Input tiles -> V[xi][c][t], kBlk tiles at a time (vectorized across tiles); each of
+    //    the 36 destination rows receives whole cache lines.
+    const Transforms tf = transforms();
+    const int64_t blocks = (tiles + kBlk - 1) / kBlk;
+    pool.parallelFor(0, m_c * blocks, 1, [&](int64_t j0, int64_t j1) {
+        alignas(64) float stage[kPoints * kBlk];
+        for (int64_t job = j0; job < j1; ++job) {
+            const int64_t c = job / blocks, t0 = (job % blocks) * kBlk;
+            const int64_t tn = std::min(kBlk, tiles - t0);
+            tf.in(x + c * h * w, h, w, padTop, padLeft, tilesX, t0, tn, stage);
+            for (int xi = 0; xi < kPoints; ++xi)
+                std::memcpy(v + (static_cast<std::size_t>(xi) * m_c + c) * tiles + t0, stage + xi * kBlk,
+                            tn * sizeof(float));
         }
     });
 
@@ -161,31 +119,23 @@ void WinogradConv::run(const float* x, int64_t h, int64_t w, int64_t padTop, int
                   prod + static_cast<std::size_t>(xi) * m_m * tiles, tiles, none, pool);
     });
 
-    // 3. Back to the spatial domain, with bias, residual and activation.
+    // 3. Back to the spatial domain a block of tiles at a time, with bias, residual and (for
+    //    relu/clip) the activation fused; other activations run over each finished plane.
+    const int actCode = act.act == Activation::None ? 0 : act.act == Activation::Relu ? 1 : act.act == Activation::Clip ? 2 : 3;
     pool.parallelFor(0, m_m, 1, [&](int64_t m0, int64_t m1) {
-        float mt[kIn][kIn], yt[kTile][kTile];
+        alignas(64) float stage[kPoints * kBlk];
         for (int64_t om = m0; om < m1; ++om) {
             const float b = bias ? bias[om] : 0.f;
             float* yo = y + om * oh * ow;
             const float* ro = residual ? residual + om * oh * ow : nullptr;
-            for (int64_t ty = 0; ty < tilesY; ++ty)
-                for (int64_t tx = 0; tx < tilesX; ++tx) {
-                    const int64_t t = ty * tilesX + tx;
-                    for (int i = 0; i < kIn; ++i)
-                        for (int j = 0; j < kIn; ++j)
-                            mt[i][j] = prod[(static_cast<std::size_t>(i * kIn + j) * m_m + om) * tiles + t];
-                    outputTransform(mt, yt);
-                    const int64_t rows = std::min<int64_t>(kTile, oh - ty * kTile);
-                    const int64_t cols = std::min<int64_t>(kTile, ow - tx * kTile);
-                    for (int64_t i = 0; i < rows; ++i) {
-                        const int64_t off = (ty * kTile + i) * ow + tx * kTile;
-                        for (int64_t j = 0; j < cols; ++j) {
-                            float val = yt[i][j] + b;
-                            if (ro) val += ro[off + j];
-                            yo[off + j] = activate(val, act);
-                        }
-                    }
-                }
+            for (int64_t t0 = 0; t0 < tiles; t0 += kBlk) {
+                const int64_t tn = std::min(kBlk, tiles - t0);
+                for (int xi = 0; xi < kPoints; ++xi)
+                    std::memcpy(stage + xi * kBlk, prod + (static_cast<std::size_t>(xi) * m_m + om) * tiles + t0,
+                                tn * sizeof(float));
+                tf.out(stage, tilesX, t0, tn, oh, ow, b, ro, yo, actCode < 3 ? actCode : 0, act.alpha, act.beta);
+            }
+            if (actCode == 3) applyActivation(yo, oh * ow, act);
         }
     });
 }

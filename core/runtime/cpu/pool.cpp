@@ -4,6 +4,7 @@
 #include "kernel_util.h"
 
 #include <limits>
+#include <vector>
 
 namespace ew::rt {
 namespace cpu {
@@ -19,9 +20,59 @@ struct PoolGeom {
 
 enum class PoolKind { Max, Average };
 
+/// Float 2-D max pooling without indices or dilation: each padded input row is split into
+/// `stride` phases (-inf outside the input), so every tap is a contiguous, vectorized max over
+/// the output row. Same results as the general loop (max is exact).
+void maxPool2dFloat(const PoolGeom& g, const float* X, float* Y, ThreadPool& pool) {
+    const int64_t H = g.in[1], W = g.in[2], OH = g.out[1], OW = g.out[2];
+    const int64_t KH = g.k[1], KW = g.k[2], sh = g.s[1], sw = g.s[2];
+    const int64_t paddedW = (OW - 1) * sw + KW;
+    const int64_t phaseLen = (paddedW + sw - 1) / sw;
+    const float ninf = -std::numeric_limits<float>::infinity();
+    pool.parallelFor(0, g.planes, 1, [&](int64_t b, int64_t e) {
+        thread_local std::vector<float> buf;
+        const std::size_t need = static_cast<std::size_t>(KH * sw * phaseLen + OW);
+        if (buf.size() < need) buf.resize(need);
+        float* rows = buf.data();
+        float* acc = rows + KH * sw * phaseLen;
+        for (int64_t pl = b; pl < e; ++pl) {
+            const float* x = X + pl * H * W;
+            float* y = Y + pl * OH * OW;
+            for (int64_t oh = 0; oh < OH; ++oh) {
+                for (int64_t o = 0; o < OW; ++o) acc[o] = ninf;
+                bool any = false;
+                for (int64_t i = 0; i < KH; ++i) {
+                    const int64_t ih = oh * sh - g.pb[1] + i;
+                    if (ih < 0 || ih >= H) continue;
+                    any = true;
+                    float* row = rows + i * sw * phaseLen;
+                    const float* xr = x + ih * W;
+                    for (int64_t p = 0; p < sw; ++p) {
+                        float* ph = row + p * phaseLen;
+                        int64_t ix = p - g.pb[2];
+                        for (int64_t u = 0; u < phaseLen; ++u, ix += sw) ph[u] = (ix >= 0 && ix < W) ? xr[ix] : ninf;
+                    }
+                    for (int64_t j = 0; j < KW; ++j) {
+                        const float* src = row + (j % sw) * phaseLen + j / sw;
+                        for (int64_t o = 0; o < OW; ++o) acc[o] = src[o] > acc[o] ? src[o] : acc[o];
+                    }
+                }
+                float* yr = y + oh * OW;
+                for (int64_t o = 0; o < OW; ++o) yr[o] = any ? acc[o] : std::numeric_limits<float>::lowest();
+            }
+        }
+    });
+}
+
 template <PoolKind Kind, typename T>
 void poolRun(const PoolGeom& g, const T* X, T* Y, int64_t* I, ThreadPool& pool) {
     using C = Compute<T>;
+    if constexpr (Kind == PoolKind::Max && std::is_same_v<T, float>) {
+        if (!I && g.in[0] == 1 && g.k[0] == 1 && g.d[1] == 1 && g.d[2] == 1) {
+            maxPool2dFloat(g, X, Y, pool);
+            return;
+        }
+    }
     const int64_t inPlane = g.in[0] * g.in[1] * g.in[2];
     const int64_t outPlane = g.out[0] * g.out[1] * g.out[2];
     pool.parallelFor(0, g.planes, 1, [&](int64_t b, int64_t e) {

@@ -1,0 +1,50 @@
+// Packed SGEMM throughput on the GEMM shapes convolutions produce (M = output channels,
+// K = input channels x kernel taps, N = output pixels). Prints a table and JSON.
+#include "runtime/cpu/sgemm.h"
+#include "runtime/thread_pool.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace ew::rt;
+
+int main(int argc, char** argv) {
+    int threads = argc > 1 ? std::atoi(argv[1]) : 1;
+    struct Shape {
+        const char* name;
+        int64_t m, k, n;
+    };
+    const Shape shapes[] = {
+        {"resnet layer1 3x3 (im2col)", 64, 576, 3136}, {"resnet layer4 3x3 (im2col)", 512, 4608, 49},
+        {"resnet layer3 3x3 (im2col)", 256, 2304, 196}, {"mobilenet 1x1 expand", 96, 16, 12544},
+        {"mobilenet 1x1 project", 24, 144, 3136},       {"square 512", 512, 512, 512},
+    };
+    ThreadPool pool(threads);
+    std::mt19937 rng(1);
+    std::uniform_real_distribution<float> d(-1, 1);
+    std::printf("%-30s %6s %6s %6s %10s %10s\n", "shape", "M", "K", "N", "ms", "GFLOP/s");
+    std::string json = "[";
+    for (const Shape& s : shapes) {
+        std::vector<float> a(s.m * s.k), b(s.k * s.n), c(s.m * s.n);
+        for (auto& x : a) x = d(rng);
+        for (auto& x : b) x = d(rng);
+        cpu::PackedMatrix pa = cpu::PackedMatrix::pack(a.data(), s.m, s.k, s.k, false);
+        cpu::Epilogue e;
+        double best = 1e30;
+        for (int rep = 0; rep < 30; ++rep) {
+            auto t0 = std::chrono::steady_clock::now();
+            cpu::sgemm(pa, b.data(), s.n, false, s.n, c.data(), s.n, e, pool);
+            best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        }
+        double gflops = 2.0 * s.m * s.k * s.n / (best * 1e6);
+        std::printf("%-30s %6lld %6lld %6lld %10.3f %10.1f\n", s.name, (long long)s.m, (long long)s.k, (long long)s.n, best, gflops);
+        json += std::string(json.size() > 1 ? "," : "") + "{\"shape\":\"" + s.name + "\",\"ms\":" + std::to_string(best) +
+                ",\"gflops\":" + std::to_string(gflops) + "}";
+    }
+    std::printf("%s]\n", json.c_str());
+    return 0;
+}
