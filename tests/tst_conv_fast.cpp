@@ -126,6 +126,8 @@ void TestConvFast::matchesReference_data() {
     QTest::newRow("dilated 3x3") << 8;
     QTest::newRow("batch 2, 1x1 stride 2") << 9;
     QTest::newRow("small channels 3x3 (im2col)") << 10;
+    QTest::newRow("7x7 map, 64 channels (transposed GEMM) + residual + relu") << 11;
+    QTest::newRow("5x5 map pointwise, 48 channels (transposed GEMM)") << 12;
 }
 
 void TestConvFast::matchesReference() {
@@ -142,6 +144,8 @@ void TestConvFast::matchesReference() {
         {1, 16, 16, 20, 20, 3, 1, 2, 2, 1, false, "", false},
         {2, 16, 24, 9, 9, 1, 2, 0, 1, 1, true, "", false},
         {1, 4, 8, 8, 8, 3, 1, 1, 1, 1, true, "Relu", true},
+        {1, 32, 64, 7, 7, 3, 1, 1, 1, 1, true, "Relu", true},
+        {2, 40, 48, 5, 5, 1, 1, 0, 1, 1, true, "", false},
     };
     const ConvCase& cc = cases[idx];
     int64_t oh, ow;

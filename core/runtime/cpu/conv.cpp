@@ -94,8 +94,22 @@ void convRun(const ConvGeom& g, const T* X, const T* W, const T* B, T* Y, Thread
 /// written once.
 struct FastConv {
     std::vector<PackedMatrix> packed; ///< one per group
+    /// W^T as column panels, for maps with few pixels: the GEMM then runs transposed
+    /// (pixels x channels), which fills the micro-kernel's 16 columns with output channels.
+    PackedColumns weightsT;
     int64_t G = 1, Cg = 0, Mg = 0, KH = 1, KW = 1;
     bool ready = false;
+
+    void packTransposed(const Tensor& w) {
+        G = 1;
+        Mg = w.dims()[0];
+        Cg = w.dims()[1];
+        KH = w.dims()[2];
+        KW = w.dims()[3];
+        const int64_t K = Cg * KH * KW;
+        weightsT = PackedColumns::pack(w.data<float>(), K, Mg, K, true);
+        ready = true;
+    }
 
     void packWeights(const Tensor& w, int64_t group) {
         G = group;
@@ -147,8 +161,47 @@ void im2col(const ConvGeom& g, int64_t cg, const float* x, float* col, ThreadPoo
     });
 }
 
+/// Few output pixels: Y^T [N, M] = col^T [N, K] x W^T [K, M] with W^T prepacked, then a
+/// transposing copy that adds the residual and applies the activation.
+void fastConvTransposedRun(const FastConv& fc, const ConvGeom& g, const float* X, const float* B, const float* Z,
+                           float* Y, const Epilogue& base, std::byte* scratch, ThreadPool& pool) {
+    const int64_t inPlane = g.in[1] * g.in[2], N = g.out[1] * g.out[2], M = g.M;
+    const int64_t K = fc.Cg * fc.KH * fc.KW;
+    const bool direct = isPointwise(g);
+    auto align = [](std::byte* p) {
+        return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t(63));
+    };
+    float* col = align(scratch);
+    float* packedA = direct ? col : col + K * N;
+    packedA = align(reinterpret_cast<std::byte*>(packedA));
+    float* ct = packedA + PackedMatrix::packedFloats(N, K);
+    Epilogue e;
+    e.bias = B;
+    e.biasPerColumn = true;
+    for (int64_t n = 0; n < g.N; ++n) {
+        const float* x = X + n * g.C * inPlane;
+        const float* src = x;
+        if (!direct) {
+            im2col(g, fc.Cg, x, col, pool);
+            src = col;
+        }
+        PackedMatrix a = PackedMatrix::packInto(packedA, src, N, K, N, true, &pool);
+        sgemmPacked(a, fc.weightsT, ct, M, e, pool);
+        float* y = Y + n * M * N;
+        const float* z = Z ? Z + n * M * N : nullptr;
+        pool.parallelFor(0, M, 16, [&](int64_t m0, int64_t m1) {
+            for (int64_t m = m0; m < m1; ++m) {
+                float* yr = y + m * N;
+                for (int64_t p = 0; p < N; ++p) yr[p] = ct[p * M + m] + (z ? z[m * N + p] : 0.f);
+                if (base.act != Activation::None) applyActivation(yr, N, base);
+            }
+        });
+    }
+}
+
 void fastConvRun(const FastConv& fc, const ConvGeom& g, const float* X, const float* B, const float* Z, float* Y,
                  const Epilogue& base, std::byte* scratch, ThreadPool& pool) {
+    if (!fc.weightsT.empty()) return fastConvTransposedRun(fc, g, X, B, Z, Y, base, scratch, pool);
     const int64_t inPlane = g.in[1] * g.in[2], outPlane = g.out[1] * g.out[2];
     const bool direct = isPointwise(g);
     float* col = reinterpret_cast<float*>(scratch);
@@ -214,6 +267,9 @@ public:
                 WinogradConv::worthIt(w->dims()[0], w->dims()[1], out->type.shape->dims[2].value,
                                       out->type.shape->dims[3].value))
                 m_wino.init(w->data<float>(), w->dims()[0], w->dims()[1]);
+            else if (group == 1 && spatialKnown && w->dims()[0] >= 32 &&
+                     out->type.shape->dims[2].value * out->type.shape->dims[3].value <= 64)
+                m_fast.packTransposed(*w);
             else if (group >= 1 && w->dims()[0] % group == 0)
                 m_fast.packWeights(*w, group);
         }
@@ -270,6 +326,14 @@ public:
         }
         m_useFast = m_fast.ready && x.dtype() == DataType::Float && sp == 2 && m_fast.G == g.G &&
                     !(g.G == g.C && m_fast.Mg == 1 && g.G > 1);
+        if (m_useFast && !m_fast.weightsT.empty()) {
+            const int64_t K = m_fast.Cg * m_fast.KH * m_fast.KW, N = m_outSpatial[0] * m_outSpatial[1];
+            const std::size_t colFloats = isPointwise(g) ? 0 : static_cast<std::size_t>(K * N);
+            ctx.setScratchBytes((colFloats + PackedMatrix::packedFloats(N, K) + static_cast<std::size_t>(N * g.M)) *
+                                    sizeof(float) + 128);
+            ctx.setOutput(0, x.dtype(), m_outDims);
+            return {};
+        }
         if (m_useFast) {
             const bool direct = isPointwise(g);
             ctx.setScratchBytes(direct ? 0 : static_cast<std::size_t>(m_fast.Cg * m_fast.KH * m_fast.KW *

@@ -282,4 +282,69 @@ void sgemm(const PackedMatrix& a, const float* b, int64_t ldb, bool transB, int6
     });
 }
 
+void PackedColumns::Free::operator()(float* p) const { std::free(p); }
+
+PackedColumns PackedColumns::pack(const float* b, int64_t k, int64_t n, int64_t ldb, bool transposed) {
+    PackedColumns pc;
+    pc.m_depth = k;
+    pc.m_cols = n;
+    const int64_t panels = (n + kPanelCols - 1) / kPanelCols;
+    pc.m_data.reset(static_cast<float*>(alignedAlloc(static_cast<std::size_t>(panels * kPanelCols * k))));
+    for (int64_t p = 0; p < panels; ++p) {
+        float* dst = pc.m_data.get() + p * k * kPanelCols;
+        for (int64_t kk = 0; kk < k; ++kk)
+            for (int64_t j = 0; j < kPanelCols; ++j) {
+                const int64_t col = p * kPanelCols + j;
+                dst[kk * kPanelCols + j] = col < n ? (transposed ? b[col * ldb + kk] : b[kk * ldb + col]) : 0.f;
+            }
+    }
+    return pc;
+}
+
+void sgemmPacked(const PackedMatrix& a, const PackedColumns& b, float* c, int64_t ldc, const Epilogue& epi,
+                 ThreadPool& pool) {
+    const int64_t m = a.rows(), k = a.depth(), n = b.cols();
+    if (m == 0 || n == 0 || k == 0) return;
+    const MicroKernel kernel = microKernel();
+    const int64_t rowPanels = (m + kMR - 1) / kMR;
+    const int64_t colPanels = (n + kNR - 1) / kNR;
+    // Tasks own a group of column panels (all rows): every element sums over K in fixed kKC
+    // blocks, so any split gives the same bits.
+    const int64_t panelsPerTask = std::max<int64_t>(1, (colPanels + 2 * pool.threads() - 1) / (2 * pool.threads()));
+    const int64_t tasks = (colPanels + panelsPerTask - 1) / panelsPerTask;
+    pool.parallelFor(0, tasks, 1, [&](int64_t t0, int64_t t1) {
+        alignas(64) float tile[kMR * kNR];
+        for (int64_t t = t0; t < t1; ++t) {
+            const int64_t q0 = t * panelsPerTask, q1 = std::min(colPanels, q0 + panelsPerTask);
+            for (int64_t pc = 0; pc < k; pc += kKC) {
+                const int64_t kc = std::min(kKC, k - pc);
+                const bool accumulate = pc > 0 || epi.accumulate;
+                const bool last = pc + kc == k;
+                for (int64_t p = 0; p < rowPanels; ++p) {
+                    const float* ap = a.panel(p) + pc * kMR;
+                    const int64_t m0 = p * kMR;
+                    const int64_t rows = std::min<int64_t>(kMR, m - m0);
+                    for (int64_t q = q0; q < q1; ++q) {
+                        const float* bp = b.panel(q) + pc * kNR;
+                        const int64_t n0 = q * kNR;
+                        const int64_t cols = std::min<int64_t>(kNR, n - n0);
+                        float* cTile = c + m0 * ldc + n0;
+                        if (rows == kMR && cols == kNR) {
+                            kernel(kc, ap, bp, cTile, ldc, accumulate);
+                        } else {
+                            if (accumulate)
+                                for (int64_t r = 0; r < rows; ++r)
+                                    std::memcpy(tile + r * kNR, cTile + r * ldc, cols * sizeof(float));
+                            kernel(kc, ap, bp, tile, kNR, accumulate);
+                            for (int64_t r = 0; r < rows; ++r)
+                                std::memcpy(cTile + r * ldc, tile + r * kNR, cols * sizeof(float));
+                        }
+                        if (last) epilogueTile(c, ldc, m0, m0 + rows, n0, n0 + cols, epi);
+                    }
+                }
+            }
+        }
+    });
+}
+
 } // namespace ew::rt::cpu

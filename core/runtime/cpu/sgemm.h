@@ -63,6 +63,32 @@ private:
     int64_t m_rows = 0, m_depth = 0;
 };
 
+/// A [K, N] matrix packed once into column panels of sgemmColTile() columns, each panel K x 16
+/// contiguous (the constant operand when weights are the right-hand side: transposed convs with
+/// few output pixels).
+class PackedColumns {
+public:
+    /// b(k, n) = b[k*ldb + n], or b[n*ldb + k] when transposed.
+    static PackedColumns pack(const float* b, int64_t k, int64_t n, int64_t ldb, bool transposed);
+    PackedColumns() = default;
+    int64_t depth() const { return m_depth; }
+    int64_t cols() const { return m_cols; }
+    const float* panel(int64_t p) const { return m_data.get() + p * m_depth * kPanelCols; }
+    bool empty() const { return !m_data; }
+    static constexpr int kPanelCols = 16;
+
+private:
+    struct Free {
+        void operator()(float* p) const;
+    };
+    std::unique_ptr<float[], Free> m_data;
+    int64_t m_depth = 0, m_cols = 0;
+};
+
+/// C[M, N] = A (packed) * B (packed columns) + epilogue; no per-call packing at all.
+void sgemmPacked(const PackedMatrix& a, const PackedColumns& b, float* c, int64_t ldc, const Epilogue& epi,
+                 ThreadPool& pool);
+
 /// Row/column panel sizes of the micro-kernel in use.
 int sgemmRowTile();
 int sgemmColTile();
