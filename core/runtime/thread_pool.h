@@ -48,8 +48,10 @@ private:
     std::condition_variable m_done;
     std::mutex m_callMutex; ///< one parallelFor at a time from outside
     uint64_t m_generation = 0;
+    std::atomic<uint64_t> m_publishedGeneration{0}; ///< m_generation, readable without the lock (spinning)
     bool m_stop = false;
-    int m_busy = 0;
+    bool m_jobOpen = false; ///< workers may still join the current job
+    int m_active = 0;       ///< workers inside the current job
 
     // The current job.
     int64_t m_begin = 0, m_end = 0, m_chunk = 1, m_chunks = 0;

@@ -7,6 +7,8 @@
 #include "conv_winograd.h"
 #include "sgemm.h"
 
+#include <vector>
+
 namespace ew::rt {
 namespace cpu {
 namespace {
@@ -111,12 +113,13 @@ struct FastConv {
         ready = true;
     }
 
+    /// Weights [M, C/G, KH, KW] (2-D) or [M, C/G, KW] (1-D, run as a 1 x W map).
     void packWeights(const Tensor& w, int64_t group) {
         G = group;
         Mg = w.dims()[0] / group;
         Cg = w.dims()[1];
-        KH = w.dims()[2];
-        KW = w.dims()[3];
+        KH = w.rank() == 4 ? w.dims()[2] : 1;
+        KW = w.dims().back();
         const int64_t K = Cg * KH * KW;
         packed.clear();
         for (int64_t g = 0; g < G; ++g)
@@ -199,13 +202,19 @@ void fastConvTransposedRun(const FastConv& fc, const ConvGeom& g, const float* X
     }
 }
 
+/// Per-thread im2col buffer for batch-parallel runs (grows once, then reused).
+float* batchColumns(std::size_t floats) {
+    thread_local std::vector<float> buf;
+    if (buf.size() < floats) buf.resize(floats);
+    return buf.data();
+}
+
 void fastConvRun(const FastConv& fc, const ConvGeom& g, const float* X, const float* B, const float* Z, float* Y,
                  const Epilogue& base, std::byte* scratch, ThreadPool& pool) {
     if (!fc.weightsT.empty()) return fastConvTransposedRun(fc, g, X, B, Z, Y, base, scratch, pool);
     const int64_t inPlane = g.in[1] * g.in[2], outPlane = g.out[1] * g.out[2];
     const bool direct = isPointwise(g);
-    float* col = reinterpret_cast<float*>(scratch);
-    for (int64_t n = 0; n < g.N; ++n)
+    auto oneImage = [&](int64_t n, float* col) {
         for (int64_t grp = 0; grp < fc.G; ++grp) {
             const float* x = X + (n * g.C + grp * fc.Cg) * inPlane;
             const float* bm = x;
@@ -220,6 +229,19 @@ void fastConvRun(const FastConv& fc, const ConvGeom& g, const float* X, const fl
             e.ldr = outPlane;
             sgemm(fc.packed[grp], bm, outPlane, false, outPlane, Y + yOff, outPlane, e, pool);
         }
+    };
+    // Batches of small images: one image per task (the per-image GEMMs then run inline), which
+    // avoids a pool round trip per image and per group. Results do not depend on the split.
+    const int64_t macsPerImage = g.M * fc.Cg * fc.KH * fc.KW * outPlane;
+    if (g.N >= 2 * pool.threads() && pool.threads() > 1 && macsPerImage < (int64_t(1) << 22)) {
+        const std::size_t colFloats = direct ? 0 : static_cast<std::size_t>(fc.Cg * fc.KH * fc.KW * outPlane);
+        pool.parallelFor(0, g.N, 1, [&](int64_t n0, int64_t n1) {
+            float* col = batchColumns(colFloats);
+            for (int64_t n = n0; n < n1; ++n) oneImage(n, col);
+        });
+        return;
+    }
+    for (int64_t n = 0; n < g.N; ++n) oneImage(n, reinterpret_cast<float*>(scratch));
 }
 
 /// Reads FusedConv's activation attributes into an epilogue (plain Conv: none).
@@ -253,6 +275,10 @@ public:
     VoidResult init(InitContext& ctx) override {
         if (m_fused) EW_TRY(readActivation(ctx.node(), m_epilogue));
         const Tensor* w = ctx.constantInput(1);
+        if (w && w->dtype() == DataType::Float && w->rank() == 3 && !preferReferenceKernels()) {
+            const int64_t group = ctx.node().attrInt("group", 1);
+            if (group >= 1 && w->dims()[0] % group == 0) m_fast.packWeights(*w, group);
+        }
         if (w && w->dtype() == DataType::Float && w->rank() == 4 && !preferReferenceKernels()) {
             const ir::Node& n = ctx.node();
             const int64_t group = n.attrInt("group", 1);
@@ -324,10 +350,10 @@ public:
             ctx.setOutput(0, x.dtype(), m_outDims);
             return {};
         }
-        m_useFast = m_fast.ready && x.dtype() == DataType::Float && sp == 2 && m_fast.G == g.G &&
+        m_useFast = m_fast.ready && x.dtype() == DataType::Float && (sp == 2 || sp == 1) && m_fast.G == g.G &&
                     !(g.G == g.C && m_fast.Mg == 1 && g.G > 1);
         if (m_useFast && !m_fast.weightsT.empty()) {
-            const int64_t K = m_fast.Cg * m_fast.KH * m_fast.KW, N = m_outSpatial[0] * m_outSpatial[1];
+            const int64_t K = m_fast.Cg * m_fast.KH * m_fast.KW, N = g.out[1] * g.out[2];
             const std::size_t colFloats = isPointwise(g) ? 0 : static_cast<std::size_t>(K * N);
             ctx.setScratchBytes((colFloats + PackedMatrix::packedFloats(N, K) + static_cast<std::size_t>(N * g.M)) *
                                     sizeof(float) + 128);
@@ -337,7 +363,7 @@ public:
         if (m_useFast) {
             const bool direct = isPointwise(g);
             ctx.setScratchBytes(direct ? 0 : static_cast<std::size_t>(m_fast.Cg * m_fast.KH * m_fast.KW *
-                                                                      m_outSpatial[0] * m_outSpatial[1]) * sizeof(float));
+                                                                      g.out[1] * g.out[2]) * sizeof(float));
             ctx.setOutput(0, x.dtype(), m_outDims);
             return {};
         }
