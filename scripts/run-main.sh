@@ -2,7 +2,9 @@
 # Sets up, builds and runs Edgewise on the bundled sample model.
 # - With a display (and not CI): opens the GUI on resources/samples/digits_cnn.onnx.
 # - Headless or CI=true: runs the same pipeline through the CLI (inspect the sample, convert it to
-#   build/sample-out/, inspect the result and check it matches) and prints the results. Headless
+#   build/sample-out/, inspect the result and check it matches, run both on Edgewise's runtime with
+#   the same seeded input and check the outputs are identical, benchmark it with a per-op profile)
+#   and prints the results. Headless
 #   but not CI, with xvfb-run available, it then also opens the GUI under Xvfb and saves a
 #   screenshot to build/sample-out/edgewise-gui.png.
 set -euo pipefail
@@ -38,6 +40,20 @@ else
   diff <("$cli" inspect --json "$sample" | strip) <("$cli" inspect --json "$out" | strip) >&2 || true
   exit 1
 fi
+
+echo
+echo "== edgewise-cli run (the sample and its converted copy, same seeded input)"
+"$cli" run "$sample" --output-dir build/sample-out/run-original
+"$cli" run "$out" --output-dir build/sample-out/run-converted 2>/dev/null
+if cmp -s build/sample-out/run-original/logits.npy build/sample-out/run-converted/logits.npy; then
+  echo "outputs: identical (build/sample-out/run-*/logits.npy)"
+else
+  echo "outputs of the converted model differ from the original" >&2
+  exit 1
+fi
+echo
+echo "== edgewise-cli bench $sample --runs 50 --profile"
+"$cli" bench "$sample" --runs 50 --profile
 
 if [[ "$ci" != "true" && -x "$gui" ]] && command -v xvfb-run >/dev/null; then
   shot=build/sample-out/edgewise-gui.png
