@@ -109,6 +109,8 @@ class TestConvFast : public QObject {
 private slots:
     void matchesReference_data();
     void matchesReference();
+    void convTransposeMatchesReference_data();
+    void convTransposeMatchesReference();
     void realModelsMatchReference_data();
     void realModelsMatchReference();
 };
@@ -167,6 +169,54 @@ void TestConvFast::matchesReference() {
     QVERIFY2(d < 2e-5, qPrintable(QString("max difference %1 of the output range").arg(d)));
     QVERIFY(std::memcmp(fast1.data(), fast2.data(), fast1.size() * sizeof(float)) == 0); // 1 vs 2 threads
     if (cc.residual || *cc.act) QVERIFY(fastSteps < refSteps);                           // the chain was fused
+}
+
+void TestConvFast::convTransposeMatchesReference_data() {
+    QTest::addColumn<int>("k");
+    QTest::addColumn<int>("stride");
+    QTest::addColumn<int>("pad");
+    QTest::addColumn<int>("outPad");
+    QTest::newRow("2x2 stride 2 (upsampling)") << 2 << 2 << 0 << 0;
+    QTest::newRow("3x3 stride 2 pad 1 output_padding 1") << 3 << 2 << 1 << 1;
+    QTest::newRow("4x4 stride 1 pad 2") << 4 << 1 << 2 << 0;
+}
+
+void TestConvFast::convTransposeMatchesReference() {
+    QFETCH(int, k);
+    QFETCH(int, stride);
+    QFETCH(int, pad);
+    QFETCH(int, outPad);
+    const int64_t n = 2, c = 12, m = 8, h = 9, w = 7;
+    const int64_t oh = (h - 1) * stride + outPad + k - 2 * pad, ow = (w - 1) * stride + outPad + k - 2 * pad;
+    auto model = std::make_unique<ir::Model>();
+    model->irVersion = 8;
+    model->opsetImports = {{"", 13}};
+    ir::Graph& g = *model->graph;
+    auto t = [](std::vector<int64_t> d) { return ir::Type::tensor(ir::DataType::Float, ir::Shape::of(d)); };
+    ir::Value* x = *g.addValue("x", t({n, c, h, w}));
+    g.inputs.push_back(x);
+    ir::Value* wv = *g.addValue("w", t({c, m, k, k}));
+    wv->initializer = ir::Tensor::fromVector("w", ir::DataType::Float, {c, m, k, k}, randomFloats(std::size_t(c * m * k * k), 5));
+    g.initializers.push_back(wv);
+    ir::Value* b = *g.addValue("b", t({m}));
+    b->initializer = ir::Tensor::fromVector("b", ir::DataType::Float, {m}, randomFloats(std::size_t(m), 6));
+    g.initializers.push_back(b);
+    ir::Value* y = *g.addValue("y", t({n, m, oh, ow}));
+    ir::Node* ct = g.addNode("ConvTranspose", "", "ct", {x, wv, b}, {y});
+    ct->setAttr(ir::Attribute::makeInts("strides", {stride, stride}));
+    ct->setAttr(ir::Attribute::makeInts("pads", {pad, pad, pad, pad}));
+    ct->setAttr(ir::Attribute::makeInts("output_padding", {outPad, outPad}));
+    g.outputs.push_back(y);
+    QVERIFY(ir::verify(*model).has_value());
+    std::vector<std::pair<std::string, rt::Tensor>> in;
+    in.emplace_back("x", rt::Tensor::fromVector(ir::DataType::Float, {n, c, h, w}, randomFloats(std::size_t(n * c * h * w), 7)));
+    auto ref = runOnce(*model, in, true, 1);
+    auto fast1 = runOnce(*model, in, false, 1);
+    auto fast2 = runOnce(*model, in, false, 2);
+    QVERIFY(!ref.empty());
+    QCOMPARE(fast1.size(), std::size_t(n * m * oh * ow));
+    QVERIFY2(maxRelDiff(ref, fast1) < 2e-5, qPrintable(QString::number(maxRelDiff(ref, fast1))));
+    QVERIFY(std::memcmp(fast1.data(), fast2.data(), fast1.size() * sizeof(float)) == 0);
 }
 
 void TestConvFast::realModelsMatchReference_data() {

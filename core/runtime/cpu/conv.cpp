@@ -298,6 +298,10 @@ public:
                 m_fast.packTransposed(*w);
             else if (group >= 1 && w->dims()[0] % group == 0)
                 m_fast.packWeights(*w, group);
+            // Map size unknown until run time (dynamic inputs): keep the weights so prepare can
+            // switch to Winograd once it sees a large enough map.
+            if (group == 1 && unitStride && w->dims()[2] == 3 && w->dims()[3] == 3 && !spatialKnown)
+                m_lazyWinogradWeights = w;
         }
         return {};
     }
@@ -336,6 +340,11 @@ public:
         }
         // Fast path: float 2-D with packed constant weights (depthwise stays on the direct loop,
         // which is already memory-bound and vectorized).
+        if (m_lazyWinogradWeights && !m_wino.ready() && sp == 2 && g.G == 1 &&
+            WinogradConv::worthIt(g.M, g.C, g.out[1], g.out[2])) {
+            const Tensor& lw = *m_lazyWinogradWeights; // a session constant: alive as long as the session
+            m_wino.init(lw.data<float>(), lw.dims()[0], lw.dims()[1]);
+        }
         m_useWino = m_wino.ready() && x.dtype() == DataType::Float && sp == 2 && g.G == 1 && g.k[1] == 3 &&
                     g.k[2] == 3 && g.s[1] == 1 && g.s[2] == 1 && g.d[1] == 1 && g.d[2] == 1;
         if (m_useWino) {
@@ -440,6 +449,7 @@ private:
     bool m_useDw = false;
     FastConv m_fast;
     WinogradConv m_wino;
+    const Tensor* m_lazyWinogradWeights = nullptr;
     Epilogue m_epilogue;
     WindowParams m_win;
     ConvGeom m_geom;

@@ -2,6 +2,7 @@
 // output_shape, auto_pad). Reference scatter: each output channel plane is owned by one task and
 // accumulated input channel by input channel, tap by tap, in a fixed order.
 #include "kernel_util.h"
+#include "sgemm.h"
 
 namespace ew::rt {
 namespace cpu {
@@ -66,8 +67,55 @@ void convTransposeRun(const Geom& g, const T* X, const T* W, const T* B, T* Y, T
     });
 }
 
+/// Fast float 2-D path (group 1): col[M*KH*KW, H*W] = W^T x X with the packed SGEMM (weights
+/// packed once), then col2im adds each column into the output; threads split output channels,
+/// so every output element is summed in the same order whatever the thread count.
+void convTransposeFast(const Geom& g, const PackedMatrix& wt, const float* X, const float* B, float* Y,
+                       float* col, ThreadPool& pool) {
+    const int64_t H = g.in[1], W = g.in[2], OH = g.out[1], OW = g.out[2];
+    const int64_t KH = g.k[1], KW = g.k[2];
+    const int64_t hw = H * W;
+    Epilogue none;
+    for (int64_t n = 0; n < g.N; ++n) {
+        sgemm(wt, X + n * g.C * hw, hw, false, hw, col, hw, none, pool);
+        float* y = Y + n * g.M * OH * OW;
+        pool.parallelFor(0, g.M, 1, [&](int64_t m0, int64_t m1) {
+            for (int64_t m = m0; m < m1; ++m) {
+                float* ym = y + m * OH * OW;
+                const float b = B ? B[m] : 0.f;
+                for (int64_t i = 0; i < OH * OW; ++i) ym[i] = b;
+                for (int64_t i = 0; i < KH; ++i)
+                    for (int64_t j = 0; j < KW; ++j) {
+                        const float* c = col + ((m * KH + i) * KW + j) * hw;
+                        int64_t h0, h1, w0, w1;
+                        validRange(H, OH, g.s[1], g.p[1], i * g.d[1], h0, h1);
+                        validRange(W, OW, g.s[2], g.p[2], j * g.d[2], w0, w1);
+                        for (int64_t h = h0; h < h1; ++h) {
+                            float* yr = ym + (h * g.s[1] - g.p[1] + i * g.d[1]) * OW - g.p[2] + j * g.d[2];
+                            const float* cr = c + h * W;
+                            if (g.s[2] == 1)
+                                for (int64_t w = w0; w < w1; ++w) yr[w] += cr[w];
+                            else
+                                for (int64_t w = w0; w < w1; ++w) yr[w * g.s[2]] += cr[w];
+                        }
+                    }
+            }
+        });
+    }
+}
+
 class ConvTransposeKernel final : public Kernel {
 public:
+    VoidResult init(InitContext& ctx) override {
+        const Tensor* w = ctx.constantInput(1);
+        if (w && w->dtype() == DataType::Float && w->rank() == 4 && ctx.node().attrInt("group", 1) == 1 &&
+            !preferReferenceKernels()) {
+            // W is [C, M, KH, KW]: A = W^T, rows (m, i, j), depth C.
+            const int64_t c = w->dims()[0], mkk = w->dims()[1] * w->dims()[2] * w->dims()[3];
+            m_packed = PackedMatrix::pack(w->data<float>(), mkk, c, mkk, true);
+        }
+        return {};
+    }
     VoidResult prepare(PrepareContext& ctx) override {
         const Tensor& x = ctx.input(0);
         const Tensor& w = ctx.input(1);
@@ -127,6 +175,12 @@ public:
         m_geom = g;
         m_outDims = {g.N, g.M};
         m_outDims.insert(m_outDims.end(), out.begin(), out.end());
+        m_fast = !m_packed.empty() && x.dtype() == DataType::Float && sp == 2 && g.G == 1;
+        if (m_fast) {
+            ctx.setScratchBytes(static_cast<std::size_t>(m_packed.rows() * g.in[1] * g.in[2]) * sizeof(float));
+            ctx.setOutput(0, x.dtype(), m_outDims);
+            return {};
+        }
         m_fn = nullptr;
         dispatch<float, double>(x.dtype(), [&](auto tag) {
             using T = typename decltype(tag)::type;
@@ -140,11 +194,19 @@ public:
         return {};
     }
     void run(RunContext& ctx) override {
+        if (m_fast) {
+            convTransposeFast(m_geom, m_packed, ctx.input(0).data<float>(),
+                              ctx.hasInput(2) ? ctx.input(2).data<float>() : nullptr, ctx.output(0).data<float>(),
+                              reinterpret_cast<float*>(ctx.scratch()), ctx.pool());
+            return;
+        }
         m_fn(m_geom, ctx.input(0).raw(), ctx.input(1).raw(), ctx.hasInput(2) ? ctx.input(2).raw() : nullptr,
              ctx.output(0).raw(), ctx.pool());
     }
 
 private:
+    PackedMatrix m_packed;
+    bool m_fast = false;
     Geom m_geom;
     std::vector<int64_t> m_outDims;
     void (*m_fn)(const Geom&, const void*, const void*, const void*, void*, ThreadPool&) = nullptr;
