@@ -162,7 +162,48 @@ private:
         if (x - f == 0.5) return static_cast<int64_t>(m_nearest == "round_prefer_ceil" ? f + 1 : f);
         return static_cast<int64_t>(std::round(x));
     }
+    /// 4-byte elements, rank >= 2, leading dims copied as they are (N, C): planes in parallel,
+    /// each output row gathered through the per-column source index table.
+    bool runNearestPlanes(RunContext& ctx) {
+        const Tensor& x = ctx.input(0);
+        Tensor& out = ctx.output(0);
+        const int64_t r = static_cast<int64_t>(x.rank());
+        if (r < 2 || elementSize(x.dtype()) != 4) return false;
+        int64_t planes = 1;
+        for (int64_t d = 0; d + 2 < r; ++d) {
+            if (m_out[d] != x.dims()[d]) return false;
+            for (int64_t o = 0; o < m_out[d]; ++o)
+                if (m_i0[m_start[d] + o] != o) return false;
+            planes *= m_out[d];
+        }
+        const int64_t H = x.dims()[r - 2], W = x.dims()[r - 1], OH = m_out[r - 2], OW = m_out[r - 1];
+        const int64_t* rowIdx = m_i0.data() + m_start[r - 2];
+        const int64_t* colIdx = m_i0.data() + m_start[r - 1];
+        for (int64_t o = 0; o < OH; ++o)
+            if (rowIdx[o] < 0) return false;
+        for (int64_t o = 0; o < OW; ++o)
+            if (colIdx[o] < 0) return false;
+        const uint32_t* X = reinterpret_cast<const uint32_t*>(x.raw());
+        uint32_t* Y = reinterpret_cast<uint32_t*>(out.raw());
+        ctx.pool().parallelFor(0, planes, 1, [&](int64_t p0, int64_t p1) {
+            for (int64_t p = p0; p < p1; ++p) {
+                const uint32_t* xp = X + p * H * W;
+                uint32_t* yp = Y + p * OH * OW;
+                for (int64_t oh = 0; oh < OH; ++oh) {
+                    const uint32_t* xr = xp + rowIdx[oh] * W;
+                    uint32_t* yr = yp + oh * OW;
+                    if (oh > 0 && rowIdx[oh] == rowIdx[oh - 1]) {
+                        std::memcpy(yr, yr - OW, static_cast<std::size_t>(OW) * 4); // repeated source row
+                        continue;
+                    }
+                    for (int64_t ow = 0; ow < OW; ++ow) yr[ow] = xr[colIdx[ow]];
+                }
+            }
+        });
+        return true;
+    }
     void runNearest(RunContext& ctx) {
+        if (runNearestPlanes(ctx)) return;
         const Tensor& x = ctx.input(0);
         Tensor& out = ctx.output(0);
         const std::size_t w = elementSize(x.dtype());
