@@ -160,8 +160,14 @@ public:
         const Tensor& x = ctx.input(0);
         if (elementSize(x.dtype()) == 0)
             return ctx.error(StatusCode::Unsupported, "type " + typeName(x.dtype()) + " is not supported");
-        if (m_dropout && ctx.hasInput(2) && ctx.input(2).numElements() == 1 && ctx.input(2).intAt(0) != 0)
-            return ctx.error(StatusCode::Unsupported, "training_mode=true (the runtime does inference only)");
+        // Training mode with ratio 0 keeps everything (mask all true); a positive ratio drops
+        // at random, which an inference runtime has no business doing.
+        if (m_dropout && ctx.hasInput(2) && ctx.input(2).numElements() == 1 && ctx.input(2).intAt(0) != 0) {
+            const double ratio = ctx.hasInput(1) && ctx.input(1).numElements() == 1 ? ctx.input(1).doubleAt(0) : 0.5;
+            if (ratio != 0.0)
+                return ctx.error(StatusCode::Unsupported, "training_mode=true with ratio " + std::to_string(ratio) +
+                                                              " (random dropout; the runtime does inference only)");
+        }
         ctx.setOutput(0, x.dtype(), x.dims());
         if (m_dropout) ctx.setOutput(1, DataType::Bool, x.dims());
         return {};

@@ -12,11 +12,14 @@ class BatchNormKernel final : public Kernel {
 public:
     VoidResult init(InitContext& ctx) override {
         m_eps = ctx.node().attrFloat("epsilon", 1e-5f);
-        if (ctx.node().attrInt("training_mode", 0) != 0)
-            return ctx.error(StatusCode::Unsupported, "training_mode=1 (the runtime does inference only)");
-        for (std::size_t i = 1; i < ctx.numOutputs(); ++i)
-            if (ctx.hasOutput(i))
-                return ctx.error(StatusCode::Unsupported, "training outputs (running statistics) are not produced");
+        m_momentum = ctx.node().attrFloat("momentum", 0.9f);
+        // Training mode (opset 14+): normalize with the batch statistics and, when asked for,
+        // output the updated running mean and variance.
+        m_training = ctx.node().attrInt("training_mode", 0) != 0;
+        if (!m_training)
+            for (std::size_t i = 1; i < ctx.numOutputs(); ++i)
+                if (ctx.hasOutput(i))
+                    return ctx.error(StatusCode::Unsupported, "running statistics outputs need training_mode=1");
         return {};
     }
     VoidResult prepare(PrepareContext& ctx) override {
@@ -36,21 +39,66 @@ public:
         dispatch<EW_FLOAT_TYPES>(x.dtype(), [&](auto tag) { m_fn = &BatchNormKernel::runTyped<typename decltype(tag)::type>; });
         if (!m_fn) return ctx.error(StatusCode::Unsupported, "type " + typeName(x.dtype()) + " is not supported");
         ctx.setOutput(0, x.dtype(), x.dims());
+        if (m_training) {
+            const DataType st = ctx.input(3).dtype();
+            if (st != DataType::Float && st != DataType::Double)
+                return ctx.error(StatusCode::Unsupported, "training mode needs float32/float64 statistics");
+            ctx.setOutput(1, st, {C});
+            ctx.setOutput(2, ctx.input(4).dtype(), {C});
+            m_batchMean.resize(static_cast<std::size_t>(C));
+            m_batchVar.resize(static_cast<std::size_t>(C));
+        }
         return {};
     }
     void run(RunContext& ctx) override {
+        if (m_training) batchStatistics(ctx);
         for (int64_t c = 0; c < m_C; ++c) {
             double scale = ctx.input(1).doubleAt(c), bias = ctx.input(2).doubleAt(c);
-            double mean = ctx.input(3).doubleAt(c), var = ctx.input(4).doubleAt(c);
+            double mean = m_training ? m_batchMean[c] : ctx.input(3).doubleAt(c);
+            double var = m_training ? m_batchVar[c] : ctx.input(4).doubleAt(c);
             double a = scale / std::sqrt(var + static_cast<double>(m_eps));
             m_a[c] = a;
             m_b[c] = bias - mean * a;
         }
         (this->*m_fn)(ctx);
     }
-    int inPlaceInput() const override { return 0; }
+    /// Training mode reads X for the statistics after output 0 could have overwritten it.
+    int inPlaceInput() const override { return m_training ? -1 : 0; }
 
 private:
+    /// Per-channel mean and (population) variance over batch and spatial dims, in double; writes
+    /// running_mean / running_var = input * momentum + batch * (1 - momentum) when requested.
+    void batchStatistics(RunContext& ctx) {
+        const Tensor& x = ctx.input(0);
+        const int64_t planes = m_inner ? x.numElements() / m_inner : 0;
+        for (int64_t c = 0; c < m_C; ++c) {
+            double sum = 0, sq = 0;
+            int64_t count = 0;
+            for (int64_t p = c; p < planes; p += m_C)
+                for (int64_t i = 0; i < m_inner; ++i) {
+                    const double v = x.doubleAt(p * m_inner + i);
+                    sum += v;
+                    sq += v * v;
+                    ++count;
+                }
+            const double mean = count ? sum / static_cast<double>(count) : 0.0;
+            m_batchMean[c] = mean;
+            m_batchVar[c] = count ? std::max(0.0, sq / static_cast<double>(count) - mean * mean) : 0.0;
+        }
+        const double mom = m_momentum;
+        auto write = [&](std::size_t out, std::size_t in, const std::vector<double>& batch) {
+            if (!ctx.hasOutput(out)) return;
+            Tensor& t = ctx.output(out);
+            for (int64_t c = 0; c < m_C; ++c) {
+                const double v = ctx.input(in).doubleAt(c) * mom + batch[c] * (1.0 - mom);
+                if (t.dtype() == DataType::Double) t.data<double>()[c] = v;
+                else t.data<float>()[c] = static_cast<float>(v);
+            }
+        };
+        write(1, 3, m_batchMean);
+        write(2, 4, m_batchVar);
+    }
+
     template <typename T>
     void runTyped(RunContext& ctx) {
         using C = Compute<T>;
@@ -69,8 +117,10 @@ private:
         });
     }
     float m_eps = 1e-5f;
+    float m_momentum = 0.9f;
+    bool m_training = false;
     int64_t m_C = 0, m_inner = 1;
-    std::vector<double> m_a, m_b;
+    std::vector<double> m_a, m_b, m_batchMean, m_batchVar;
     void (BatchNormKernel::*m_fn)(RunContext&) = nullptr;
 };
 

@@ -19,14 +19,16 @@ public:
         const ir::Node& n = ctx.node();
         m_opset10 = ctx.opset() < 11;
         m_mode = n.attrString("mode", "nearest");
-        if (m_mode != "nearest" && m_mode != "linear")
-            return ctx.error(StatusCode::Unsupported, "mode '" + m_mode + "' (nearest and linear are supported)");
+        if (m_mode != "nearest" && m_mode != "linear" && m_mode != "cubic")
+            return ctx.error(StatusCode::Unsupported, "mode '" + m_mode + "' (nearest, linear and cubic are supported)");
+        m_cubicA = n.attrFloat("cubic_coeff_a", -0.75f);
+        m_excludeOutside = n.attrInt("exclude_outside", 0) != 0;
+        m_antialias = n.attrInt("antialias", 0) != 0;
         m_coord = m_opset10 ? "asymmetric" : n.attrString("coordinate_transformation_mode", "half_pixel");
         m_nearest = m_opset10 ? "opset10" : n.attrString("nearest_mode", "round_prefer_floor");
         m_extrapolation = n.attrFloat("extrapolation_value", 0.f);
         m_axesAttr = n.attrInts("axes");
         m_aspect = n.attrString("keep_aspect_ratio_policy", "stretch");
-        if (n.attrInt("antialias", 0) != 0) return ctx.error(StatusCode::Unsupported, "antialias=1");
         for (std::size_t i = 1; i < ctx.numInputs(); ++i)
             if (ctx.hasInput(i) && !ctx.constantInput(i)) m_dataDependent = true;
         return {};
@@ -90,6 +92,14 @@ public:
                 m_roi[m_axes[i] + r] = ctx.input(roiIdx).doubleAt(static_cast<int64_t>(i + na));
             }
         }
+        m_generic = m_mode == "cubic" || (m_antialias && m_mode == "linear");
+        if (m_generic) {
+            if (!dispatch<EW_FLOAT_TYPES>(x.dtype(), [](auto) {}))
+                return ctx.error(StatusCode::Unsupported, "type " + typeName(x.dtype()) + " for mode " + m_mode);
+            buildTaps(x);
+            ctx.setOutput(0, x.dtype(), m_out);
+            return {};
+        }
         m_linear = m_mode == "linear";
         if (m_linear ? !ir::isFloatingPoint(x.dtype()) || !dispatch<EW_FLOAT_TYPES>(x.dtype(), [](auto) {})
                      : !isMovable(x.dtype()))
@@ -126,6 +136,10 @@ public:
     }
     void run(RunContext& ctx) override {
         const Tensor& x = ctx.input(0);
+        if (m_generic) {
+            dispatch<EW_FLOAT_TYPES>(x.dtype(), [&](auto tag) { runGeneric<typename decltype(tag)::type>(ctx); });
+            return;
+        }
         if (m_linear)
             dispatch<EW_FLOAT_TYPES>(x.dtype(), [&](auto tag) { runLinear<typename decltype(tag)::type>(ctx); });
         else
@@ -134,6 +148,10 @@ public:
     bool dataDependentShapes() const override { return m_dataDependent; }
 
 private:
+    float m_cubicA = -0.75f;
+    bool m_excludeOutside = false, m_antialias = false, m_generic = false;
+    std::vector<int64_t> m_tStart, m_tCount, m_tIdx;
+    std::vector<double> m_tW;
     // As the ONNX spec (and its reference) define it, the resized length in these formulas is
     // scale * input length as a real number (ORT uses the integer output size instead; the two
     // differ only when that product is not whole).
@@ -153,6 +171,124 @@ private:
                                     xr * (roiEnd - roiStart) * static_cast<double>(inLen - 1) / static_cast<double>(outLen - 1)
                               : 0.5 * (roiStart + roiEnd) * static_cast<double>(inLen - 1);
         return xr / scale; // asymmetric
+    }
+    /// Separable taps for cubic and antialiased modes, per dim and output coordinate, following
+    /// the ONNX reference: the n input positions nearest to the source coordinate x (n even,
+    /// left-biased), each weighted by kernel(s * (position - x)) where s = min(scale, 1) with
+    /// antialias and 1 without; edge positions are clamped (or, with exclude_outside, dropped
+    /// and the rest renormalized); antialiased weights are normalized to sum 1. A tap index of -1
+    /// marks a coordinate outside a tf_crop_and_resize roi (the extrapolation value).
+    void buildTaps(const Tensor& x) {
+        const int64_t r = static_cast<int64_t>(x.rank());
+        const bool cubic = m_mode == "cubic";
+        const double support = cubic ? 2.0 : 1.0;
+        const double A = m_cubicA;
+        auto kernel = [&](double t) {
+            t = std::abs(t);
+            if (!cubic) return std::max(0.0, 1.0 - t);
+            if (t <= 1) return ((A + 2) * t - (A + 3)) * t * t + 1;
+            if (t < 2) return (((t - 5) * t + 8) * t - 4) * A;
+            return 0.0;
+        };
+        m_tStart.assign(static_cast<std::size_t>(r) + 1, 0);
+        m_tCount.assign(static_cast<std::size_t>(r), 0);
+        m_tIdx.clear();
+        m_tW.clear();
+        std::vector<double> w;
+        for (int64_t d = 0; d < r; ++d) {
+            m_tStart[d] = static_cast<int64_t>(m_tIdx.size());
+            const int64_t inLen = x.dims()[d], outLen = m_out[d];
+            const bool resized = !(m_scales[d] == 1.0 && outLen == inLen && m_coord != "tf_crop_and_resize");
+            if (!resized) {
+                // Identity dim: one tap of weight 1.
+                m_tCount[d] = 1;
+                for (int64_t o = 0; o < outLen; ++o) {
+                    m_tIdx.push_back(o);
+                    m_tW.push_back(1.0);
+                }
+                continue;
+            }
+            const double sc = m_antialias ? std::min(m_scales[d], 1.0) : 1.0;
+            const int64_t iStart = static_cast<int64_t>(std::floor(-support / sc)) + 1;
+            const int64_t n = 2 - 2 * iStart;
+            m_tCount[d] = n;
+            for (int64_t o = 0; o < outLen; ++o) {
+                const double xo = original(static_cast<double>(o), m_scales[d], outLen, inLen, m_roi[d], m_roi[d + r]);
+                const bool outside = m_coord == "tf_crop_and_resize" && (xo < 0 || xo > static_cast<double>(inLen - 1));
+                const int64_t base = static_cast<int64_t>(std::ceil(xo)) - n / 2;
+                w.assign(static_cast<std::size_t>(n), 0.0);
+                double sum = 0;
+                for (int64_t k = 0; k < n; ++k) {
+                    const int64_t pos = base + k;
+                    double wk = kernel(sc * (static_cast<double>(pos) - xo));
+                    if (m_excludeOutside && (pos < 0 || pos >= inLen)) wk = 0;
+                    w[k] = wk;
+                    sum += wk;
+                }
+                const bool normalize = m_antialias || m_excludeOutside;
+                for (int64_t k = 0; k < n; ++k) {
+                    const int64_t pos = std::clamp<int64_t>(base + k, 0, inLen - 1);
+                    m_tIdx.push_back(outside ? -1 : pos);
+                    m_tW.push_back(normalize && sum != 0 ? w[k] / sum : w[k]);
+                }
+            }
+        }
+    }
+    template <typename T>
+    void runGeneric(RunContext& ctx) {
+        const Tensor& x = ctx.input(0);
+        Tensor& out = ctx.output(0);
+        const T* X = x.data<T>();
+        T* Y = out.data<T>();
+        const int64_t r = static_cast<int64_t>(x.rank());
+        int64_t inStride[kMaxRank];
+        int64_t st = 1;
+        for (int64_t d = r - 1; d >= 0; --d) {
+            inStride[d] = st;
+            st *= x.dims()[d];
+        }
+        // Rows of the last dim in parallel; each output element sums its taps in a fixed order.
+        const int64_t lastLen = m_out[r - 1];
+        const int64_t rows = lastLen ? out.numElements() / lastLen : 0;
+        ctx.pool().parallelFor(0, rows, 16, [&](int64_t r0, int64_t r1) {
+            int64_t idx[kMaxRank], tap[kMaxRank];
+            for (int64_t row = r0; row < r1; ++row) {
+                int64_t rem = row;
+                for (int64_t d = r - 2; d >= 0; --d) {
+                    idx[d] = rem % m_out[d];
+                    rem /= m_out[d];
+                }
+                for (int64_t o = 0; o < lastLen; ++o) {
+                    idx[r - 1] = o;
+                    bool extrapolate = false;
+                    for (int64_t d = 0; d < r; ++d)
+                        if (m_tIdx[m_tStart[d] + idx[d] * m_tCount[d]] < 0) extrapolate = true;
+                    double acc = 0;
+                    if (!extrapolate) {
+                        for (int64_t d = 0; d < r; ++d) tap[d] = 0;
+                        for (;;) {
+                            double wgt = 1;
+                            int64_t src = 0;
+                            for (int64_t d = 0; d < r; ++d) {
+                                const int64_t t = m_tStart[d] + idx[d] * m_tCount[d] + tap[d];
+                                wgt *= m_tW[t];
+                                src += m_tIdx[t] * inStride[d];
+                            }
+                            if (wgt != 0) acc += wgt * static_cast<double>(load(X[src]));
+                            int64_t d = r - 1;
+                            for (; d >= 0; --d) {
+                                if (++tap[d] < m_tCount[d]) break;
+                                tap[d] = 0;
+                            }
+                            if (d < 0) break;
+                        }
+                    } else {
+                        acc = m_extrapolation;
+                    }
+                    Y[row * lastLen + o] = store<T>(static_cast<Compute<T>>(acc));
+                }
+            }
+        });
     }
     int64_t nearest(double x, double scale) const {
         double f = std::floor(x);
