@@ -3,6 +3,7 @@
 // values, thread-count determinism, steady-state runs without allocation, and every ONNX node-suite
 // test that uses one of this family's ops (the rest of its ops having kernels) against its
 // reference outputs.
+#include "kernel_test_util.h"
 #include "test_util.h"
 
 #include "ir/graph.h"
@@ -50,6 +51,7 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::fre
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 using namespace ew;
+using namespace ew::test;
 using ir::DataType;
 using rt::Tensor;
 
@@ -83,65 +85,9 @@ std::set<std::string> baseOps() {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-Tensor makeTensor(DataType dt, std::vector<int64_t> dims, const std::vector<double>& v) {
-    Tensor t = Tensor::allocate(dt, std::move(dims));
-    EW_ASSERT(static_cast<int64_t>(v.size()) == t.numElements());
-    bool ok = rt::cpu::dispatch<EW_ALL_TYPES>(dt, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        T* p = t.data<T>();
-        for (std::size_t i = 0; i < v.size(); ++i) p[i] = rt::cpu::store<T>(static_cast<rt::cpu::Compute<T>>(v[i]));
-    });
-    EW_ASSERT(ok);
-    return t;
-}
 
-struct In {
-    std::string name;
-    DataType dt;
-    std::vector<int64_t> dims;
-    std::vector<double> v;
-    bool constant = false;
-};
-struct Out {
-    DataType dt;
-    std::vector<int64_t> dims;
-    std::vector<double> v;
-};
 
-/// One-node model named "node_<op>"; inputs with an empty name are omitted optional inputs.
-std::unique_ptr<ir::Model> singleNode(const std::string& op, const std::vector<In>& ins, int nOut,
-                                      std::vector<ir::Attribute> attrs, int64_t opset) {
-    auto m = std::make_unique<ir::Model>();
-    m->opsetImports = {{"", opset}};
-    ir::Graph& g = *m->graph;
-    std::vector<ir::Value*> vins, vouts;
-    for (const In& in : ins) {
-        if (in.name.empty()) {
-            vins.push_back(nullptr);
-            continue;
-        }
-        ir::Value* v = *g.addValue(in.name, ir::Type::tensor(in.dt, ir::Shape::of(in.dims)));
-        if (in.constant) {
-            v->initializer = makeTensor(in.dt, in.dims, in.v).toIr(in.name);
-            g.initializers.push_back(v);
-        } else {
-            g.inputs.push_back(v);
-        }
-        vins.push_back(v);
-    }
-    for (int i = 0; i < nOut; ++i) vouts.push_back(*g.addValue("y" + std::to_string(i)));
-    ir::Node* n = g.addNode(op, "", "node_" + op, vins, vouts);
-    for (auto& a : attrs) n->setAttr(std::move(a));
-    g.outputs = vouts;
-    return m;
-}
 
-rt::Session::NamedTensors feeds(const std::vector<In>& ins) {
-    rt::Session::NamedTensors f;
-    for (const In& in : ins)
-        if (!in.name.empty() && !in.constant) f.emplace_back(in.name, makeTensor(in.dt, in.dims, in.v));
-    return f;
-}
 
 bool sameValues(const Tensor& got, const Out& want, QString& why) {
     if (got.dtype() != want.dt || got.dims() != want.dims) {

@@ -1,6 +1,7 @@
 // nn kernel family (kernels_nn.def): hand-built single-node graphs with exact expected values for
 // the tricky semantics, then every ONNX backend node test that uses one of the family's ops and
 // whose ops all have kernels, compared with its reference outputs (rtol 1e-3, atol 1e-7).
+#include "kernel_test_util.h"
 #include "test_util.h"
 
 #include "ir/graph.h"
@@ -16,6 +17,7 @@
 #include <set>
 
 using namespace ew;
+using namespace ew::test;
 using ir::DataType;
 using rt::Tensor;
 
@@ -25,31 +27,7 @@ constexpr DataType F = DataType::Float, I64 = DataType::Int64, I32 = DataType::I
                    B = DataType::Bool, U8 = DataType::UInt8, H = DataType::Float16,
                    I8 = DataType::Int8, I16 = DataType::Int16;
 
-Tensor makeTensor(DataType dt, std::vector<int64_t> dims, const std::vector<double>& v) {
-    Tensor t = Tensor::allocate(dt, std::move(dims));
-    EW_ASSERT(static_cast<int64_t>(v.size()) == t.numElements());
-    bool ok = rt::cpu::dispatch<EW_ALL_TYPES>(dt, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        T* p = t.data<T>();
-        for (std::size_t i = 0; i < v.size(); ++i)
-            p[i] = rt::cpu::store<T>(static_cast<rt::cpu::Compute<T>>(v[i]));
-    });
-    EW_ASSERT(ok);
-    return t;
-}
 
-struct In {
-    std::string name;
-    DataType dt;
-    std::vector<int64_t> dims;
-    std::vector<double> v;
-    bool constant = false;
-};
-struct Out {
-    DataType dt;
-    std::vector<int64_t> dims;
-    std::vector<double> v;
-};
 
 using A = ir::Attribute;
 using Attrs = std::vector<A>;

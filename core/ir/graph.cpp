@@ -12,6 +12,15 @@ std::string_view canonicalDomain(std::string_view domain) {
     return domain == "ai.onnx" ? std::string_view() : domain;
 }
 
+const Tensor* constantTensorOf(const Value* v) {
+    if (!v) return nullptr;
+    if (v->initializer) return &*v->initializer;
+    const Node* p = v->producer();
+    if (p && p->opType == "Constant" && canonicalDomain(p->domain).empty())
+        if (const Attribute* a = p->attr("value"); a && a->type == AttrType::Tensor) return &a->t;
+    return nullptr;
+}
+
 std::string_view attrTypeName(AttrType t) {
     switch (t) {
     case AttrType::Undefined: return "undefined";

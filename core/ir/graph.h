@@ -301,6 +301,10 @@ public:
     std::unique_ptr<Model> clone() const;
 };
 
+/// The constant data behind a value: its initializer, or the `value` tensor of the default-domain
+/// Constant node producing it; nullptr otherwise.
+const Tensor* constantTensorOf(const Value* v);
+
 /// Canonical domain name: "ai.onnx" becomes "".
 std::string_view canonicalDomain(std::string_view domain);
 

@@ -4,21 +4,11 @@ namespace ew::ir {
 
 namespace {
 
-/// A constant tensor behind a value: an initializer, or the output of a Constant node.
-const Tensor* constantOf(const Value* v) {
-    if (!v) return nullptr;
-    if (v->initializer) return &*v->initializer;
-    const Node* p = v->producer();
-    if (p && p->opType == "Constant" && canonicalDomain(p->domain).empty())
-        if (const Attribute* a = p->attr("value"); a && a->type == AttrType::Tensor) return &a->t;
-    return nullptr;
-}
-
 bool annotate(Value* target, const Value* scale, const Value* zeroPoint, int64_t axis) {
     if (!target) return false;
-    const Tensor* s = constantOf(scale);
+    const Tensor* s = constantTensorOf(scale);
     if (!s || s->dtype == DataType::String || s->numElements() < 1) return false;
-    const Tensor* z = constantOf(zeroPoint);
+    const Tensor* z = constantTensorOf(zeroPoint);
     QuantParams q;
     q.scales = s->toFloat();
     if (z && z->dtype != DataType::String) {

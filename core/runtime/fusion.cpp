@@ -14,14 +14,6 @@ ir::Node* soleConsumer(const ir::Value* v) {
     return v->uses()[0].node;
 }
 
-const ir::Tensor* constantOf(const ir::Value* v) {
-    if (!v) return nullptr;
-    if (v->initializer) return &*v->initializer;
-    const ir::Node* p = v->producer();
-    if (p && p->opType == "Constant" && isDefaultDomain(*p))
-        if (const ir::Attribute* a = p->attr("value"); a && a->type == ir::AttrType::Tensor) return &a->t;
-    return nullptr;
-}
 
 /// Reads an activation node into (name, params); false when it is not one we fuse.
 bool activationOf(const ir::Node& n, std::string& name, std::vector<float>& params) {
@@ -50,7 +42,7 @@ bool activationOf(const ir::Node& n, std::string& name, std::vector<float>& para
         }
         for (std::size_t i = 1; i < n.inputs().size() && i < 3; ++i) {
             if (!n.input(i)) continue;
-            const ir::Tensor* t = constantOf(n.input(i));
+            const ir::Tensor* t = ir::constantTensorOf(n.input(i));
             if (!t || t->dtype != ir::DataType::Float || t->numElements() != 1) return false;
             (i == 1 ? lo : hi) = static_cast<float>(t->valueAsDouble(0));
         }
@@ -73,7 +65,7 @@ int fuseConvChains(ir::Graph& g) {
     for (const auto& n : g.nodes())
         if (n->opType == "Conv" && isDefaultDomain(*n)) convs.push_back(n.get());
     for (ir::Node* conv : convs) {
-        const ir::Tensor* w = constantOf(conv->input(1));
+        const ir::Tensor* w = ir::constantTensorOf(conv->input(1));
         ir::Value* y = conv->output(0);
         if (!w || w->dtype != ir::DataType::Float || w->dims.size() != 4 || !isFloatTensor(conv->input(0)) || !y)
             continue;
