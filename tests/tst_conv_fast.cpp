@@ -130,6 +130,8 @@ void TestConvFast::matchesReference_data() {
     QTest::newRow("small channels 3x3 (im2col)") << 10;
     QTest::newRow("7x7 map, 64 channels (transposed GEMM) + residual + relu") << 11;
     QTest::newRow("5x5 map pointwise, 48 channels (transposed GEMM)") << 12;
+    QTest::newRow("batch 9 of 6x6 maps 3x3 (images share a GEMM) + residual + relu") << 13;
+    QTest::newRow("batch 5 of 8x8 maps pointwise (images share a GEMM)") << 14;
 }
 
 void TestConvFast::matchesReference() {
@@ -148,6 +150,8 @@ void TestConvFast::matchesReference() {
         {1, 4, 8, 8, 8, 3, 1, 1, 1, 1, true, "Relu", true},
         {1, 32, 64, 7, 7, 3, 1, 1, 1, 1, true, "Relu", true},
         {2, 40, 48, 5, 5, 1, 1, 0, 1, 1, true, "", false},
+        {9, 8, 16, 6, 6, 3, 1, 1, 1, 1, true, "Relu", true},
+        {5, 12, 20, 8, 8, 1, 1, 0, 1, 1, true, "Relu", false},
     };
     const ConvCase& cc = cases[idx];
     int64_t oh, ow;

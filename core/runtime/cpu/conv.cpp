@@ -133,73 +133,107 @@ bool isPointwise(const ConvGeom& g) {
            g.out[1] == g.in[1] && g.out[2] == g.in[2];
 }
 
-/// col[(c*KH + i)*KW + j][oh*OW + ow] = x[c][oh*sh - ph + i*dh][ow*sw - pw + j*dw] (0 outside).
-void im2col(const ConvGeom& g, int64_t cg, const float* x, float* col, ThreadPool& pool) {
+/// One im2col row r = (c*KH + i)*KW + j of image x into dst[OH*OW].
+void im2colRow(const ConvGeom& g, const float* x, int64_t r, float* dst) {
     const int64_t H = g.in[1], W = g.in[2], OH = g.out[1], OW = g.out[2];
     const int64_t KH = g.k[1], KW = g.k[2];
-    pool.parallelFor(0, cg * KH * KW, 4, [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) {
-            const int64_t c = r / (KH * KW), i = (r / KW) % KH, j = r % KW;
-            const float* xc = x + c * H * W;
-            float* dst = col + r * OH * OW;
-            int64_t w0, w1;
-            validRange(OW, W, g.s[2], g.p[2], j * g.d[2], w0, w1);
-            for (int64_t oh = 0; oh < OH; ++oh) {
-                float* d = dst + oh * OW;
-                const int64_t ih = oh * g.s[1] - g.p[1] + i * g.d[1];
-                if (ih < 0 || ih >= H) {
-                    std::fill(d, d + OW, 0.f);
-                    continue;
-                }
-                std::fill(d, d + w0, 0.f);
-                const float* xr = xc + ih * W - g.p[2] + j * g.d[2];
-                if (g.s[2] == 1) {
-                    std::memcpy(d + w0, xr + w0, (w1 - w0) * sizeof(float));
-                } else {
-                    for (int64_t ow = w0; ow < w1; ++ow) d[ow] = xr[ow * g.s[2]];
-                }
-                std::fill(d + w1, d + OW, 0.f);
-            }
+    const int64_t c = r / (KH * KW), i = (r / KW) % KH, j = r % KW;
+    const float* xc = x + c * H * W;
+    int64_t w0, w1;
+    validRange(OW, W, g.s[2], g.p[2], j * g.d[2], w0, w1);
+    for (int64_t oh = 0; oh < OH; ++oh) {
+        float* d = dst + oh * OW;
+        const int64_t ih = oh * g.s[1] - g.p[1] + i * g.d[1];
+        if (ih < 0 || ih >= H) {
+            std::fill(d, d + OW, 0.f);
+            continue;
         }
+        std::fill(d, d + w0, 0.f);
+        const float* xr = xc + ih * W - g.p[2] + j * g.d[2];
+        if (g.s[2] == 1) {
+            std::memcpy(d + w0, xr + w0, (w1 - w0) * sizeof(float));
+        } else {
+            for (int64_t ow = w0; ow < w1; ++ow) d[ow] = xr[ow * g.s[2]];
+        }
+        std::fill(d + w1, d + OW, 0.f);
+    }
+}
+
+/// col[(c*KH + i)*KW + j][oh*OW + ow] = x[c][oh*sh - ph + i*dh][ow*sw - pw + j*dw] (0 outside).
+void im2col(const ConvGeom& g, int64_t cg, const float* x, float* col, ThreadPool& pool) {
+    const int64_t rowLen = g.out[1] * g.out[2];
+    pool.parallelFor(0, cg * g.k[1] * g.k[2], 4, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) im2colRow(g, x, r, col + r * rowLen);
     });
 }
 
-/// Few output pixels: Y^T [N, M] = col^T [N, K] x W^T [K, M] with W^T prepacked, then a
-/// transposing copy that adds the residual and applies the activation.
+/// Images whose pixels go into one transposed GEMM (rows = pixels of several images).
+int64_t imagesPerTransposedGemm(const ConvGeom& g) {
+    const int64_t p = std::max<int64_t>(1, g.out[1] * g.out[2]);
+    return std::max<int64_t>(1, std::min<int64_t>(g.N, 512 / p));
+}
+std::size_t transposedScratchFloats(const FastConv& fc, const ConvGeom& g) {
+    const int64_t K = fc.Cg * fc.KH * fc.KW, rows = imagesPerTransposedGemm(g) * g.out[1] * g.out[2];
+    return static_cast<std::size_t>(K * rows) + PackedMatrix::packedFloats(rows, K) +
+           static_cast<std::size_t>(rows * g.M) + 64;
+}
+
+/// Few output pixels: Y^T [pixels, M] = col^T [pixels, K] x W^T [K, M] with W^T prepacked (the
+/// pixels of several images of a batch share one GEMM), then a transposing copy that adds the
+/// residual and applies the activation.
 void fastConvTransposedRun(const FastConv& fc, const ConvGeom& g, const float* X, const float* B, const float* Z,
                            float* Y, const Epilogue& base, std::byte* scratch, ThreadPool& pool) {
-    const int64_t inPlane = g.in[1] * g.in[2], N = g.out[1] * g.out[2], M = g.M;
+    const int64_t inPlane = g.in[1] * g.in[2], P = g.out[1] * g.out[2], M = g.M;
     const int64_t K = fc.Cg * fc.KH * fc.KW;
-    const bool direct = isPointwise(g);
-    auto align = [](std::byte* p) {
+    const int64_t per = imagesPerTransposedGemm(g);
+    auto align = [](float* p) {
         return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t(63));
     };
-    float* col = align(scratch);
-    float* packedA = direct ? col : col + K * N;
-    packedA = align(reinterpret_cast<std::byte*>(packedA));
-    float* ct = packedA + PackedMatrix::packedFloats(N, K);
+    float* col = align(reinterpret_cast<float*>(scratch));
+    float* packedA = align(col + K * per * P);
+    float* ct = packedA + PackedMatrix::packedFloats(per * P, K);
     Epilogue e;
     e.bias = B;
     e.biasPerColumn = true;
-    for (int64_t n = 0; n < g.N; ++n) {
-        const float* x = X + n * g.C * inPlane;
-        const float* src = x;
-        if (!direct) {
-            im2col(g, fc.Cg, x, col, pool);
-            src = col;
-        }
-        PackedMatrix a = PackedMatrix::packInto(packedA, src, N, K, N, true, &pool);
+    for (int64_t n0 = 0; n0 < g.N; n0 += per) {
+        const int64_t nb = std::min(per, g.N - n0), rows = nb * P;
+        // col [K, rows]: image b's im2col columns at offset b*P.
+        pool.parallelFor(0, nb * K, 8, [&](int64_t r0, int64_t r1) {
+            for (int64_t r = r0; r < r1; ++r) {
+                const int64_t b = r / K, row = r % K;
+                const float* x = X + (n0 + b) * g.C * inPlane;
+                float* dst = col + row * rows + b * P;
+                if (isPointwise(g))
+                    std::memcpy(dst, x + row * inPlane, static_cast<std::size_t>(P) * sizeof(float));
+                else
+                    im2colRow(g, x, row, dst);
+            }
+        });
+        PackedMatrix a = PackedMatrix::packInto(packedA, col, rows, K, rows, true, &pool);
         sgemmPacked(a, fc.weightsT, ct, M, e, pool);
-        float* y = Y + n * M * N;
-        const float* z = Z ? Z + n * M * N : nullptr;
-        pool.parallelFor(0, M, 16, [&](int64_t m0, int64_t m1) {
-            for (int64_t m = m0; m < m1; ++m) {
-                float* yr = y + m * N;
-                for (int64_t p = 0; p < N; ++p) yr[p] = ct[p * M + m] + (z ? z[m * N + p] : 0.f);
-                if (base.act != Activation::None) applyActivation(yr, N, base);
+        pool.parallelFor(0, nb * M, 16, [&](int64_t r0, int64_t r1) {
+            for (int64_t r = r0; r < r1; ++r) {
+                const int64_t b = r / M, m = r % M;
+                float* yr = Y + ((n0 + b) * M + m) * P;
+                const float* z = Z ? Z + ((n0 + b) * M + m) * P : nullptr;
+                const float* c = ct + b * P * M + m;
+                for (int64_t q = 0; q < P; ++q) yr[q] = c[q * M] + (z ? z[q] : 0.f);
+                if (base.act != Activation::None) applyActivation(yr, P, base);
             }
         });
     }
+}
+
+/// Small maps in a batch: several images share one GEMM (their im2col columns side by side), so
+/// the micro-kernel sees wide enough matrices. 0 when batching does not apply.
+int64_t imagesPerGemm(const FastConv& fc, const ConvGeom& g) {
+    const int64_t outPlane = g.out[1] * g.out[2];
+    if (fc.G != 1 || g.N < 2 || outPlane >= 1024) return 0;
+    return std::min<int64_t>(g.N, std::max<int64_t>(2, 2048 / std::max<int64_t>(outPlane, 1)));
+}
+std::size_t batchedScratchFloats(const FastConv& fc, const ConvGeom& g) {
+    const int64_t b = imagesPerGemm(fc, g), outPlane = g.out[1] * g.out[2];
+    return static_cast<std::size_t>(b * outPlane * (fc.Cg * fc.KH * fc.KW + fc.Mg));
 }
 
 /// Per-thread im2col buffer for batch-parallel runs (grows once, then reused).
@@ -230,6 +264,49 @@ void fastConvRun(const FastConv& fc, const ConvGeom& g, const float* X, const fl
             sgemm(fc.packed[grp], bm, outPlane, false, outPlane, Y + yOff, outPlane, e, pool);
         }
     };
+    if (const int64_t per = imagesPerGemm(fc, g); per > 0) {
+        // col [K, per*P] = the images' im2col columns side by side; tmp [M, per*P] = W x col
+        // with bias (and the activation when there is no residual); then each image's rows go
+        // to NCHW, adding the residual and activating there.
+        const int64_t K = fc.Cg * fc.KH * fc.KW, P = outPlane;
+        float* col = reinterpret_cast<float*>(scratch);
+        float* tmp = col + K * per * P;
+        for (int64_t n0 = 0; n0 < g.N; n0 += per) {
+            const int64_t nb = std::min(per, g.N - n0), width = nb * P;
+            pool.parallelFor(0, nb * K, 8, [&](int64_t r0, int64_t r1) {
+                for (int64_t r = r0; r < r1; ++r) {
+                    const int64_t b = r / K, row = r % K;
+                    const float* x = X + (n0 + b) * g.C * inPlane;
+                    float* dst = col + row * width + b * P;
+                    if (direct) {
+                        std::memcpy(dst, x + row * inPlane, static_cast<std::size_t>(P) * sizeof(float));
+                    } else {
+                        im2colRow(g, x, row, dst);
+                    }
+                }
+            });
+            Epilogue e = base;
+            e.bias = B;
+            e.residual = nullptr;
+            if (Z) e.act = Activation::None;
+            sgemm(fc.packed[0], col, width, false, width, tmp, width, e, pool);
+            pool.parallelFor(0, nb * g.M, 8, [&](int64_t r0, int64_t r1) {
+                for (int64_t r = r0; r < r1; ++r) {
+                    const int64_t b = r / g.M, m = r % g.M;
+                    float* y = Y + ((n0 + b) * g.M + m) * P;
+                    const float* t = tmp + m * width + b * P;
+                    if (Z) {
+                        const float* z = Z + ((n0 + b) * g.M + m) * P;
+                        for (int64_t i = 0; i < P; ++i) y[i] = t[i] + z[i];
+                        if (base.act != Activation::None) applyActivation(y, P, base);
+                    } else {
+                        std::memcpy(y, t, static_cast<std::size_t>(P) * sizeof(float));
+                    }
+                }
+            });
+        }
+        return;
+    }
     // Batches of small images: one image per task (the per-image GEMMs then run inline), which
     // avoids a pool round trip per image and per group. Results do not depend on the split.
     const int64_t macsPerImage = g.M * fc.Cg * fc.KH * fc.KW * outPlane;
@@ -362,10 +439,12 @@ public:
         m_useFast = m_fast.ready && x.dtype() == DataType::Float && (sp == 2 || sp == 1) && m_fast.G == g.G &&
                     !(g.G == g.C && m_fast.Mg == 1 && g.G > 1);
         if (m_useFast && !m_fast.weightsT.empty()) {
-            const int64_t K = m_fast.Cg * m_fast.KH * m_fast.KW, N = g.out[1] * g.out[2];
-            const std::size_t colFloats = isPointwise(g) ? 0 : static_cast<std::size_t>(K * N);
-            ctx.setScratchBytes((colFloats + PackedMatrix::packedFloats(N, K) + static_cast<std::size_t>(N * g.M)) *
-                                    sizeof(float) + 128);
+            ctx.setScratchBytes(transposedScratchFloats(m_fast, g) * sizeof(float));
+            ctx.setOutput(0, x.dtype(), m_outDims);
+            return {};
+        }
+        if (m_useFast && imagesPerGemm(m_fast, g) > 0) {
+            ctx.setScratchBytes(batchedScratchFloats(m_fast, g) * sizeof(float));
             ctx.setOutput(0, x.dtype(), m_outDims);
             return {};
         }
