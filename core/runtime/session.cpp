@@ -114,7 +114,11 @@ int64_t Session::opsetFor(std::string_view domain) const {
 
 Result<std::unique_ptr<Session>> Session::create(const ir::Model& model, SessionOptions options) {
     if (!model.graph) return fail(StatusCode::InvalidInput, "model has no graph");
-    if (options.fuse && !cpu::preferReferenceKernels()) {
+    // Only graphs with a Conv can fuse: skip copying the others.
+    const bool hasConv = std::any_of(model.graph->nodes().begin(), model.graph->nodes().end(), [](const auto& n) {
+        return n->opType == "Conv" && ir::canonicalDomain(n->domain).empty();
+    });
+    if (options.fuse && hasConv && !cpu::preferReferenceKernels()) {
         std::unique_ptr<ir::Graph> copy = model.graph->clone();
         if (fuseConvChains(*copy) > 0) {
             std::vector<ir::OpsetImport> opsets = model.opsetImports;

@@ -32,14 +32,6 @@ void fillGeom(ConvGeom& g, const WindowParams& w, std::span<const int64_t> in, s
     }
 }
 
-/// [lo, hi) of output positions o for which o*s - p + t*d lies in [0, in).
-inline void validRange(int64_t outN, int64_t inN, int64_t s, int64_t p, int64_t tap, int64_t& lo, int64_t& hi) {
-    int64_t shift = tap - p; // input = o*s + shift
-    lo = shift >= 0 ? 0 : (-shift + s - 1) / s;
-    hi = inN - shift <= 0 ? 0 : (inN - shift - 1) / s + 1;
-    if (hi > outN) hi = outN;
-    if (lo > hi) lo = hi;
-}
 
 template <typename T>
 void convRun(const ConvGeom& g, const T* X, const T* W, const T* B, T* Y, ThreadPool& pool) {
@@ -58,13 +50,13 @@ void convRun(const ConvGeom& g, const T* X, const T* W, const T* B, T* Y, Thread
                 const T* w = W + (m * cg + c) * kSize;
                 for (int64_t kd = 0; kd < g.k[0]; ++kd) {
                     int64_t d0, d1;
-                    validRange(g.out[0], g.in[0], g.s[0], g.p[0], kd * g.d[0], d0, d1);
+                    stridedTapRange(g.out[0], g.in[0], g.s[0], g.p[0], kd * g.d[0], d0, d1);
                     for (int64_t kh = 0; kh < g.k[1]; ++kh) {
                         int64_t h0, h1;
-                        validRange(g.out[1], g.in[1], g.s[1], g.p[1], kh * g.d[1], h0, h1);
+                        stridedTapRange(g.out[1], g.in[1], g.s[1], g.p[1], kh * g.d[1], h0, h1);
                         for (int64_t kw = 0; kw < g.k[2]; ++kw) {
                             int64_t w0, w1;
-                            validRange(g.out[2], g.in[2], g.s[2], g.p[2], kw * g.d[2], w0, w1);
+                            stridedTapRange(g.out[2], g.in[2], g.s[2], g.p[2], kw * g.d[2], w0, w1);
                             const T wv = w[(kd * g.k[1] + kh) * g.k[2] + kw];
                             for (int64_t od = d0; od < d1; ++od) {
                                 int64_t id = od * g.s[0] - g.p[0] + kd * g.d[0];
@@ -140,7 +132,7 @@ void im2colRow(const ConvGeom& g, const float* x, int64_t r, float* dst) {
     const int64_t c = r / (KH * KW), i = (r / KW) % KH, j = r % KW;
     const float* xc = x + c * H * W;
     int64_t w0, w1;
-    validRange(OW, W, g.s[2], g.p[2], j * g.d[2], w0, w1);
+    stridedTapRange(OW, W, g.s[2], g.p[2], j * g.d[2], w0, w1);
     for (int64_t oh = 0; oh < OH; ++oh) {
         float* d = dst + oh * OW;
         const int64_t ih = oh * g.s[1] - g.p[1] + i * g.d[1];

@@ -14,14 +14,6 @@ struct Geom {
     int64_t s[3] = {1, 1, 1}, d[3] = {1, 1, 1}, p[3] = {0, 0, 0};
 };
 
-/// [lo, hi) of input positions i for which i*s - p + tap lies in [0, outN).
-inline void validRange(int64_t inN, int64_t outN, int64_t s, int64_t p, int64_t tap, int64_t& lo, int64_t& hi) {
-    int64_t shift = tap - p;
-    lo = shift >= 0 ? 0 : (-shift + s - 1) / s;
-    hi = outN - shift <= 0 ? 0 : (outN - shift - 1) / s + 1;
-    if (hi > inN) hi = inN;
-    if (lo > hi) lo = hi;
-}
 
 template <typename T>
 void convTransposeRun(const Geom& g, const T* X, const T* W, const T* B, T* Y, ThreadPool& pool) {
@@ -41,13 +33,13 @@ void convTransposeRun(const Geom& g, const T* X, const T* W, const T* B, T* Y, T
                 const T* w = W + (ci * mg + ml) * kSize;
                 for (int64_t kd = 0; kd < g.k[0]; ++kd) {
                     int64_t d0, d1;
-                    validRange(g.in[0], g.out[0], g.s[0], g.p[0], kd * g.d[0], d0, d1);
+                    stridedTapRange(g.in[0], g.out[0], g.s[0], g.p[0], kd * g.d[0], d0, d1);
                     for (int64_t kh = 0; kh < g.k[1]; ++kh) {
                         int64_t h0, h1;
-                        validRange(g.in[1], g.out[1], g.s[1], g.p[1], kh * g.d[1], h0, h1);
+                        stridedTapRange(g.in[1], g.out[1], g.s[1], g.p[1], kh * g.d[1], h0, h1);
                         for (int64_t kw = 0; kw < g.k[2]; ++kw) {
                             int64_t w0, w1;
-                            validRange(g.in[2], g.out[2], g.s[2], g.p[2], kw * g.d[2], w0, w1);
+                            stridedTapRange(g.in[2], g.out[2], g.s[2], g.p[2], kw * g.d[2], w0, w1);
                             const T wv = w[(kd * g.k[1] + kh) * g.k[2] + kw];
                             for (int64_t id = d0; id < d1; ++id) {
                                 int64_t od = id * g.s[0] - g.p[0] + kd * g.d[0];
@@ -88,8 +80,8 @@ void convTransposeFast(const Geom& g, const PackedMatrix& wt, const float* X, co
                     for (int64_t j = 0; j < KW; ++j) {
                         const float* c = col + ((m * KH + i) * KW + j) * hw;
                         int64_t h0, h1, w0, w1;
-                        validRange(H, OH, g.s[1], g.p[1], i * g.d[1], h0, h1);
-                        validRange(W, OW, g.s[2], g.p[2], j * g.d[2], w0, w1);
+                        stridedTapRange(H, OH, g.s[1], g.p[1], i * g.d[1], h0, h1);
+                        stridedTapRange(W, OW, g.s[2], g.p[2], j * g.d[2], w0, w1);
                         for (int64_t h = h0; h < h1; ++h) {
                             float* yr = ym + (h * g.s[1] - g.p[1] + i * g.d[1]) * OW - g.p[2] + j * g.d[2];
                             const float* cr = c + h * W;

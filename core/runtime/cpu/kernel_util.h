@@ -225,6 +225,17 @@ VoidResult readWindow(const ir::Node& node, std::size_t spatial, std::span<const
 /// an output size would be < 1 ... or the window is larger than the padded input.
 bool windowOutput(WindowParams& w, std::span<const int64_t> in, std::vector<int64_t>& out);
 
+/// [lo, hi) of positions q in [0, count) for which q*s - p + tap lies in [0, bound): the taps of
+/// a strided window that land inside the other side's extent (conv: output positions reading the
+/// input; transposed conv: input positions writing the output).
+inline void stridedTapRange(int64_t count, int64_t bound, int64_t s, int64_t p, int64_t tap, int64_t& lo, int64_t& hi) {
+    const int64_t shift = tap - p;
+    lo = shift >= 0 ? 0 : (-shift + s - 1) / s;
+    hi = bound - shift <= 0 ? 0 : (bound - shift - 1) / s + 1;
+    if (hi > count) hi = count;
+    if (lo > hi) lo = hi;
+}
+
 /// Copies `bytes` unless source and destination are the same buffer (in-place aliasing).
 inline void copyBytes(void* dst, const void* src, std::size_t bytes) {
     if (dst != src && bytes) std::memmove(dst, src, bytes);
