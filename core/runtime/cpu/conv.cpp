@@ -94,25 +94,25 @@ struct FastConv {
     int64_t G = 1, Cg = 0, Mg = 0, KH = 1, KW = 1;
     bool ready = false;
 
-    void packTransposed(const Tensor& w) {
-        G = 1;
-        Mg = w.dims()[0];
-        Cg = w.dims()[1];
-        KH = w.dims()[2];
-        KW = w.dims()[3];
-        const int64_t K = Cg * KH * KW;
-        weightsT = PackedColumns::pack(w.data<float>(), K, Mg, K, true);
-        ready = true;
-    }
-
     /// Weights [M, C/G, KH, KW] (2-D) or [M, C/G, KW] (1-D, run as a 1 x W map).
-    void packWeights(const Tensor& w, int64_t group) {
+    void setShape(const Tensor& w, int64_t group) {
         G = group;
         Mg = w.dims()[0] / group;
         Cg = w.dims()[1];
         KH = w.rank() == 4 ? w.dims()[2] : 1;
         KW = w.dims().back();
-        const int64_t K = Cg * KH * KW;
+    }
+    int64_t depth() const { return Cg * KH * KW; }
+
+    void packTransposed(const Tensor& w) {
+        setShape(w, 1);
+        weightsT = PackedColumns::pack(w.data<float>(), depth(), Mg, depth(), true);
+        ready = true;
+    }
+
+    void packWeights(const Tensor& w, int64_t group) {
+        setShape(w, group);
+        const int64_t K = depth();
         packed.clear();
         for (int64_t g = 0; g < G; ++g)
             packed.push_back(PackedMatrix::pack(w.data<float>() + g * Mg * K, Mg, K, K, false));
