@@ -8,12 +8,15 @@
 #include "ir/io/model_io.h"
 #include "ir/onnx/onnx_import.h"
 #include "runtime/cpu/kernel_util.h"
+#include "runtime/cpu/sgemm.h"
 #include "runtime/session.h"
 
 #include <QDir>
 #include <QFileInfo>
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <set>
 
 using namespace ew;
@@ -468,6 +471,8 @@ class TestKernelsNn : public QObject {
   private slots:
     void kernels_data();
     void kernels();
+    void fastMaxPoolMatchesReference_data();
+    void fastMaxPoolMatchesReference();
     void nodeSuite();
 };
 
@@ -513,6 +518,61 @@ void TestKernelsNn::kernels() {
                                        .arg(want.v[static_cast<std::size_t>(k)])));
             }
         }
+    }
+}
+
+void TestKernelsNn::fastMaxPoolMatchesReference_data() {
+    QTest::addColumn<QList<int>>("geom"); // n, c, h, w, kh, kw, sh, sw, padTop, padLeft, padBottom, padRight, ceil
+    QTest::newRow("2x2 s2 exact tiling (flat path)") << QList<int>{3, 5, 8, 8, 2, 2, 2, 2, 0, 0, 0, 0, 0};
+    QTest::newRow("3x3 s3 exact tiling") << QList<int>{2, 3, 9, 12, 3, 3, 3, 3, 0, 0, 0, 0, 0};
+    QTest::newRow("2x2 s2 odd map (leftover row and column)") << QList<int>{1, 4, 9, 7, 2, 2, 2, 2, 0, 0, 0, 0, 0};
+    QTest::newRow("3x3 s2 pad 1 (resnet stem)") << QList<int>{1, 6, 15, 16, 3, 3, 2, 2, 1, 1, 1, 1, 0};
+    QTest::newRow("3x3 s1 pad 1") << QList<int>{2, 3, 7, 5, 3, 3, 1, 1, 1, 1, 1, 1, 0};
+    QTest::newRow("2x2 s2 ceil mode") << QList<int>{1, 2, 7, 9, 2, 2, 2, 2, 0, 0, 0, 0, 1};
+    QTest::newRow("pads larger than the window reach (padding-only windows)")
+        << QList<int>{1, 2, 4, 5, 2, 2, 1, 1, 2, 2, 2, 2, 0};
+    QTest::newRow("5x1 s(3,1) asymmetric pads") << QList<int>{1, 3, 11, 6, 5, 1, 3, 1, 2, 0, 1, 0, 0};
+    QTest::newRow("1x3 s(1,3) stride above 2") << QList<int>{2, 2, 5, 17, 1, 3, 1, 3, 0, 1, 0, 2, 0};
+}
+
+/// The float MaxPool fast paths (flat tiling, vertical-then-horizontal taps) give the bits of the
+/// reference loop, -inf inputs and padding-only windows included, on 1 and 2 threads.
+void TestKernelsNn::fastMaxPoolMatchesReference() {
+    QFETCH(QList<int>, geom);
+    const int64_t n = geom[0], c = geom[1], h = geom[2], w = geom[3];
+    std::vector<double> x(static_cast<std::size_t>(n * c * h * w));
+    uint32_t state = 12345;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        state = state * 1664525u + 1013904223u;
+        x[i] = (static_cast<double>(state >> 8) / (1 << 24)) * 8.0 - 4.0;
+        if (i % 23 == 7) x[i] = -std::numeric_limits<double>::infinity();
+    }
+    std::vector<In> ins = {{"x", F, {n, c, h, w}, x}};
+    std::vector<ir::Attribute> attrs;
+    attrs.push_back(ir::Attribute::makeInts("kernel_shape", {geom[4], geom[5]}));
+    attrs.push_back(ir::Attribute::makeInts("strides", {geom[6], geom[7]}));
+    attrs.push_back(ir::Attribute::makeInts("pads", {geom[8], geom[9], geom[10], geom[11]}));
+    attrs.push_back(ir::Attribute::makeInt("ceil_mode", geom[12]));
+    auto model = singleNode("MaxPool", ins, 1, std::move(attrs), 12);
+    auto runWith = [&](bool reference, int threads) {
+        rt::cpu::setPreferReferenceKernels(reference);
+        rt::SessionOptions opt;
+        opt.threads = threads;
+        // Kernels choose their path when they are prepared, which happens in the first run.
+        auto s = rt::Session::create(*model, opt);
+        EW_ASSERT(s.has_value());
+        auto out = (*s)->run(feeds(ins));
+        rt::cpu::setPreferReferenceKernels(false);
+        EW_ASSERT(out.has_value());
+        return (*out)[0].toVector<float>();
+    };
+    const std::vector<float> ref = runWith(true, 1);
+    QVERIFY(!ref.empty());
+    for (int threads : {1, 2}) {
+        const std::vector<float> fast = runWith(false, threads);
+        QCOMPARE(fast.size(), ref.size());
+        QVERIFY2(std::memcmp(fast.data(), ref.data(), ref.size() * sizeof(float)) == 0,
+                 qPrintable(QString("threads %1: fast MaxPool differs from the reference loop").arg(threads)));
     }
 }
 

@@ -2,7 +2,9 @@
 // dilations), GlobalAveragePool, GlobalMaxPool; 1 to 3 spatial dims. Threads split the
 // (batch, channel) planes.
 #include "kernel_util.h"
+#include "sgemm.h"
 
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -16,50 +18,92 @@ struct PoolGeom {
     int64_t s[3] = {1, 1, 1}, d[3] = {1, 1, 1}, pb[3] = {0, 0, 0}, pe[3] = {0, 0, 0};
     bool includePad = false;
     bool columnMajor = false; ///< MaxPool storage_order = 1
+    bool fast = true;         ///< false: the reference loop (tests compare both)
 };
 
 enum class PoolKind { Max, Average };
 
-/// Float 2-D max pooling without indices or dilation: each padded input row is split into
-/// `stride` phases (-inf outside the input), so every tap is a contiguous, vectorized max over
-/// the output row. Same results as the general loop (max is exact).
+/// max(a, b) as the reference loop sees it (NaN in b is skipped).
+inline float maxf(float a, float b) { return b > a ? b : a; }
+
+/// Windows that tile the input exactly (kernel == stride, no padding, nothing left over: 2x2
+/// stride 2 on even maps): output row r of the [planes * OH] rows reads input rows r*KH ..
+/// r*KH + KH-1, which are contiguous across planes, so the whole tensor is one flat loop.
+template <int KH, int KW>
+void maxPoolTiled(const float* X, float* Y, int64_t rows, int64_t W, int64_t OW, ThreadPool& pool) {
+    const int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(OW, 1));
+    pool.parallelFor(0, rows, grain, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+            const float* x = X + r * KH * W;
+            float* y = Y + r * OW;
+            for (int64_t o = 0; o < OW; ++o) {
+                float m = x[o * KW];
+                for (int i = 0; i < KH; ++i)
+                    for (int j = 0; j < KW; ++j) m = maxf(m, x[i * W + o * KW + j]);
+                y[o] = m;
+            }
+        }
+    });
+}
+
+/// Horizontal taps over a padded row: acc[o] = max_j v[o*SW + j] (SW 0 = runtime stride).
+template <int SW>
+void horizontalMax(const float* v, int64_t OW, int64_t KW, int64_t sw, float* out) {
+    const int64_t s = SW ? SW : sw;
+    for (int64_t o = 0; o < OW; ++o) out[o] = v[o * s];
+    for (int64_t j = 1; j < KW; ++j)
+        for (int64_t o = 0; o < OW; ++o) out[o] = maxf(out[o], v[o * s + j]);
+}
+
+/// Float 2-D max pooling without indices or dilation. Exact tilings take maxPoolTiled; otherwise
+/// each output row first takes the vertical max of its valid input rows into a row padded with
+/// -inf (contiguous, vectorized), then the horizontal taps. Same results as the general loop
+/// (max is exact; a window with no valid element gives lowest(), as there).
 void maxPool2dFloat(const PoolGeom& g, const float* X, float* Y, ThreadPool& pool) {
     const int64_t H = g.in[1], W = g.in[2], OH = g.out[1], OW = g.out[2];
     const int64_t KH = g.k[1], KW = g.k[2], sh = g.s[1], sw = g.s[2];
-    const int64_t paddedW = (OW - 1) * sw + KW;
-    const int64_t phaseLen = (paddedW + sw - 1) / sw;
+    const int64_t pt = g.pb[1], pl = g.pb[2];
+    if (pt == 0 && pl == 0 && KH == sh && KW == sw && H == OH * sh && W == OW * sw) {
+        if (KH == 2 && KW == 2) return maxPoolTiled<2, 2>(X, Y, g.planes * OH, W, OW, pool);
+        if (KH == 3 && KW == 3) return maxPoolTiled<3, 3>(X, Y, g.planes * OH, W, OW, pool);
+    }
     const float ninf = -std::numeric_limits<float>::infinity();
-    pool.parallelFor(0, g.planes, 1, [&](int64_t b, int64_t e) {
+    const float lowest = std::numeric_limits<float>::lowest();
+    const int64_t paddedW = std::max((OW - 1) * sw + KW, pl + W);
+    const int64_t outPlane = OH * OW;
+    const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(OW, 1));
+    pool.parallelFor(0, g.planes * OH, grain, [&](int64_t r0, int64_t r1) {
         thread_local std::vector<float> buf;
-        const std::size_t need = static_cast<std::size_t>(KH * sw * phaseLen + OW);
+        const std::size_t need = static_cast<std::size_t>(paddedW);
         if (buf.size() < need) buf.resize(need);
-        float* rows = buf.data();
-        float* acc = rows + KH * sw * phaseLen;
-        for (int64_t pl = b; pl < e; ++pl) {
-            const float* x = X + pl * H * W;
-            float* y = Y + pl * OH * OW;
-            for (int64_t oh = 0; oh < OH; ++oh) {
-                for (int64_t o = 0; o < OW; ++o) acc[o] = ninf;
-                bool any = false;
-                for (int64_t i = 0; i < KH; ++i) {
-                    const int64_t ih = oh * sh - g.pb[1] + i;
-                    if (ih < 0 || ih >= H) continue;
-                    any = true;
-                    float* row = rows + i * sw * phaseLen;
-                    const float* xr = x + ih * W;
-                    for (int64_t p = 0; p < sw; ++p) {
-                        float* ph = row + p * phaseLen;
-                        int64_t ix = p - g.pb[2];
-                        for (int64_t u = 0; u < phaseLen; ++u, ix += sw) ph[u] = (ix >= 0 && ix < W) ? xr[ix] : ninf;
-                    }
-                    for (int64_t j = 0; j < KW; ++j) {
-                        const float* src = row + (j % sw) * phaseLen + j / sw;
-                        for (int64_t o = 0; o < OW; ++o) acc[o] = src[o] > acc[o] ? src[o] : acc[o];
-                    }
-                }
-                float* yr = y + oh * OW;
-                for (int64_t o = 0; o < OW; ++o) yr[o] = any ? acc[o] : std::numeric_limits<float>::lowest();
+        float* v = buf.data();
+        for (int64_t u = 0; u < pl; ++u) v[u] = ninf;
+        for (int64_t u = pl + W; u < paddedW; ++u) v[u] = ninf;
+        float* vin = v + pl;
+        for (int64_t r = r0; r < r1; ++r) {
+            const int64_t plane = r / OH, oh = r % OH;
+            const float* x = X + plane * H * W;
+            float* y = Y + plane * outPlane + oh * OW;
+            const int64_t ih0 = std::max<int64_t>(0, oh * sh - pt), ih1 = std::min(H, oh * sh - pt + KH);
+            if (ih0 >= ih1) {
+                for (int64_t o = 0; o < OW; ++o) y[o] = lowest;
+                continue;
             }
+            const float* xr = x + ih0 * W;
+            for (int64_t u = 0; u < W; ++u) vin[u] = xr[u];
+            for (int64_t ih = ih0 + 1; ih < ih1; ++ih) {
+                xr = x + ih * W;
+                for (int64_t u = 0; u < W; ++u) vin[u] = maxf(vin[u], xr[u]);
+            }
+            if (sw == 1)
+                horizontalMax<1>(v, OW, KW, sw, y);
+            else if (sw == 2)
+                horizontalMax<2>(v, OW, KW, sw, y);
+            else
+                horizontalMax<0>(v, OW, KW, sw, y);
+            // Windows over padding only (at the edges) give lowest(), as the general loop does.
+            for (int64_t o = 0; o < OW && o * sw + KW - 1 - pl < 0; ++o) y[o] = lowest;
+            for (int64_t o = OW - 1; o >= 0 && o * sw - pl > W - 1; --o) y[o] = lowest;
         }
     });
 }
@@ -68,7 +112,7 @@ template <PoolKind Kind, typename T>
 void poolRun(const PoolGeom& g, const T* X, T* Y, int64_t* I, ThreadPool& pool) {
     using C = Compute<T>;
     if constexpr (Kind == PoolKind::Max && std::is_same_v<T, float>) {
-        if (!I && g.in[0] == 1 && g.k[0] == 1 && g.d[1] == 1 && g.d[2] == 1) {
+        if (g.fast && !I && g.in[0] == 1 && g.k[0] == 1 && g.d[1] == 1 && g.d[2] == 1) {
             maxPool2dFloat(g, X, Y, pool);
             return;
         }
@@ -169,6 +213,7 @@ public:
         }
         g.includePad = ctx.node().attrInt("count_include_pad", 0) != 0;
         g.columnMajor = ctx.node().attrInt("storage_order", 0) != 0;
+        g.fast = !preferReferenceKernels();
         m_geom = g;
         m_outDims = {x.dims()[0], x.dims()[1]};
         m_outDims.insert(m_outDims.end(), out.begin(), out.end());
