@@ -199,6 +199,33 @@ void runPow(const Broadcaster<2>& bc, const void* av, const void* bv, void* ov, 
     });
 }
 
+/// Float base, one exponent for all: x*x, x and 1/x for exponents 2, 1 and -1 (the same bits as
+/// powf; a power spectrum squares every bin), powf otherwise. Returns false for other shapes.
+bool runPowFloatScalar(const Tensor& a, const Tensor& b, Tensor& out, ThreadPool& pool) {
+    if (a.dtype() != DataType::Float || b.numElements() != 1 || out.numElements() != a.numElements()) return false;
+    float e = 0.f;
+    bool ok = dispatch<EW_NUMERIC_TYPES>(b.dtype(), [&](auto tb) {
+        using E = typename decltype(tb)::type;
+        e = static_cast<float>(load(b.data<E>()[0]));
+    });
+    if (!ok) return false;
+    const float* x = a.data<float>();
+    float* y = out.data<float>();
+    const int64_t n = a.numElements();
+    pool.parallelFor(0, n, 16384, [&](int64_t i0, int64_t i1) {
+        if (e == 2.f) {
+            for (int64_t i = i0; i < i1; ++i) y[i] = x[i] * x[i];
+        } else if (e == 1.f) {
+            for (int64_t i = i0; i < i1; ++i) y[i] = x[i];
+        } else if (e == -1.f) {
+            for (int64_t i = i0; i < i1; ++i) y[i] = 1.f / x[i];
+        } else {
+            for (int64_t i = i0; i < i1; ++i) y[i] = std::pow(x[i], e);
+        }
+    });
+    return true;
+}
+
 class PowKernel final : public Kernel {
 public:
     VoidResult prepare(PrepareContext& ctx) override {
@@ -219,6 +246,7 @@ public:
         return {};
     }
     void run(RunContext& ctx) override {
+        if (runPowFloatScalar(ctx.input(0), ctx.input(1), ctx.output(0), ctx.pool())) return;
         m_fn(m_bc, ctx.input(0).raw(), ctx.input(1).raw(), ctx.output(0).raw(), ctx.pool());
     }
     int inPlaceInput() const override { return m_alias; }
