@@ -8,6 +8,7 @@
 #include "ir/io/model_io.h"
 #include "ir/onnx/onnx_import.h"
 #include "runtime/cpu/kernel_util.h"
+#include "runtime/cpu/sgemm.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/memory_planner.h"
 #include "runtime/session.h"
@@ -20,6 +21,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <random>
 
@@ -368,6 +370,8 @@ private slots:
     void plannerReusesDeadBuffers();
     void kernels_data();
     void kernels();
+    void globalPoolFastMatchesReference_data();
+    void globalPoolFastMatchesReference();
     void registryLookup();
     void missingKernelsNamedAtCreation();
     void wrongInputsListExpectations();
@@ -481,6 +485,53 @@ void TestRuntime::kernels() {
                          qPrintable(QString("output %1 (fold=%2, run %3): %4").arg(i).arg(fold).arg(rep).arg(why)));
             }
         }
+    }
+}
+
+void TestRuntime::globalPoolFastMatchesReference_data() {
+    QTest::addColumn<QString>("op");
+    QTest::addColumn<QList<int>>("dims");
+    QTest::newRow("GlobalAveragePool 7x7 (mobilenet head)") << "GlobalAveragePool" << QList<int>{2, 37, 7, 7};
+    QTest::newRow("GlobalAveragePool 1-D, odd length") << "GlobalAveragePool" << QList<int>{1, 5, 13};
+    QTest::newRow("GlobalMaxPool 3x5") << "GlobalMaxPool" << QList<int>{3, 4, 3, 5};
+    QTest::newRow("AveragePool with the whole map as kernel") << "AveragePool" << QList<int>{1, 9, 6, 6};
+}
+
+/// The float whole-plane pooling path against the reference loop: max bit for bit, average within
+/// float round-off (the fast path sums in eight lanes), and identical bytes on 1 and 2 threads.
+void TestRuntime::globalPoolFastMatchesReference() {
+    QFETCH(QString, op);
+    QFETCH(QList<int>, dims);
+    std::vector<int64_t> d(dims.begin(), dims.end());
+    int64_t n = 1;
+    for (int64_t v : d) n *= v;
+    std::vector<double> x(static_cast<std::size_t>(n));
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<double> u(-3.0, 5.0);
+    for (double& v : x) v = u(rng);
+    std::vector<In> ins = {{"x", F, d, x}};
+    std::vector<ir::Attribute> attrs;
+    if (op == "AveragePool") attrs.push_back(ir::Attribute::makeInts("kernel_shape", {d[2], d[3]}));
+    auto model = singleNode(op.toStdString(), ins, 1, std::move(attrs), 13);
+    auto runWith = [&](bool reference, int threads) {
+        rt::cpu::setPreferReferenceKernels(reference); // read when kernels are prepared (first run)
+        rt::SessionOptions opt;
+        opt.threads = threads;
+        auto s = rt::Session::create(*model, opt);
+        EW_ASSERT(s.has_value());
+        auto out = (*s)->run(feeds(ins));
+        rt::cpu::setPreferReferenceKernels(false);
+        EW_ASSERT(out.has_value());
+        return (*out)[0].toVector<float>();
+    };
+    const std::vector<float> ref = runWith(true, 1), fast1 = runWith(false, 1), fast2 = runWith(false, 2);
+    QCOMPARE(fast1.size(), ref.size());
+    QVERIFY(std::memcmp(fast1.data(), fast2.data(), fast1.size() * sizeof(float)) == 0);
+    const bool exact = op == "GlobalMaxPool";
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+        if (exact) QCOMPARE(fast1[i], ref[i]);
+        else QVERIFY2(std::abs(fast1[i] - ref[i]) <= 1e-5f * std::max(1.f, std::abs(ref[i])),
+                      qPrintable(QString("plane %1: %2 vs reference %3").arg(i).arg(fast1[i]).arg(ref[i])));
     }
 }
 

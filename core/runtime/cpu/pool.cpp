@@ -108,9 +108,44 @@ void maxPool2dFloat(const PoolGeom& g, const float* X, float* Y, ThreadPool& poo
     });
 }
 
+/// One window covering the whole plane (GlobalAveragePool / GlobalMaxPool, or a pool whose
+/// kernel is the map): a contiguous reduction per plane.
+template <PoolKind Kind>
+void globalPoolFloat(const PoolGeom& g, const float* X, float* Y, ThreadPool& pool) {
+    const int64_t n = g.in[0] * g.in[1] * g.in[2];
+    pool.parallelFor(0, g.planes, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)), [&](int64_t p0, int64_t p1) {
+        for (int64_t pl = p0; pl < p1; ++pl) {
+            const float* x = X + pl * n;
+            if constexpr (Kind == PoolKind::Max) {
+                float m = x[0];
+                for (int64_t i = 1; i < n; ++i) m = maxf(m, x[i]);
+                Y[pl] = m;
+            } else {
+                // Eight partial sums (vectorizable), combined in a fixed order.
+                float part[8] = {};
+                int64_t i = 0;
+                for (; i + 8 <= n; i += 8)
+                    for (int k = 0; k < 8; ++k) part[k] += x[i + k];
+                float sum = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+                for (; i < n; ++i) sum += x[i];
+                Y[pl] = sum / static_cast<float>(n);
+            }
+        }
+    });
+}
+
 template <PoolKind Kind, typename T>
 void poolRun(const PoolGeom& g, const T* X, T* Y, int64_t* I, ThreadPool& pool) {
     using C = Compute<T>;
+    if constexpr (std::is_same_v<T, float>) {
+        const bool whole = g.out[0] == 1 && g.out[1] == 1 && g.out[2] == 1 && g.k[0] == g.in[0] &&
+                           g.k[1] == g.in[1] && g.k[2] == g.in[2] && g.pb[0] == 0 && g.pb[1] == 0 && g.pb[2] == 0 &&
+                           g.pe[0] == 0 && g.pe[1] == 0 && g.pe[2] == 0 && g.d[0] == 1 && g.d[1] == 1 && g.d[2] == 1;
+        if (g.fast && !I && whole && g.in[0] * g.in[1] * g.in[2] > 0) {
+            globalPoolFloat<Kind>(g, X, Y, pool);
+            return;
+        }
+    }
     if constexpr (Kind == PoolKind::Max && std::is_same_v<T, float>) {
         if (g.fast && !I && g.in[0] == 1 && g.k[0] == 1 && g.d[1] == 1 && g.d[2] == 1) {
             maxPool2dFloat(g, X, Y, pool);
