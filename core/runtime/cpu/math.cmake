@@ -8,3 +8,7 @@ target_sources(ew_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/math_linalg.cpp
   ${CMAKE_CURRENT_LIST_DIR}/math_hardmax.cpp
 )
+target_sources(ew_runtime PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/math_tfidf.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/math_tree.cpp
+)

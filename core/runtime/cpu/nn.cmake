@@ -13,3 +13,6 @@ target_sources(ew_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/nn_deform.cpp
   ${CMAKE_CURRENT_LIST_DIR}/nn_signal.cpp
 )
+target_sources(ew_runtime PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/nn_training.cpp
+)
