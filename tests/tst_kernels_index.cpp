@@ -3,52 +3,20 @@
 // values, thread-count determinism, steady-state runs without allocation, and every ONNX node-suite
 // test that uses one of this family's ops (the rest of its ops having kernels) against its
 // reference outputs.
+#define EW_TEST_COUNT_ALLOCATIONS
 #include "kernel_test_util.h"
 #include "test_util.h"
 
+#include "conformance_runner.h"
 #include "ir/graph.h"
-#include "ir/io/model_io.h"
-#include "ir/onnx/onnx_import.h"
-#include "runtime/cpu/kernel_util.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/session.h"
 
-#include <QDir>
-#include <QFile>
-#include <QFileInfo>
-#include <QRegularExpression>
-
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
-#include <new>
+#include <cstring>
+#include <limits>
 #include <random>
 #include <set>
-
-// Counts heap allocations made anywhere in the process while g_counting is set.
-static std::atomic<bool> g_counting{false};
-static std::atomic<long> g_allocs{0};
-void* operator new(std::size_t n) {
-    if (g_counting.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, std::align_val_t a) {
-    if (g_counting.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
-    std::size_t al = static_cast<std::size_t>(a);
-    if (void* p = std::aligned_alloc(al, (n ? (n + al - 1) / al : 1) * al)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 using namespace ew;
 using namespace ew::test;
@@ -58,62 +26,16 @@ using rt::Tensor;
 namespace {
 
 /// The ops of this family (kernels_index.def).
-const std::set<std::string>& familyOps() {
-    static const std::set<std::string> ops = {
-        "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin",
-        "CumSum", "CumProd", "TopK", "GatherElements", "GatherND", "ScatterElements", "Scatter", "ScatterND",
-        "TensorScatter", "Range", "OneHot", "EyeLike", "Trilu", "NonZero", "Compress", "Unique",
-        "ReverseSequence", "DepthToSpace", "SpaceToDepth", "Upsample", "CenterCropPad", "Col2Im"};
-    return ops;
-}
-
-/// Ops of the base list core/runtime/kernels.def (its own EW_KERNEL lines, not the family lists it
-/// includes): the node suite runs tests made of these and this family's ops only.
-std::set<std::string> baseOps() {
-    std::set<std::string> ops;
-    QString src = test::sourceDir();
-    if (src.isEmpty()) src = QFileInfo(QStringLiteral(__FILE__)).absoluteDir().filePath("..");
-    QFile f(src + "/core/runtime/kernels.def");
-    if (!f.open(QIODevice::ReadOnly)) return ops;
-    static const QRegularExpression re(QStringLiteral("^EW_KERNEL\\(\"([A-Za-z0-9_]+)\""));
-    while (!f.atEnd()) {
-        auto m = re.match(QString::fromUtf8(f.readLine()));
-        if (m.hasMatch()) ops.insert(m.captured(1).toStdString());
-    }
-    return ops;
-}
+const std::set<std::string>& familyOps() { return kernelListOps(KernelList::Index); }
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-
-
-
-
-bool sameValues(const Tensor& got, const Out& want, QString& why) {
-    if (got.dtype() != want.dt || got.dims() != want.dims) {
-        why = QString::fromStdString("got " + rt::describe(got.dtype(), got.dims()) + ", want " +
-                                     rt::describe(want.dt, want.dims));
-        return false;
-    }
-    const double atol = ir::isFloatingPoint(want.dt) ? 1e-5 : 0.0;
-    for (int64_t i = 0; i < got.numElements(); ++i) {
-        double a = got.doubleAt(i), b = want.v[static_cast<std::size_t>(i)];
-        if (a == b) continue;
-        if (std::isinf(b) || !(std::abs(a - b) <= atol + 1e-6 * std::abs(b))) {
-            why = QString("element %1: got %2 want %3").arg(i).arg(a).arg(b);
-            return false;
-        }
-    }
-    return true;
+/// Within 1e-6 relative, plus 1e-5 absolute for floats; NaN matches NaN.
+bool matches(const Tensor& got, const Out& want, QString& why) {
+    return sameValues(got, want, 1e-6, ir::isFloatingPoint(want.dt) ? 1e-5 : 0.0, why);
 }
 
 using A = ir::Attribute;
-template <typename... Ts>
-std::vector<A> attrs(Ts&&... a) {
-    std::vector<A> v;
-    (v.push_back(std::move(a)), ...);
-    return v;
-}
 
 struct Case {
     const char* name;
@@ -126,7 +48,6 @@ struct Case {
 
 constexpr DataType F = DataType::Float, I64 = DataType::Int64, I32 = DataType::Int32, B = DataType::Bool,
                    H = DataType::Float16, U8 = DataType::UInt8;
-std::vector<A> none() { return {}; }
 
 const std::vector<Case>& cases() {
     static const std::vector<Case> c = {
@@ -321,55 +242,6 @@ const std::vector<ErrorCase>& errorCases() {
     return c;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Node suite.
-
-bool readSet(const QString& dir, const QString& prefix, std::vector<ir::Tensor>& out) {
-    for (int i = 0;; ++i) {
-        QString p = dir + "/" + prefix + "_" + QString::number(i) + ".pb";
-        if (!QFileInfo::exists(p)) return true;
-        auto t = onnxfmt::readTensorProtoFile(p.toStdString());
-        if (!t) return false;
-        out.push_back(std::move(*t));
-    }
-}
-
-/// Empty when equal within rtol 1e-3, atol 1e-7, else why not.
-std::string compare(const Tensor& got, const ir::Tensor& want) {
-    if (got.dtype() != want.dtype || got.dims() != want.dims)
-        return "got " + rt::describe(got.dtype(), got.dims()) + ", want " + rt::describe(want.dtype, want.dims);
-    for (int64_t i = 0; i < got.numElements(); ++i) {
-        double a = got.doubleAt(i), b = want.valueAsDouble(i);
-        if (std::isnan(a) && std::isnan(b)) continue;
-        if (a == b) continue;
-        if (!(std::abs(a - b) <= 1e-7 + 1e-3 * std::abs(b)))
-            return "element " + std::to_string(i) + ": got " + std::to_string(a) + ", want " + std::to_string(b);
-    }
-    return {};
-}
-
-/// Element types the runtime does not run (bfloat16, float8, sub-byte, strings).
-bool outOfScopeType(DataType t) { return rt::elementSize(t) == 0 || t == DataType::BFloat16; }
-
-/// Test name -> ORT 1.30 status ("pass", "fail", "error", "not-run").
-std::map<QString, QString> ortBaseline(const QString& root) {
-    std::map<QString, QString> m;
-    QFile f(root + "/ort-1.30.0-baseline.tsv");
-    if (!f.open(QIODevice::ReadOnly)) return m;
-    while (!f.atEnd()) {
-        QStringList cols = QString::fromUtf8(f.readLine()).trimmed().split('\t');
-        if (cols.size() >= 2 && cols[0].startsWith("node/")) m[cols[0].mid(5)] = cols[1];
-    }
-    return m;
-}
-
-/// Known limitations: tests of this family that are expected to fail, with the reason. Empty:
-/// every covered test passes.
-const std::map<QString, const char*>& allowlist() {
-    static const std::map<QString, const char*> m = {};
-    return m;
-}
-
 } // namespace
 
 class TestKernelsIndex : public QObject {
@@ -419,7 +291,7 @@ void TestKernelsIndex::kernels() {
                 QCOMPARE(out->size(), c.outs.size());
                 for (std::size_t i = 0; i < c.outs.size(); ++i) {
                     QString why;
-                    QVERIFY2(sameValues((*out)[i], c.outs[i], why),
+                    QVERIFY2(matches((*out)[i], c.outs[i], why),
                              qPrintable(QString("output %1 (threads=%2 fold=%3 run %4): %5")
                                             .arg(i).arg(threads).arg(fold).arg(rep).arg(why)));
                 }
@@ -537,105 +409,63 @@ void TestKernelsIndex::dataDependentSteadyStateAllocatesNothing() {
         std::vector<Tensor> out;
         QVERIFY((*s)->run(in, out).has_value());
         QVERIFY((*s)->run(in, out).has_value());
-        g_allocs = 0;
-        g_counting = true;
         bool ok = true;
-        for (int i = 0; i < 3; ++i) ok = ok && (*s)->run(in, out).has_value();
-        g_counting = false;
+        const long allocs = allocationsDuring([&] {
+            for (int i = 0; i < 3; ++i) ok = ok && (*s)->run(in, out).has_value();
+        });
         QVERIFY(ok);
-        QVERIFY2(g_allocs.load() == 0, qPrintable(QString("%1: %2 allocations").arg(n.op).arg(g_allocs.load())));
+        QVERIFY2(allocs == 0, qPrintable(QString("%1: %2 allocations").arg(n.op).arg(allocs)));
     }
 }
 
 void TestKernelsIndex::nodeSuite() {
     EW_REQUIRE_MODELS();
     const QString suite = test::modelsDir() + "/onnx-backend-tests";
-    QDir root(suite + "/node");
-    if (!root.exists()) QSKIP("[ew-skip] onnx-backend-tests/node not found");
-    const auto ort = ortBaseline(suite);
-    const std::set<std::string> base = baseOps();
-    QVERIFY2(base.count("Add") && base.count("ReduceSum"), "core/runtime/kernels.def not found (set EW_SOURCE_DIR)");
-    int covered = 0, passed = 0, allowed = 0, outOfScope = 0;
+    auto tests = cli::discoverConformanceTests((suite + "/node").toStdString());
+    if (!tests) QSKIP("[ew-skip] onnx-backend-tests/node not found");
+    const std::set<QString> ortPass = ortPasses(suite);
+    const std::set<std::string>& base = kernelListOps(KernelList::Base);
+    int covered = 0, passed = 0, outOfScope = 0;
     QStringList failures, ortPassesWeFail, needOthers;
     std::set<std::string> opsSeen;
-    for (const QString& name : root.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
-        const QString dir = root.filePath(name);
-        auto m = ir::loadModel((dir + "/model.onnx").toStdString());
-        if (!m) continue;
-        const ir::Model& model = **m;
-        bool family = false, allKernels = true;
-        for (const auto& n : model.graph->nodes()) {
-            const bool mine = familyOps().count(n->opType) != 0;
-            if (mine) {
-                family = true;
-                opsSeen.insert(n->opType);
+    for (const cli::ConformanceCase& t : *tests) {
+        const QString name = QString::fromStdString(t.name).section('/', -1);
+        bool selected = false; // also false when the model does not load: no family claims it
+        cli::ConformanceOptions opts;
+        // Tests that use this family's ops, the rest of their ops being this family's or kernels.def's.
+        opts.select = [&](const ir::Model& model) {
+            bool family = false, allKernels = true;
+            for (const auto& n : model.graph->nodes()) {
+                const bool mine = familyOps().count(n->opType) != 0;
+                if (mine) {
+                    family = true;
+                    opsSeen.insert(n->opType);
+                }
+                if (!ir::canonicalDomain(n->domain).empty() || !(mine || base.count(n->opType)) ||
+                    !rt::findCpuKernel(n->domain, n->opType, model.opsetFor(n->domain)))
+                    allKernels = false;
             }
-            if (!ir::canonicalDomain(n->domain).empty() || !(mine || base.count(n->opType)) ||
-                !rt::findCpuKernel(n->domain, n->opType, model.opsetFor(n->domain)))
-                allKernels = false;
-        }
-        if (!family) continue;
-        if (!allKernels) {
-            needOthers << name;
-            continue;
-        }
-        bool scope = true;
-        for (const ir::Value* v : model.graph->inputs)
-            if (v->type.isTensor() && outOfScopeType(v->type.elemType)) scope = false;
-        for (const ir::Value* v : model.graph->outputs)
-            if (!v->type.isTensor() || outOfScopeType(v->type.elemType)) scope = false;
-        if (!scope) {
+            if (family && !allKernels) needOthers << name;
+            return selected = family && allKernels;
+        };
+        const cli::CaseResult r = cli::runConformanceCase(t, opts);
+        if (!selected) continue;
+        if (r.outOfScope()) {
             ++outOfScope;
             continue;
         }
         ++covered;
-        std::string why;
-        auto s = rt::Session::create(model);
-        if (!s) why = "create: " + s.error().toString();
-        for (const QString& set : QDir(dir).entryList({"test_data_set_*"}, QDir::Dirs, QDir::Name)) {
-            if (!why.empty()) break;
-            std::vector<ir::Tensor> ins, outs;
-            if (!readSet(dir + "/" + set, "input", ins) || !readSet(dir + "/" + set, "output", outs)) {
-                why = "unreadable test data";
-                break;
-            }
-            rt::Session::NamedTensors feed;
-            const auto& info = (*s)->inputInfo();
-            for (std::size_t i = 0; i < ins.size() && i < info.size(); ++i) {
-                auto t = Tensor::fromIr(ins[i]);
-                if (!t) {
-                    why = "input: " + t.error().toString();
-                    break;
-                }
-                feed.emplace_back(ins[i].name.empty() ? info[i].name : ins[i].name, std::move(*t));
-            }
-            if (!why.empty()) break;
-            auto out = (*s)->run(feed);
-            if (!out) {
-                why = "run: " + out.error().toString();
-                break;
-            }
-            for (std::size_t i = 0; i < outs.size() && why.empty(); ++i) {
-                if (i >= out->size()) why = "missing output";
-                else if (auto w = compare((*out)[i], outs[i]); !w.empty()) why = "output " + std::to_string(i) + ": " + w;
-            }
-        }
-        if (why.empty()) {
+        if (r.outcome == cli::Outcome::Pass) {
             ++passed;
             continue;
         }
-        auto it = ort.find(name);
-        if (it != ort.end() && it->second == "pass") ortPassesWeFail << name;
-        if (allowlist().count(name)) {
-            ++allowed;
-            qInfo("allowlisted %s (%s): %s", qPrintable(name), allowlist().at(name), why.c_str());
-        } else {
-            failures << name + ": " + QString::fromStdString(why);
-        }
+        if (ortPass.count(name)) ortPassesWeFail << name;
+        failures << name + ": " + (r.outcome == cli::Outcome::Skip ? "skipped: " : "") +
+                        QString::fromStdString(r.reason);
     }
-    qInfo("index family node suite: %d tests covered (%zu ops), %d pass, %d allowlisted, %d fail; %d skipped "
-          "for out-of-scope element types",
-          covered, opsSeen.size(), passed, allowed, static_cast<int>(failures.size()), outOfScope);
+    qInfo("index family node suite: %d tests covered (%zu ops), %d pass, %d fail; %d skipped for out-of-scope "
+          "element types",
+          covered, opsSeen.size(), passed, static_cast<int>(failures.size()), outOfScope);
     if (!needOthers.isEmpty())
         qInfo("not run (they also use ops outside this family and kernels.def): %s", qPrintable(needOthers.join(' ')));
     for (const QString& f : failures) qWarning("%s", qPrintable(f));

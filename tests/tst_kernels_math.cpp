@@ -3,53 +3,21 @@
 // width, Einsum diagonals and ellipsis broadcasting, Hardmax ties and the pre-13 flattening),
 // errors that name the node, thread-count determinism, and the ONNX node suite restricted to
 // tests whose ops are all this family's or the base list's.
+#define EW_TEST_COUNT_ALLOCATIONS
 #include "kernel_test_util.h"
 #include "test_util.h"
 
+#include "conformance_runner.h"
 #include "ir/graph.h"
-#include "ir/io/model_io.h"
-#include "ir/onnx/onnx_import.h"
-#include "runtime/cpu/kernel_util.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/session.h"
 
-#include <QDir>
-#include <QFile>
-#include <QFileInfo>
-
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <map>
-#include <new>
 #include <random>
 #include <set>
-
-// Counts heap allocations made anywhere in the process while g_counting is set.
-static std::atomic<bool> g_counting{false};
-static std::atomic<long> g_allocs{0};
-void* operator new(std::size_t n) {
-    if (g_counting.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, std::align_val_t a) {
-    if (g_counting.load(std::memory_order_relaxed)) g_allocs.fetch_add(1, std::memory_order_relaxed);
-    std::size_t al = static_cast<std::size_t>(a);
-    if (void* p = std::aligned_alloc(al, (n + al - 1) / al * al)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 using namespace ew;
 using namespace ew::test;
@@ -58,78 +26,24 @@ using rt::Tensor;
 
 namespace {
 
-/// Default-domain ops of a list (the ai.onnx.ml entries are covered by the conformance test).
-std::set<std::string> opsOf(int which) {
-    std::set<std::string> s;
-#define EW_KERNEL(op, domain, since, last, factory)                                                  \
-    if (std::string_view(domain).empty()) s.insert(op);
-    if (which == 0) {
-#include "runtime/cpu/kernels_math.def"
-    } else if (which == 1) {
-#include "runtime/kernels.def"
-    } else {
-#include "runtime/cpu/kernels_control.def"
-#include "runtime/cpu/kernels_index.def"
-#include "runtime/cpu/kernels_nn.def"
-    }
-#undef EW_KERNEL
-    return s;
-}
-
 /// The ops of this family (kernels_math.def).
-const std::set<std::string>& familyOps() {
-    static const std::set<std::string> ops = opsOf(0);
-    return ops;
-}
+const std::set<std::string>& familyOps() { return kernelListOps(KernelList::Math); }
 
 /// Ops a covered node-suite test may use besides the family's: the base list in kernels.def
 /// (without the other families' lists it includes).
-const std::set<std::string>& baseOps() {
-    static const std::set<std::string> ops = [] {
-        std::set<std::string> all = opsOf(1), others = opsOf(2), fam = opsOf(0), base;
-        for (const std::string& op : all)
-            if (!others.count(op) && !fam.count(op)) base.insert(op);
-        return base;
-    }();
-    return ops;
-}
+const std::set<std::string>& baseOps() { return kernelListOps(KernelList::Base); }
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-
-
-
+using A = ir::Attribute;
 
 /// Exact for integers and bools; floats within 1e-6 relative (float16 within its precision).
 /// NaN matches NaN, infinities must match exactly.
-bool sameValues(const Tensor& got, const Out& want, QString& why) {
-    if (got.dtype() != want.dt || got.dims() != want.dims) {
-        why = QString::fromStdString("got " + rt::describe(got.dtype(), got.dims()) + ", want " +
-                                     rt::describe(want.dt, want.dims));
-        return false;
-    }
-    const bool fp = ir::isFloatingPoint(want.dt);
-    const double rtol = want.dt == DataType::Float16 ? 1e-3 : 1e-6, atol = fp ? 1e-6 : 0.0;
-    for (int64_t i = 0; i < got.numElements(); ++i) {
-        double a = got.doubleAt(i), b = want.v[static_cast<std::size_t>(i)];
-        if (a == b || (std::isnan(a) && std::isnan(b))) continue;
-        if (std::isinf(b) || std::isnan(b) || !(std::abs(a - b) <= atol + rtol * std::abs(b))) {
-            why = QString("element %1: got %2 want %3").arg(i).arg(a, 0, 'g', 17).arg(b, 0, 'g', 17);
-            return false;
-        }
-    }
-    return true;
+bool matches(const Tensor& got, const Out& want, QString& why) {
+    return sameValues(got, want, want.dt == DataType::Float16 ? 1e-3 : 1e-6,
+                      ir::isFloatingPoint(want.dt) ? 1e-6 : 0.0, why);
 }
-
-using A = ir::Attribute;
-template <typename... Ts>
-std::vector<A> attrs(Ts&&... a) {
-    std::vector<A> v;
-    (v.push_back(std::move(a)), ...);
-    return v;
-}
-std::vector<A> none() { return {}; }
 
 struct Case {
     const char* name;
@@ -335,48 +249,6 @@ const std::vector<ErrorCase>& errorCases() {
 // ---------------------------------------------------------------------------------------------
 // Node suite.
 
-bool readSet(const QString& dir, const QString& prefix, std::vector<ir::Tensor>& out) {
-    for (int i = 0;; ++i) {
-        QString p = dir + "/" + prefix + "_" + QString::number(i) + ".pb";
-        if (!QFileInfo::exists(p)) return true;
-        auto t = onnxfmt::readTensorProtoFile(p.toStdString());
-        if (!t) return false;
-        out.push_back(std::move(*t));
-    }
-}
-
-/// Empty when equal within the suite's tolerance (rtol 1e-3, atol 1e-7), else why not.
-std::string compare(const Tensor& got, const ir::Tensor& want) {
-    if (got.dtype() != want.dtype || got.dims() != want.dims)
-        return "got " + rt::describe(got.dtype(), got.dims()) + ", want " + rt::describe(want.dtype, want.dims);
-    for (int64_t i = 0; i < got.numElements(); ++i) {
-        double a = got.doubleAt(i), b = want.valueAsDouble(i);
-        if (a == b || (std::isnan(a) && std::isnan(b))) continue;
-        if (!(std::abs(a - b) <= 1e-7 + 1e-3 * std::abs(b)))
-            return "element " + std::to_string(i) + ": got " + std::to_string(a) + ", want " + std::to_string(b);
-    }
-    return {};
-}
-
-/// Element types out of the runtime's scope: strings, complex, bfloat16 and everything after it
-/// in the enum (float8, float4, int4/uint4, int2/uint2), even where a byte per element would do.
-bool outOfScopeType(DataType t) {
-    return rt::elementSize(t) == 0 || t == DataType::Complex64 || t == DataType::Complex128 ||
-           static_cast<int32_t>(t) >= static_cast<int32_t>(DataType::BFloat16);
-}
-
-/// Test name -> ORT 1.30 status ("pass", "fail", "error", "not-run").
-std::map<QString, QString> ortBaseline(const QString& root) {
-    std::map<QString, QString> m;
-    QFile f(root + "/ort-1.30.0-baseline.tsv");
-    if (!f.open(QIODevice::ReadOnly)) return m;
-    while (!f.atEnd()) {
-        QStringList cols = QString::fromUtf8(f.readLine()).trimmed().split('\t');
-        if (cols.size() >= 2 && cols[0].startsWith("node/")) m[cols[0].mid(5)] = cols[1];
-    }
-    return m;
-}
-
 /// Tests expected to fail: name -> the error they must fail with (so a different failure, a wrong
 /// value included, is still reported). True limitations only, none of them in this family's kernels.
 const std::map<QString, const char*>& allowlist() {
@@ -440,7 +312,7 @@ void TestKernelsMath::kernels() {
                     QCOMPARE(out->size(), c.outs.size());
                     for (std::size_t i = 0; i < c.outs.size(); ++i) {
                         QString why;
-                        QVERIFY2(sameValues((*out)[i], c.outs[i], why),
+                        QVERIFY2(matches((*out)[i], c.outs[i], why),
                                  qPrintable(QString("output %1 (threads=%2 fold=%3 inPlace=%4 run %5): %6")
                                                 .arg(i).arg(threads).arg(fold).arg(inPlace).arg(rep).arg(why)));
                     }
@@ -537,96 +409,56 @@ void TestKernelsMath::steadyStateAllocatesNothing() {
         std::vector<Tensor> out;
         QVERIFY((*s)->run(in, out).has_value());
         QVERIFY((*s)->run(in, out).has_value());
-        g_allocs = 0;
-        g_counting = true;
         bool ok = true;
-        for (int i = 0; i < 3; ++i) ok = ok && (*s)->run(in, out).has_value();
-        g_counting = false;
+        const long allocs = allocationsDuring([&] {
+            for (int i = 0; i < 3; ++i) ok = ok && (*s)->run(in, out).has_value();
+        });
         QVERIFY(ok);
-        QVERIFY2(g_allocs.load() == 0, qPrintable(QString("%1: %2 allocations").arg(n.op).arg(g_allocs.load())));
+        QVERIFY2(allocs == 0, qPrintable(QString("%1: %2 allocations").arg(n.op).arg(allocs)));
     }
 }
 
 void TestKernelsMath::nodeSuite() {
     EW_REQUIRE_MODELS();
     const QString suite = test::modelsDir() + "/onnx-backend-tests";
-    QDir root(suite + "/node");
-    if (!root.exists()) QSKIP("[ew-skip] onnx-backend-tests/node not found");
-    const auto ort = ortBaseline(suite);
+    auto tests = cli::discoverConformanceTests((suite + "/node").toStdString());
+    if (!tests) QSKIP("[ew-skip] onnx-backend-tests/node not found");
+    const std::set<QString> ortPass = ortPasses(suite);
     int covered = 0, passed = 0, allowed = 0, outOfScope = 0;
     QStringList failures, ortPassesWeFail, ortPassesNotCovered;
     std::set<std::string> opsSeen;
-    for (const QString& name : root.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
-        const QString dir = root.filePath(name);
-        auto m = ir::loadModel((dir + "/model.onnx").toStdString());
-        if (!m) continue;
-        const ir::Model& model = **m;
-        bool family = false, allOurs = true;
-        for (const auto& n : model.graph->nodes()) {
-            bool def = ir::canonicalDomain(n->domain).empty();
-            if (def && familyOps().count(n->opType)) {
-                family = true;
-                opsSeen.insert(n->opType);
-            } else if (!def || !baseOps().count(n->opType)) {
-                allOurs = false;
+    for (const cli::ConformanceCase& t : *tests) {
+        const QString name = QString::fromStdString(t.name).section('/', -1);
+        bool selected = false; // also false when the model does not load: no family claims it
+        cli::ConformanceOptions opts;
+        // Tests whose ops are all this family's or the base list's, one of them at least this family's.
+        opts.select = [&](const ir::Model& model) {
+            bool family = false, allOurs = true;
+            for (const auto& n : model.graph->nodes()) {
+                bool def = ir::canonicalDomain(n->domain).empty();
+                if (def && familyOps().count(n->opType)) {
+                    family = true;
+                    opsSeen.insert(n->opType);
+                } else if (!def || !baseOps().count(n->opType)) {
+                    allOurs = false;
+                }
             }
-        }
-        if (family && !allOurs) {
-            auto it = ort.find(name);
-            if (it != ort.end() && it->second == "pass") ortPassesNotCovered << name;
-        }
-        if (!family || !allOurs) continue;
-        bool scope = true;
-        for (const ir::Value* v : model.graph->inputs)
-            if (!v->type.isTensor() || outOfScopeType(v->type.elemType)) scope = false;
-        for (const ir::Value* v : model.graph->outputs)
-            if (!v->type.isTensor() || outOfScopeType(v->type.elemType)) scope = false;
-        if (!scope) {
+            if (family && !allOurs && ortPass.count(name)) ortPassesNotCovered << name;
+            return selected = family && allOurs;
+        };
+        const cli::CaseResult r = cli::runConformanceCase(t, opts);
+        if (!selected) continue;
+        if (r.outOfScope()) {
             ++outOfScope;
             continue;
         }
         ++covered;
-        std::string why;
-        auto s = rt::Session::create(model);
-        if (!s) why = "create: " + s.error().toString();
-        for (const QString& set : QDir(dir).entryList({"test_data_set_*"}, QDir::Dirs, QDir::Name)) {
-            if (!why.empty()) break;
-            std::vector<ir::Tensor> ins, outs;
-            if (!readSet(dir + "/" + set, "input", ins) || !readSet(dir + "/" + set, "output", outs)) {
-                why = "unreadable test data";
-                break;
-            }
-            rt::Session::NamedTensors feed;
-            const auto& info = (*s)->inputInfo();
-            for (std::size_t i = 0; i < ins.size() && i < info.size(); ++i) {
-                auto t = Tensor::fromIr(ins[i]);
-                if (!t) {
-                    why = "input: " + t.error().toString();
-                    break;
-                }
-                feed.emplace_back(ins[i].name.empty() ? info[i].name : ins[i].name, std::move(*t));
-            }
-            if (!why.empty()) break;
-            if (qEnvironmentVariableIsSet("EW_DEBUG_SUITE")) {
-                qInfo("%s/%s: %zu inputs read, %zu fed, %zu infos", qPrintable(name), qPrintable(set), ins.size(), feed.size(), info.size());
-                for (auto& [n, t] : feed) qInfo("  '%s' %s", n.c_str(), rt::describe(t.dtype(), t.dims()).c_str());
-            }
-            auto out = (*s)->run(feed);
-            if (!out) {
-                why = "run: " + out.error().toString();
-                break;
-            }
-            for (std::size_t i = 0; i < outs.size() && why.empty(); ++i) {
-                if (i >= out->size()) why = "missing output";
-                else if (auto w = compare((*out)[i], outs[i]); !w.empty()) why = "output " + std::to_string(i) + ": " + w;
-            }
-        }
-        if (why.empty()) {
+        if (r.outcome == cli::Outcome::Pass) {
             ++passed;
             continue;
         }
-        auto it = ort.find(name);
-        if (it != ort.end() && it->second == "pass") ortPassesWeFail << name;
+        const std::string why = (r.outcome == cli::Outcome::Skip ? "skipped: " : "") + r.reason;
+        if (ortPass.count(name)) ortPassesWeFail << name;
         if (allowlist().count(name) && why.find(allowlist().at(name)) != std::string::npos) {
             ++allowed;
             qInfo("allowlisted %s: %s", qPrintable(name), why.c_str());

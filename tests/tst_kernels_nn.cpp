@@ -4,15 +4,11 @@
 #include "kernel_test_util.h"
 #include "test_util.h"
 
+#include "conformance_runner.h"
 #include "ir/graph.h"
-#include "ir/io/model_io.h"
-#include "ir/onnx/onnx_import.h"
 #include "runtime/cpu/kernel_util.h"
 #include "runtime/cpu/sgemm.h"
 #include "runtime/session.h"
-
-#include <QDir>
-#include <QFileInfo>
 
 #include <cmath>
 #include <cstring>
@@ -30,10 +26,7 @@ constexpr DataType F = DataType::Float, I64 = DataType::Int64, I32 = DataType::I
                    B = DataType::Bool, U8 = DataType::UInt8, H = DataType::Float16,
                    I8 = DataType::Int8, I16 = DataType::Int16;
 
-
-
 using A = ir::Attribute;
-using Attrs = std::vector<A>;
 
 struct Case {
     std::string name;
@@ -44,49 +37,6 @@ struct Case {
     int64_t opset;
 };
 
-template <typename... Ts> Attrs attrList(Ts&&... a) {
-    Attrs v;
-    (v.push_back(std::move(a)), ...);
-    return v;
-}
-Attrs noAttrs() {
-    return {};
-}
-
-std::unique_ptr<ir::Model> singleNode(const Case& c) {
-    auto m = std::make_unique<ir::Model>();
-    m->opsetImports = {{"", c.opset}};
-    ir::Graph& g = *m->graph;
-    std::vector<ir::Value*> vins, vouts;
-    for (const In& in : c.ins) {
-        if (in.name.empty()) {
-            vins.push_back(nullptr);
-            continue;
-        }
-        ir::Value* v = *g.addValue(in.name, ir::Type::tensor(in.dt, ir::Shape::of(in.dims)));
-        if (in.constant) {
-            v->initializer = makeTensor(in.dt, in.dims, in.v).toIr(in.name);
-            g.initializers.push_back(v);
-        } else {
-            g.inputs.push_back(v);
-        }
-        vins.push_back(v);
-    }
-    for (std::size_t i = 0; i < c.outs.size(); ++i)
-        vouts.push_back(*g.addValue("y" + std::to_string(i)));
-    ir::Node* n = g.addNode(c.op, "", "node_" + c.op, vins, vouts);
-    for (auto& a : c.attrs())
-        n->setAttr(std::move(a));
-    g.outputs = vouts;
-    return m;
-}
-
-bool closeTo(double a, double b, double atol, double rtol) {
-    if (std::isnan(a) && std::isnan(b)) return true;
-    if (std::isinf(a) || std::isinf(b)) return a == b;
-    return std::abs(a - b) <= atol + rtol * std::abs(b);
-}
-
 const std::vector<Case>& cases() {
     const double inf = INFINITY;
     static const std::vector<Case> c = {
@@ -94,20 +44,20 @@ const std::vector<Case>& cases() {
         {"RMSNorm axis -1",
          "RMSNormalization",
          {{"x", F, {2, 2}, {3, 4, 0, 0}}, {"s", F, {2}, {1, 2}}},
-         [] { return attrList(A::makeFloat("epsilon", 0.f)); },
+         [] { return attrs(A::makeFloat("epsilon", 0.f)); },
          {{F, {2, 2}, {3 / std::sqrt(12.5), 8 / std::sqrt(12.5), NAN, NAN}}},
          23},
         {"RMSNorm axis 0 broadcast scale",
          "RMSNormalization",
          {{"x", F, {2, 1}, {1, 7}}, {"s", F, {1}, {2}}},
-         [] { return attrList(A::makeInt("axis", 0), A::makeFloat("epsilon", 0.f)); },
+         [] { return attrs(A::makeInt("axis", 0), A::makeFloat("epsilon", 0.f)); },
          {{F, {2, 1}, {2 / 5.0, 14 / 5.0}}},
          23},
         // InstanceNormalization: per (n, c) plane.
         {"InstanceNorm",
          "InstanceNormalization",
          {{"x", F, {1, 2, 2}, {1, 3, 5, 7}}, {"s", F, {2}, {2, 1}}, {"b", F, {2}, {0, 10}}},
-         [] { return attrList(A::makeFloat("epsilon", 0.f)); },
+         [] { return attrs(A::makeFloat("epsilon", 0.f)); },
          {{F, {1, 2, 2}, {-2, 2, 9, 11}}},
          6},
         // GroupNormalization-21: stats per group, scale per channel.
@@ -116,20 +66,20 @@ const std::vector<Case>& cases() {
          {{"x", F, {1, 4, 1}, {1, 3, 10, 12}},
           {"s", F, {4}, {1, 2, 1, 1}},
           {"b", F, {4}, {0, 0, 0, 1}}},
-         [] { return attrList(A::makeInt("num_groups", 2), A::makeFloat("epsilon", 0.f)); },
+         [] { return attrs(A::makeInt("num_groups", 2), A::makeFloat("epsilon", 0.f)); },
          {{F, {1, 4, 1}, {-1, 2, -1, 2}}},
          21},
         // MVN over axes {0, 2, 3} by default.
         {"MVN",
          "MeanVarianceNormalization",
          {{"x", F, {2, 1, 1, 1}, {1, 3}}},
-         noAttrs,
+         none,
          {{F, {2, 1, 1, 1}, {-1, 1}}},
          13},
         {"LpNormalization p=1 axis 0",
          "LpNormalization",
          {{"x", F, {2, 2}, {1, 2, -3, 0}}},
-         [] { return attrList(A::makeInt("axis", 0), A::makeInt("p", 1)); },
+         [] { return attrs(A::makeInt("axis", 0), A::makeInt("p", 1)); },
          {{F, {2, 2}, {0.25, 1, -0.75, 0}}},
          1},
         // LRN size 3: neighbours c-1..c+1.
@@ -137,8 +87,8 @@ const std::vector<Case>& cases() {
          "LRN",
          {{"x", F, {1, 3, 1, 1}, {1, 2, 3}}},
          [] {
-             return attrList(A::makeInt("size", 3), A::makeFloat("alpha", 3.f),
-                             A::makeFloat("beta", 1.f), A::makeFloat("bias", 1.f));
+             return attrs(A::makeInt("size", 3), A::makeFloat("alpha", 3.f),
+                          A::makeFloat("beta", 1.f), A::makeFloat("bias", 1.f));
          },
          {{F, {1, 3, 1, 1}, {1 / 6.0, 2 / 15.0, 3 / 14.0}}},
          13},
@@ -146,8 +96,8 @@ const std::vector<Case>& cases() {
          "LpPool",
          {{"x", F, {1, 1, 3}, {1, -2, 3}}},
          [] {
-             return attrList(A::makeInts("kernel_shape", {2}), A::makeInt("p", 1),
-                             A::makeInts("pads", {1, 0}));
+             return attrs(A::makeInts("kernel_shape", {2}), A::makeInt("p", 1),
+                          A::makeInts("pads", {1, 0}));
          },
          {{F, {1, 1, 3}, {1, 3, 5}}},
          18},
@@ -155,7 +105,7 @@ const std::vector<Case>& cases() {
          "MaxUnpool",
          {{"x", F, {1, 1, 1, 2}, {5, 6}}, {"i", I64, {1, 1, 1, 2}, {1, 2}}},
          [] {
-             return attrList(A::makeInts("kernel_shape", {1, 2}), A::makeInts("strides", {1, 2}));
+             return attrs(A::makeInts("kernel_shape", {1, 2}), A::makeInts("strides", {1, 2}));
          },
          {{F, {1, 1, 1, 4}, {0, 5, 6, 0}}},
          11},
@@ -166,19 +116,19 @@ const std::vector<Case>& cases() {
          {{"x", F, {3, 2}, {-1, -2, -3, -4, -5, -6}},
           {"t", I64, {3}, {1, 0, -1}},
           {"w", F, {2}, {2, 3}}},
-         [] { return attrList(A::makeInt("ignore_index", -1)); },
+         [] { return attrs(A::makeInt("ignore_index", -1)); },
          {{F, {}, {(2 * 3 + 3 * 2) / 5.0}}},
          13},
         {"NLLLoss none NCd",
          "NegativeLogLikelihoodLoss",
          {{"x", F, {1, 2, 2}, {-1, -2, -3, -4}}, {"t", I32, {1, 2}, {1, 0}}},
-         [] { return attrList(A::makeString("reduction", "none")); },
+         [] { return attrs(A::makeString("reduction", "none")); },
          {{F, {1, 2}, {3, 2}}},
          13},
         {"SCELoss sum + log_prob",
          "SoftmaxCrossEntropyLoss",
          {{"x", F, {1, 2}, {0, 0}}, {"t", I64, {1}, {1}}},
-         [] { return attrList(A::makeString("reduction", "sum")); },
+         [] { return attrs(A::makeString("reduction", "sum")); },
          {{F, {}, {std::log(2.0)}}, {F, {1, 2}, {-std::log(2.0), -std::log(2.0)}}},
          13},
         // Attention: causal with past (offset = past length), bool mask, softcap.
@@ -190,7 +140,7 @@ const std::vector<Case>& cases() {
           {"", F, {}, {}},
           {"pk", F, {1, 1, 1, 1}, {0}},
           {"pv", F, {1, 1, 1, 1}, {2}}},
-         [] { return attrList(A::makeInt("is_causal", 1)); },
+         [] { return attrs(A::makeInt("is_causal", 1)); },
          {{F, {1, 1, 1, 1}, {3}}, {F, {1, 1, 3, 1}, {0, 0, 0}}, {F, {1, 1, 3, 1}, {2, 4, 100}}},
          23},
         {"Attention bool mask GQA",
@@ -199,7 +149,7 @@ const std::vector<Case>& cases() {
           {"k", F, {1, 1, 2, 1}, {0, 0}},
           {"v", F, {1, 1, 2, 1}, {2, 6}},
           {"m", B, {2, 1, 2}, {1, 0, 1, 1}}},
-         noAttrs,
+         none,
          {{F, {1, 2, 1, 1}, {2, 4}}},
          23},
         {"Attention softcap and qk output",
@@ -209,8 +159,8 @@ const std::vector<Case>& cases() {
           {"v", F, {1, 1, 2, 1}, {1, 0}},
           {"m", F, {1, 2}, {0, -inf}}},
          [] {
-             return attrList(A::makeFloat("scale", 1.f), A::makeFloat("softcap", 1.f),
-                             A::makeInt("qk_matmul_output_mode", 2));
+             return attrs(A::makeFloat("scale", 1.f), A::makeFloat("softcap", 1.f),
+                          A::makeInt("qk_matmul_output_mode", 2));
          },
          {{F, {1, 1, 1, 1}, {1}},
           {F, {0}, {}},
@@ -223,38 +173,38 @@ const std::vector<Case>& cases() {
           {"c", F, {1, 2}, {0, 1}},
           {"s", F, {1, 2}, {1, 0}},
           {"p", I64, {1, 1}, {0}}},
-         [] { return attrList(A::makeInt("interleaved", 1)); },
+         [] { return attrs(A::makeInt("interleaved", 1)); },
          {{F, {1, 1, 1, 4}, {-2, 1, 3, 4}}},
          23},
         // QuantizeLinear rounds half to even and saturates.
         {"QuantizeLinear ties saturate int8",
          "QuantizeLinear",
          {{"x", F, {6}, {0.5, 1.5, 2.5, -0.5, 300, -300}}, {"s", F, {}, {1}}, {"z", I8, {}, {0}}},
-         noAttrs,
+         none,
          {{I8, {6}, {0, 2, 2, 0, 127, -128}}},
          13},
         {"QuantizeLinear blocked",
          "QuantizeLinear",
          {{"x", F, {1, 4}, {1, 2, 3, 4}}, {"s", F, {1, 2}, {1, 2}}, {"z", I8, {1, 2}, {0, 1}}},
-         [] { return attrList(A::makeInt("axis", 1), A::makeInt("block_size", 2)); },
+         [] { return attrs(A::makeInt("axis", 1), A::makeInt("block_size", 2)); },
          {{I8, {1, 4}, {1, 2, 3, 3}}},
          21},
         {"QuantizeLinear int16",
          "QuantizeLinear",
          {{"x", F, {2}, {1000.4, -70000}}, {"s", F, {}, {0.5}}, {"z", I16, {}, {-5}}},
-         noAttrs,
+         none,
          {{I16, {2}, {1996, -32768}}},
          21},
         {"DequantizeLinear per axis",
          "DequantizeLinear",
          {{"x", U8, {2, 2}, {10, 20, 30, 40}}, {"s", F, {2}, {0.5, 2}}, {"z", U8, {2}, {10, 20}}},
-         [] { return attrList(A::makeInt("axis", 0)); },
+         [] { return attrs(A::makeInt("axis", 0)); },
          {{F, {2, 2}, {0, 5, 20, 40}}},
          13},
         {"DynamicQuantizeLinear",
          "DynamicQuantizeLinear",
          {{"x", F, {4}, {0, 2, -1, 1}}},
-         noAttrs,
+         none,
          {{U8, {4}, {85, 255, 0, 170}}, {F, {}, {3.0 / 255.0}}, {U8, {}, {85}}},
          11},
         {"MatMulInteger per-row zero point",
@@ -263,7 +213,7 @@ const std::vector<Case>& cases() {
           {"b", U8, {2, 1}, {2, 3}},
           {"az", U8, {2}, {1, 3}},
           {"bz", U8, {}, {1}}},
-         noAttrs,
+         none,
          {{I32, {2, 1}, {2, 4}}},
          10},
         // GridSample padding modes (1-row images, so only x matters).
@@ -271,21 +221,20 @@ const std::vector<Case>& cases() {
          "GridSample",
          {{"x", F, {1, 1, 1, 2}, {10, 20}}, {"g", F, {1, 1, 2, 2}, {-2, 0, 2, 0}}},
          [] {
-             return attrList(A::makeInt("align_corners", 1),
-                             A::makeString("padding_mode", "border"));
+             return attrs(A::makeInt("align_corners", 1), A::makeString("padding_mode", "border"));
          },
          {{F, {1, 1, 1, 2}, {10, 20}}},
          16},
         {"GridSample reflection",
          "GridSample",
          {{"x", F, {1, 1, 1, 3}, {1, 2, 3}}, {"g", F, {1, 1, 2, 2}, {-1, 0, 1, 0}}},
-         [] { return attrList(A::makeString("padding_mode", "reflection")); },
+         [] { return attrs(A::makeString("padding_mode", "reflection")); },
          {{F, {1, 1, 1, 2}, {1, 3}}},
          16},
         {"GridSample zeros",
          "GridSample",
          {{"x", F, {1, 1, 1, 3}, {1, 2, 3}}, {"g", F, {1, 1, 2, 2}, {-1, 0, 1, 0}}},
-         noAttrs,
+         none,
          {{F, {1, 1, 1, 2}, {0.5, 1.5}}},
          16},
         {"NonMaxSuppression",
@@ -294,7 +243,7 @@ const std::vector<Case>& cases() {
           {"s", F, {1, 1, 3}, {0.9, 0.8, 0.7}},
           {"m", I64, {}, {3}},
           {"i", F, {}, {0.5}}},
-         noAttrs,
+         none,
          {{I64, {2, 3}, {0, 0, 0, 0, 0, 2}}},
          11},
         // RNN reverse with sequence_lens: entry 1 has one step; Y is zero past it.
@@ -306,8 +255,8 @@ const std::vector<Case>& cases() {
           {"", F, {}, {}},
           {"l", I32, {2}, {2, 1}}},
          [] {
-             Attrs a =
-                 attrList(A::makeInt("hidden_size", 1), A::makeString("direction", "reverse"));
+             std::vector<A> a =
+                 attrs(A::makeInt("hidden_size", 1), A::makeString("direction", "reverse"));
              A act;
              act.name = "activations";
              act.type = ir::AttrType::Strings;
@@ -325,9 +274,7 @@ const std::vector<Case>& cases() {
           {"b", F, {1, 6}, {0, 0, 0, 0, 0, 1}},
           {"", F, {}, {}},
           {"h", F, {1, 1, 1}, {1}}},
-         [] {
-             return attrList(A::makeInt("hidden_size", 1), A::makeInt("linear_before_reset", 1));
-         },
+         [] { return attrs(A::makeInt("hidden_size", 1), A::makeInt("linear_before_reset", 1)); },
          {{F, {1, 1, 1, 1}, {0.5 * std::tanh(2.0) + 0.5}},
           {F, {1, 1, 1}, {0.5 * std::tanh(2.0) + 0.5}}},
          14},
@@ -339,7 +286,7 @@ const std::vector<Case>& cases() {
           {"b", F, {1, 6}, {0, 0, 0, 0, 0, 1}},
           {"", F, {}, {}},
           {"h", F, {1, 1, 1}, {1}}},
-         [] { return attrList(A::makeInt("hidden_size", 1)); },
+         [] { return attrs(A::makeInt("hidden_size", 1)); },
          {{F, {1, 1, 1, 1}, {0.5 * std::tanh(2.5) + 0.5}},
           {F, {1, 1, 1}, {0.5 * std::tanh(2.5) + 0.5}}},
          14},
@@ -348,7 +295,7 @@ const std::vector<Case>& cases() {
          {{"x", F, {1, 1, 1}, {1}},
           {"w", F, {1, 4, 1}, {0, 0, 0, 1}},
           {"r", F, {1, 4, 1}, {0, 0, 0, 0}}},
-         [] { return attrList(A::makeInt("hidden_size", 1)); },
+         [] { return attrs(A::makeInt("hidden_size", 1)); },
          {{F, {1, 1, 1, 1}, {0.5 * std::tanh(0.5 * std::tanh(1.0))}},
           {F, {1, 1, 1}, {0.5 * std::tanh(0.5 * std::tanh(1.0))}},
           {F, {1, 1, 1}, {0.5 * std::tanh(1.0)}}},
@@ -356,19 +303,19 @@ const std::vector<Case>& cases() {
         {"DFT onesided default axis",
          "DFT",
          {{"x", F, {1, 4, 1}, {1, 2, 3, 4}}},
-         [] { return attrList(A::makeInt("onesided", 1)); },
+         [] { return attrs(A::makeInt("onesided", 1)); },
          {{F, {1, 3, 2}, {10, 0, -2, 2, -2, 0}}},
          20},
         {"DFT inverse onesided (irfft)",
          "DFT",
          {{"x", F, {1, 3, 2}, {10, 0, -2, 2, -2, 0}}},
-         [] { return attrList(A::makeInt("inverse", 1), A::makeInt("onesided", 1)); },
+         [] { return attrs(A::makeInt("inverse", 1), A::makeInt("onesided", 1)); },
          {{F, {1, 4, 1}, {1, 2, 3, 4}}},
          20},
         {"HannWindow periodic",
          "HannWindow",
          {{"n", I64, {}, {4}, true}},
-         noAttrs,
+         none,
          {{F, {4}, {0, 0.5, 1, 0.5}}},
          17},
     };
@@ -377,40 +324,7 @@ const std::vector<Case>& cases() {
 
 /// Ops of this family (kernels_nn.def); a node test runs here when it uses at least one.
 const std::set<std::string>& familyOps() {
-    static const std::set<std::string> ops = {"RMSNormalization",
-                                              "InstanceNormalization",
-                                              "GroupNormalization",
-                                              "MeanVarianceNormalization",
-                                              "LpNormalization",
-                                              "LRN",
-                                              "LpPool",
-                                              "MaxUnpool",
-                                              "RNN",
-                                              "GRU",
-                                              "LSTM",
-                                              "Attention",
-                                              "RotaryEmbedding",
-                                              "GridSample",
-                                              "AffineGrid",
-                                              "DeformConv",
-                                              "RoiAlign",
-                                              "NonMaxSuppression",
-                                              "QuantizeLinear",
-                                              "DequantizeLinear",
-                                              "DynamicQuantizeLinear",
-                                              "QLinearConv",
-                                              "QLinearMatMul",
-                                              "ConvInteger",
-                                              "MatMulInteger",
-                                              "NegativeLogLikelihoodLoss",
-                                              "SoftmaxCrossEntropyLoss",
-                                              "DFT",
-                                              "STFT",
-                                              "HannWindow",
-                                              "HammingWindow",
-                                              "BlackmanWindow",
-                                              "MelWeightMatrix"};
-    return ops;
+    return kernelListOps(KernelList::Nn);
 }
 
 bool usesFamily(const ir::Graph& g) {
@@ -420,30 +334,6 @@ bool usesFamily(const ir::Graph& g) {
             if (usesFamily(*sg)) return true;
     }
     return false;
-}
-
-bool readSet(const QString& dir, const QString& prefix, std::vector<ir::Tensor>& out) {
-    for (int i = 0;; ++i) {
-        QString p = dir + "/" + prefix + "_" + QString::number(i) + ".pb";
-        if (!QFileInfo::exists(p)) return true;
-        auto t = onnxfmt::readTensorProtoFile(p.toStdString());
-        if (!t) return false;
-        out.push_back(std::move(*t));
-    }
-}
-
-std::string compare(const Tensor& got, const ir::Tensor& want, double atol = 1e-7) {
-    if (got.dtype() != want.dtype || got.dims() != want.dims)
-        return "got " + rt::describe(got.dtype(), got.dims()) + ", want " +
-               rt::describe(want.dtype, want.dims);
-    for (int64_t i = 0; i < got.numElements(); ++i) {
-        double a = got.doubleAt(i), b = want.valueAsDouble(i);
-        if (!closeTo(a, b, atol, 1e-3))
-            return "element " + std::to_string(i) + ": got " +
-                   QString::number(a, 'g', 9).toStdString() + ", want " +
-                   QString::number(b, 'g', 9).toStdString();
-    }
-    return {};
 }
 
 /// Node tests whose reference outputs carry float32 round-off larger than the suite's absolute
@@ -485,37 +375,22 @@ void TestKernelsNn::kernels_data() {
 void TestKernelsNn::kernels() {
     QFETCH(int, index);
     const Case& c = cases()[index];
-    auto model = singleNode(c);
+    auto model = singleNode(c.op, c.ins, static_cast<int>(c.outs.size()), c.attrs(), c.opset);
     for (int threads : {1, 3}) {
         rt::SessionOptions opt;
         opt.threads = threads;
         auto s = rt::Session::create(*model, opt);
         QVERIFY2(s.has_value(), s ? "" : s.error().toString().c_str());
-        rt::Session::NamedTensors feed;
-        for (const In& in : c.ins)
-            if (!in.name.empty() && !in.constant)
-                feed.emplace_back(in.name, makeTensor(in.dt, in.dims, in.v));
+        const rt::Session::NamedTensors feed = feeds(c.ins);
         for (int rep = 0; rep < 2; ++rep) {
             auto out = (*s)->run(feed);
             QVERIFY2(out.has_value(), out ? "" : out.error().toString().c_str());
             QCOMPARE(out->size(), c.outs.size());
             for (std::size_t i = 0; i < c.outs.size(); ++i) {
-                const Out& want = c.outs[i];
-                if (want.dims == std::vector<int64_t>{0}) continue; // not checked
-                const Tensor& got = (*out)[i];
-                QVERIFY2(got.dtype() == want.dt && got.dims() == want.dims,
-                         qPrintable(QString("output %1: got %2")
-                                        .arg(i)
-                                        .arg(QString::fromStdString(
-                                            rt::describe(got.dtype(), got.dims())))));
-                for (int64_t k = 0; k < got.numElements(); ++k)
-                    QVERIFY2(
-                        closeTo(got.doubleAt(k), want.v[static_cast<std::size_t>(k)], 1e-6, 1e-5),
-                        qPrintable(QString("output %1 element %2: got %3, want %4")
-                                       .arg(i)
-                                       .arg(k)
-                                       .arg(got.doubleAt(k))
-                                       .arg(want.v[static_cast<std::size_t>(k)])));
+                if (c.outs[i].dims == std::vector<int64_t>{0}) continue; // not checked
+                QString why;
+                QVERIFY2(sameValues((*out)[i], c.outs[i], 1e-5, 1e-6, why),
+                         qPrintable(QString("output %1: %2").arg(i).arg(why)));
             }
         }
     }
@@ -578,84 +453,47 @@ void TestKernelsNn::fastMaxPoolMatchesReference() {
 
 void TestKernelsNn::nodeSuite() {
     EW_REQUIRE_MODELS();
-    QDir root(test::modelsDir() + "/onnx-backend-tests/node");
-    if (!root.exists()) QSKIP("[ew-skip] onnx-backend-tests/node not found");
+    auto tests = cli::discoverConformanceTests(
+        (test::modelsDir() + "/onnx-backend-tests/node").toStdString());
+    if (!tests) QSKIP("[ew-skip] onnx-backend-tests/node not found");
     QString only = qEnvironmentVariable("EW_NN_ONLY");
     int covered = 0, passed = 0, uncovered = 0, known = 0, unfed = 0;
     QStringList failures;
-    for (const QString& name : root.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
+    for (const cli::ConformanceCase& t : *tests) {
+        const QString name = QString::fromStdString(t.name).section('/', -1);
         if (!only.isEmpty() && !name.contains(only)) continue;
-        QString dir = root.filePath(name);
-        auto m = ir::loadModel((dir + "/model.onnx").toStdString());
-        if (!m || !usesFamily(*(*m)->graph)) continue;
+        bool selected = false; // also false when the model does not load: no family claims it
+        cli::ConformanceOptions opts;
+        opts.select = [&](const ir::Model& model) { return selected = usesFamily(*model.graph); };
+        cli::CaseResult r = cli::runConformanceCase(t, opts);
+        if (!selected) continue;
         // Sub-byte and float8/float4 element types are outside the runtime.
-        bool skipped = false;
-        for (const QString& set :
-             QDir(dir).entryList({"test_data_set_*"}, QDir::Dirs, QDir::Name)) {
-            std::vector<ir::Tensor> ts;
-            readSet(dir + "/" + set, "input", ts);
-            readSet(dir + "/" + set, "output", ts);
-            for (const ir::Tensor& t : ts)
-                if (rt::elementSize(t.dtype) == 0 || t.dtype == DataType::BFloat16 ||
-                    (t.dtype >= DataType::Float8E4M3FN && t.dtype <= DataType::Float8E5M2FNUZ) ||
-                    t.dtype >= DataType::Float4E2M1)
-                    skipped = true;
-        }
-        if (skipped) {
+        if (r.outOfScope()) {
             ++unfed;
             continue;
         }
-        auto s = rt::Session::create(**m);
-        if (!s && s.error().code == StatusCode::Unsupported &&
-            s.error().message.rfind("no CPU kernel", 0) == 0) {
+        if (r.category == "no-kernel") {
             ++uncovered;
             continue;
         }
+        ++covered;
         // One pass at the suite's tolerance; tests with a known-noisy reference get a second one.
-        auto check = [&](double atol) -> std::string {
-            if (!s) return "create: " + s.error().toString();
-            for (const QString& set :
-                 QDir(dir).entryList({"test_data_set_*"}, QDir::Dirs, QDir::Name)) {
-                std::vector<ir::Tensor> ins, outs;
-                if (!readSet(dir + "/" + set, "input", ins) ||
-                    !readSet(dir + "/" + set, "output", outs))
-                    return "unreadable test data";
-                rt::Session::NamedTensors feed;
-                const auto& info = (*s)->inputInfo();
-                for (std::size_t i = 0; i < ins.size() && i < info.size(); ++i) {
-                    auto t = rt::Tensor::fromIr(ins[i]);
-                    if (!t) return "input: " + t.error().toString();
-                    feed.emplace_back(ins[i].name.empty() ? info[i].name : ins[i].name,
-                                      std::move(*t));
-                }
-                auto out = (*s)->run(feed);
-                if (!out) return "run: " + out.error().toString();
-                for (std::size_t i = 0; i < outs.size(); ++i) {
-                    if (i >= out->size()) return "missing output";
-                    if (auto w = compare((*out)[i], outs[i], atol); !w.empty())
-                        return "output " + std::to_string(i) + ": " + w;
-                }
-            }
-            return {};
-        };
-        std::string why = check(1e-7);
-        const Looser* loose = why.empty() ? nullptr : looserTolerance(name);
-        if (loose && s) {
-            std::string second = check(loose->atol);
-            if (second.empty()) {
-                ++covered;
+        const Looser* loose = r.outcome == cli::Outcome::Fail ? looserTolerance(name) : nullptr;
+        if (loose) {
+            opts.atol = loose->atol;
+            cli::CaseResult second = cli::runConformanceCase(t, opts);
+            if (second.outcome == cli::Outcome::Pass) {
                 ++known;
-                qInfo("known gap %s (%s): %s", qPrintable(name), loose->reason, why.c_str());
+                qInfo("known gap %s (%s): %s", qPrintable(name), loose->reason, r.reason.c_str());
                 continue;
             }
-            why = second;
+            r = std::move(second);
         }
-        ++covered;
-        if (why.empty()) {
+        if (r.outcome == cli::Outcome::Pass)
             ++passed;
-        } else {
-            failures << name + ": " + QString::fromStdString(why);
-        }
+        else
+            failures << name + ": " + (r.outcome == cli::Outcome::Skip ? "skipped: " : "") +
+                            QString::fromStdString(r.reason);
     }
     qInfo("nn node tests: %d run, %d pass, %d known gaps, %d fail; %d need ops of other families; "
           "%d use element "

@@ -3,12 +3,12 @@
 #include "ir/dtype.h"
 #include "ir/io/model_io.h"
 #include "ir/onnx/onnx_import.h"
-#include "run_support.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/session.h"
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <exception>
@@ -168,6 +168,7 @@ CaseResult runCaseUnguarded(const ConformanceCase& c, const ConformanceOptions& 
     const ir::Model& m = **model;
     std::set<std::string> seen;
     collectOps(*m.graph, r.ops, seen);
+    if (opts.select && !opts.select(m)) return skip("not-selected", "not selected by the caller");
 
     for (const ir::OpsetImport& o : m.opsetImports)
         if (ir::canonicalDomain(o.domain).empty() && o.version > kMaxSupportedOpset)
@@ -218,9 +219,10 @@ CaseResult runCaseUnguarded(const ConformanceCase& c, const ConformanceOptions& 
     const double rtol = opts.rtol.value_or(1e-3);
     const double atol = opts.atol.value_or(c.peerReference ? 1e-4 : 1e-7);
 
+    const int runs = std::max(1, opts.runsPerDataSet);
     for (std::size_t s = 0; s < sets.size(); ++s) {
         const DataSet& ds = sets[s];
-        const std::string where = sets.size() > 1 ? "set " + std::to_string(s) + ": " : "";
+        const std::string set = sets.size() > 1 ? "set " + std::to_string(s) + ": " : "";
         rt::Session::NamedTensors feed;
         for (std::size_t k = 0; k < ds.inputs.size(); ++k) {
             // Input K is the K-th graph input that is not an initializer; a name in the .pb wins
@@ -229,21 +231,23 @@ CaseResult runCaseUnguarded(const ConformanceCase& c, const ConformanceOptions& 
             for (const rt::TensorInfo* i : graphInputs)
                 if (!ds.inputs[k].name.empty() && i->name == ds.inputs[k].name) name = i->name;
             auto t = rt::Tensor::fromIr(ds.inputs[k]);
-            if (!t)
-                return failed(where + "input " + std::to_string(k) + ": " + t.error().toString());
+            if (!t) return failed(set + "input " + std::to_string(k) + ": " + t.error().toString());
             feed.emplace_back(std::move(name), std::move(*t));
         }
-        auto out = (*session)->run(feed);
-        if (!out) return failed(where + "run: " + out.error().toString());
-        if (out->size() != ds.outputs.size())
-            return failed(where + "the model has " + std::to_string(out->size()) +
-                          " outputs, the test data " + std::to_string(ds.outputs.size()));
-        for (std::size_t k = 0; k < out->size(); ++k) {
-            TensorComparison cmp = compareTensors((*out)[k], ds.outputs[k], rtol, atol);
-            r.maxAbsErr = std::max(r.maxAbsErr, cmp.maxAbsErr);
-            if (!cmp.message.empty())
-                return failed(where + "output '" + outInfo[k].name + "': " + cmp.message +
-                              " (rtol " + fmtNum(rtol) + ", atol " + fmtNum(atol) + ")");
+        for (int run = 0; run < runs; ++run) {
+            const std::string where = set + (runs > 1 ? "run " + std::to_string(run) + ": " : "");
+            auto out = (*session)->run(feed);
+            if (!out) return failed(where + "run: " + out.error().toString());
+            if (out->size() != ds.outputs.size())
+                return failed(where + "the model has " + std::to_string(out->size()) +
+                              " outputs, the test data " + std::to_string(ds.outputs.size()));
+            for (std::size_t k = 0; k < out->size(); ++k) {
+                TensorComparison cmp = compareTensors((*out)[k], ds.outputs[k], rtol, atol);
+                r.maxAbsErr = std::max(r.maxAbsErr, cmp.maxAbsErr);
+                if (!cmp.message.empty())
+                    return failed(where + "output '" + outInfo[k].name + "': " + cmp.message +
+                                  " (rtol " + fmtNum(rtol) + ", atol " + fmtNum(atol) + ")");
+            }
         }
     }
     r.outcome = Outcome::Pass;
@@ -333,7 +337,7 @@ Result<std::vector<ConformanceCase>> discoverConformanceTests(const std::string&
 }
 
 CaseResult runConformanceCase(const ConformanceCase& c, const ConformanceOptions& opts) {
-    int64_t t0 = nowNs();
+    const auto t0 = std::chrono::steady_clock::now();
     CaseResult r;
     try {
         r = runCaseUnguarded(c, opts);
@@ -348,7 +352,7 @@ CaseResult runConformanceCase(const ConformanceCase& c, const ConformanceOptions
         r.outcome = Outcome::Fail;
         r.reason = "unknown exception";
     }
-    r.ms = msSince(t0);
+    r.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return r;
 }
 

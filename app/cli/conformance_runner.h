@@ -1,8 +1,12 @@
 #pragma once
+// The ONNX test runner behind `edgewise-cli conformance` and the kernel-family tests' node suites
+// (library ew_conformance: core libraries only, no Qt).
+#include "ir/graph.h"
 #include "ir/tensor.h"
 #include "runtime/tensor.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,16 +39,30 @@ struct CaseResult {
     Outcome outcome = Outcome::Fail;
     /// Why it failed or was skipped (empty on pass).
     std::string reason;
-    /// For skips: "no-kernel", "element-type", "sequence-optional", "opset", "test-data".
+    /// For skips: "no-kernel", "element-type", "sequence-optional", "opset", "test-data", and
+    /// "not-selected" (ConformanceOptions::select said no).
     std::string category;
     std::vector<std::string> ops; ///< distinct op types of the model (nested graphs too)
     double maxAbsErr = 0;         ///< worst over outputs compared (0 when nothing was compared)
     double ms = 0;
+
+    /// A skip for what the runtime does not carry (element types, sequence and optional values),
+    /// not for a missing kernel or opset or the caller's choice.
+    bool outOfScope() const {
+        return outcome == Outcome::Skip &&
+               (category == "element-type" || category == "sequence-optional");
+    }
 };
 
 struct ConformanceOptions {
     int threads = 0;
     std::optional<double> rtol, atol; ///< override the per-layout defaults
+    /// Runs of each data set through the one session, each compared: the later ones go through
+    /// the plan the first one built. Failures then name the run ("run 1: ...").
+    int runsPerDataSet = 1;
+    /// Called with the loaded model before any other check: false skips the test (category
+    /// "not-selected") without reading its data. How a caller runs only the tests of some ops.
+    std::function<bool(const ir::Model&)> select;
 };
 
 /// The newest ai.onnx opset the runtime's kernels and Edgewise's shape inference are written
