@@ -1,6 +1,7 @@
 // The packed SGEMM against a double-precision reference: every edge (M, N not multiples of the
 // tile, K across depth blocks), transposed B, each epilogue, both micro-kernels, and identical
-// bytes for 1 and 2 threads.
+// bytes for 1 and 2 threads. Also the implicit variant (caller-supplied B panels, C columns in
+// groups: a batch of images straight to NCHW), the packed-columns and few-rows products.
 #include "runtime/cpu/sgemm.h"
 #include "runtime/thread_pool.h"
 #include "test_util.h"
@@ -19,6 +20,10 @@ private slots:
     void matchesReference();
     void threadCountDoesNotChangeBits();
     void portableAndAvx2Agree();
+    void implicitLayoutMatchesDense_data();
+    void implicitLayoutMatchesDense();
+    void packedColumnsMatchReference_data();
+    void packedColumnsMatchReference();
 };
 
 namespace {
@@ -61,6 +66,10 @@ void TestSgemm::matchesReference_data() {
     QTest::newRow("bias per column + accumulate") << 5 << 21 << 17 << false << 4;
     QTest::newRow("leaky relu") << 6 << 16 << 8 << false << 5;
     QTest::newRow("conv-like 64x3136x576") << 64 << 3136 << 576 << false << 2;
+    QTest::newRow("M 32 (6-row and 5-row panels)") << 32 << 50 << 40 << false << 2;
+    QTest::newRow("M 16, clip") << 16 << 33 << 300 << false << 3;
+    QTest::newRow("M 11 (padded panel)") << 11 << 17 << 9 << false << 5;
+    QTest::newRow("M 25, transposed B") << 25 << 31 << 70 << true << 1;
 }
 
 void TestSgemm::matchesReference() {
@@ -136,6 +145,153 @@ void TestSgemm::portableAndAvx2Agree() {
     auto portable = runSgemm(m, n, k, false, e, cs, 1);
     sgemmForcePortable(false);
     for (std::size_t i = 0; i < fast.size(); ++i) QVERIFY(std::abs(fast[i] - portable[i]) < 1e-4f);
+}
+
+namespace {
+
+struct DenseCtx {
+    const float* b;
+    int64_t ldb;
+};
+
+/// A caller-supplied packer reading a dense K x N matrix (the layout sgemmImplicit expects).
+void packDense(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float* out) {
+    const DenseCtx& d = *static_cast<const DenseCtx*>(ctx);
+    for (int64_t q = 0; q * 16 < nc; ++q)
+        for (int64_t k = 0; k < kc; ++k)
+            for (int64_t l = 0; l < 16; ++l) {
+                const int64_t j = q * 16 + l;
+                out[q * kc * 16 + k * 16 + l] = j < nc ? d.b[(k0 + k) * d.ldb + n0 + j] : 0.f;
+            }
+}
+
+} // namespace
+
+void TestSgemm::implicitLayoutMatchesDense_data() {
+    QTest::addColumn<int>("m");
+    QTest::addColumn<int>("k");
+    QTest::addColumn<int>("groups");
+    QTest::addColumn<int>("groupCols");
+    QTest::addColumn<int>("epilogue");
+    QTest::newRow("groups of 64 (tiles inside groups)") << 32 << 144 << 5 << 64 << 1;
+    QTest::newRow("groups of 25 (tiles straddle)") << 20 << 54 << 7 << 25 << 2;
+    QTest::newRow("groups of 7, deep K") << 13 << 600 << 11 << 7 << 2;
+    QTest::newRow("groups of 300, leaky relu") << 16 << 40 << 3 << 300 << 3;
+}
+
+void TestSgemm::implicitLayoutMatchesDense() {
+    // C through a grouped layout (group g's columns at c + g*groupStride, rows ldc = groupCols)
+    // must hold exactly the bits of the dense product: same blocks, same kernels, same epilogue.
+    QFETCH(int, m);
+    QFETCH(int, k);
+    QFETCH(int, groups);
+    QFETCH(int, groupCols);
+    QFETCH(int, epilogue);
+    std::mt19937 rng(5);
+    const int n = groups * groupCols;
+    const std::vector<float> a = randomVec(std::size_t(m) * k, rng), b = randomVec(std::size_t(k) * n, rng);
+    const std::vector<float> bias = randomVec(std::size_t(m), rng);
+    const int64_t groupStride = int64_t(m) * groupCols + 3; // a gap between groups
+    std::vector<float> residual = randomVec(std::size_t(groups) * groupStride, rng);
+    std::vector<float> denseRes(std::size_t(m) * n);
+    for (int g = 0; g < groups; ++g)
+        for (int i = 0; i < m; ++i)
+            for (int j = 0; j < groupCols; ++j)
+                denseRes[std::size_t(i) * n + g * groupCols + j] = residual[g * groupStride + i * groupCols + j];
+    Epilogue e;
+    e.bias = bias.data();
+    if (epilogue >= 2) e.act = epilogue == 3 ? Activation::LeakyRelu : Activation::Relu;
+    e.alpha = 0.2f;
+    PackedMatrix pa = PackedMatrix::pack(a.data(), m, k, k, false);
+    for (int threads : {1, 2}) {
+        ThreadPool pool(threads);
+        Epilogue de = e;
+        if (epilogue == 2) {
+            de.residual = denseRes.data();
+            de.ldr = n;
+        }
+        std::vector<float> dense(std::size_t(m) * n);
+        sgemm(pa, b.data(), n, false, n, dense.data(), n, de, pool);
+        Epilogue ge = e;
+        if (epilogue == 2) {
+            ge.residual = residual.data();
+            ge.ldr = groupCols;
+        }
+        std::vector<float> grouped(std::size_t(groups) * groupStride, -7.f);
+        OutputLayout out;
+        out.c = grouped.data();
+        out.ldc = groupCols;
+        out.groupCols = groupCols;
+        out.groupStride = groupStride;
+        const DenseCtx ctx{b.data(), n};
+        sgemmImplicit(pa, packDense, &ctx, n, out, ge, pool);
+        for (int g = 0; g < groups; ++g) {
+            for (int i = 0; i < m; ++i)
+                for (int j = 0; j < groupCols; ++j) {
+                    const float got = grouped[g * groupStride + i * groupCols + j];
+                    const float want = dense[std::size_t(i) * n + g * groupCols + j];
+                    QVERIFY2(std::memcmp(&got, &want, sizeof(float)) == 0,
+                             qPrintable(QString("group %1 row %2 column %3: %4 vs %5").arg(g).arg(i).arg(j).arg(got).arg(want)));
+                }
+            for (int64_t gap = int64_t(m) * groupCols; gap < groupStride; ++gap)
+                QCOMPARE(grouped[g * groupStride + gap], -7.f); // nothing written between groups
+        }
+    }
+}
+
+void TestSgemm::packedColumnsMatchReference_data() {
+    QTest::addColumn<int>("m");
+    QTest::addColumn<int>("k");
+    QTest::addColumn<int>("n");
+    QTest::addColumn<bool>("portable");
+    QTest::newRow("1 row (matrix-vector)") << 1 << 1280 << 1000 << false;
+    QTest::newRow("3 rows, odd K") << 3 << 77 << 45 << false;
+    QTest::newRow("4 rows, portable") << 4 << 300 << 33 << true;
+    QTest::newRow("packed A x packed columns, 50 rows") << 50 << 130 << 70 << false;
+    QTest::newRow("packed A x packed columns, portable") << 20 << 300 << 40 << true;
+}
+
+void TestSgemm::packedColumnsMatchReference() {
+    // sgemmRowsPacked (few rows) and sgemmPacked (rows packed) against double precision, with a
+    // per-column bias, a residual and Relu; 1 and 2 threads give the same bits.
+    QFETCH(int, m);
+    QFETCH(int, k);
+    QFETCH(int, n);
+    QFETCH(bool, portable);
+    std::mt19937 rng(9);
+    const std::vector<float> a = randomVec(std::size_t(m) * k, rng), b = randomVec(std::size_t(k) * n, rng);
+    const std::vector<float> bias = randomVec(std::size_t(n), rng), res = randomVec(std::size_t(m) * n, rng);
+    const PackedColumns pb = PackedColumns::pack(b.data(), k, n, n, false);
+    Epilogue e;
+    e.bias = bias.data();
+    e.biasPerColumn = true;
+    e.residual = res.data();
+    e.ldr = n;
+    e.act = Activation::Relu;
+    sgemmForcePortable(portable);
+    std::vector<float> out[2];
+    for (int threads : {1, 2}) {
+        ThreadPool pool(threads);
+        std::vector<float>& c = out[threads - 1];
+        c.assign(std::size_t(m) * n, 0.f);
+        if (m <= 4) {
+            sgemmRowsPacked(a.data(), m, k, pb, c.data(), n, e, pool);
+        } else {
+            const PackedMatrix pa = PackedMatrix::pack(a.data(), m, k, k, false);
+            sgemmPacked(pa, pb, c.data(), n, e, pool);
+        }
+    }
+    sgemmForcePortable(false);
+    QVERIFY(std::memcmp(out[0].data(), out[1].data(), out[0].size() * sizeof(float)) == 0);
+    double worst = 0;
+    for (int i = 0; i < m; ++i)
+        for (int j = 0; j < n; ++j) {
+            double s = bias[j] + res[std::size_t(i) * n + j];
+            for (int kk = 0; kk < k; ++kk) s += double(a[std::size_t(i) * k + kk]) * b[std::size_t(kk) * n + j];
+            s = std::max(s, 0.0);
+            worst = std::max(worst, std::abs(s - out[0][std::size_t(i) * n + j]) / (1.0 + std::abs(s)));
+        }
+    QVERIFY2(worst < 1e-4 * std::sqrt(double(k)), qPrintable(QString("worst relative error %1").arg(worst)));
 }
 
 QTEST_GUILESS_MAIN(TestSgemm)

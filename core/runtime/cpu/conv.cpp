@@ -4,6 +4,7 @@
 // thread count; threads split the (batch, output channel) planes.
 #include "kernel_util.h"
 #include "conv_depthwise.h"
+#include "conv_implicit.h"
 #include "conv_winograd.h"
 #include "sgemm.h"
 
@@ -81,42 +82,44 @@ void convRun(const ConvGeom& g, const T* X, const T* W, const T* B, T* Y, Thread
 }
 
 
-/// The fast float path for 2-D convolution: weights packed once per group for the SGEMM, then
-/// per image and group Y_g[Mg, OH*OW] = W_g[Mg, Cg*KH*KW] x col_g[Cg*KH*KW, OH*OW], where col is
-/// the im2col matrix in scratch, or the input itself for 1x1 / stride 1 / no padding. Bias,
-/// residual and activation are applied in the GEMM's epilogue (FusedConv), so each output is
-/// written once.
+/// The fast float path for 2-D (and 1-D) convolution: weights packed once per group for the
+/// SGEMM, then Y_g[Mg, N*OH*OW] = W_g[Mg, Cg*KH*KW] x col_g[Cg*KH*KW, N*OH*OW] as an implicit GEMM:
+/// the im2col matrix col is never written out, conv_implicit packs its values per block straight
+/// into the SGEMM's panel layout, and the columns of every image of the batch land directly in
+/// NCHW (OutputLayout). Bias, residual and activation are applied in the GEMM's epilogue
+/// (FusedConv), so each output is written once. Pointwise convolutions of one image read the
+/// input itself as B.
 struct FastConv {
     std::vector<PackedMatrix> packed; ///< one per group
-    /// W^T as column panels, for maps with few pixels: the GEMM then runs transposed
-    /// (pixels x channels), which fills the micro-kernel's 16 columns with output channels.
+    /// W^T as column panels, for batches with few output pixels in all: the GEMM then runs
+    /// transposed (pixels x channels), which fills the micro-kernel's 16 columns with channels.
     PackedColumns weightsT;
+    const Tensor* weights = nullptr; ///< the constant weights (alive as long as the session)
     int64_t G = 1, Cg = 0, Mg = 0, KH = 1, KW = 1;
     bool ready = false;
+    bool transposed = false;          ///< this shape runs the transposed GEMM (set by prepare)
+    std::vector<int64_t> owLo, owHi;  ///< per tap column: valid output columns (set by prepare)
 
     /// Weights [M, C/G, KH, KW] (2-D) or [M, C/G, KW] (1-D, run as a 1 x W map).
     void setShape(const Tensor& w, int64_t group) {
+        weights = &w;
         G = group;
         Mg = w.dims()[0] / group;
         Cg = w.dims()[1];
         KH = w.rank() == 4 ? w.dims()[2] : 1;
         KW = w.dims().back();
+        ready = true;
     }
     int64_t depth() const { return Cg * KH * KW; }
 
-    void packTransposed(const Tensor& w) {
-        setShape(w, 1);
-        weightsT = PackedColumns::pack(w.data<float>(), depth(), Mg, depth(), true);
-        ready = true;
+    void packTransposed() {
+        if (weightsT.empty()) weightsT = PackedColumns::pack(weights->data<float>(), depth(), Mg, depth(), true);
     }
-
-    void packWeights(const Tensor& w, int64_t group) {
-        setShape(w, group);
+    void packWeights() {
+        if (!packed.empty()) return;
         const int64_t K = depth();
-        packed.clear();
         for (int64_t g = 0; g < G; ++g)
-            packed.push_back(PackedMatrix::pack(w.data<float>() + g * Mg * K, Mg, K, K, false));
-        ready = true;
+            packed.push_back(PackedMatrix::pack(weights->data<float>() + g * Mg * K, Mg, K, K, false));
     }
 };
 
@@ -125,192 +128,142 @@ bool isPointwise(const ConvGeom& g) {
            g.out[1] == g.in[1] && g.out[2] == g.in[2];
 }
 
-/// One im2col row r = (c*KH + i)*KW + j of image x into dst[OH*OW].
-void im2colRow(const ConvGeom& g, const float* x, int64_t r, float* dst) {
-    const int64_t H = g.in[1], W = g.in[2], OH = g.out[1], OW = g.out[2];
-    const int64_t KH = g.k[1], KW = g.k[2];
-    const int64_t c = r / (KH * KW), i = (r / KW) % KH, j = r % KW;
-    const float* xc = x + c * H * W;
-    int64_t w0, w1;
-    stridedTapRange(OW, W, g.s[2], g.p[2], j * g.d[2], w0, w1);
-    for (int64_t oh = 0; oh < OH; ++oh) {
-        float* d = dst + oh * OW;
-        const int64_t ih = oh * g.s[1] - g.p[1] + i * g.d[1];
-        if (ih < 0 || ih >= H) {
-            std::fill(d, d + OW, 0.f);
-            continue;
-        }
-        std::fill(d, d + w0, 0.f);
-        const float* xr = xc + ih * W - g.p[2] + j * g.d[2];
-        if (g.s[2] == 1) {
-            std::memcpy(d + w0, xr + w0, (w1 - w0) * sizeof(float));
-        } else {
-            for (int64_t ow = w0; ow < w1; ++ow) d[ow] = xr[ow * g.s[2]];
-        }
-        std::fill(d + w1, d + OW, 0.f);
-    }
+/// Few output pixels in the whole batch (batch-1 maps of 7x7, 3x4...): the transposed GEMM
+/// (pixels as rows, channels as the 16 columns of the tile) wastes fewer lanes than pixels as
+/// columns would, given the channels fill whole 16-column panels.
+bool transposedWorthIt(int64_t group, int64_t m, int64_t images, int64_t pixels) {
+    const int64_t n = images * pixels;
+    if (group != 1 || m < 16 || n > 256 || n < 6) return false;
+    const double plain = double(n) / double((n + 15) / 16 * 16) * double(m) / double(PackedMatrix::paddedRows(m));
+    const double transposed = double(m) / double((m + 15) / 16 * 16) * double(n) / double(PackedMatrix::paddedRows(n));
+    // The transposed run packs twice and transposes its output: only worth it for a clear gain
+    // (measured: 7x7 maps yes, 14x14 and 14x4 no).
+    return transposed > plain + 0.2;
 }
 
-/// col[(c*KH + i)*KW + j][oh*OW + ow] = x[c][oh*sh - ph + i*dh][ow*sw - pw + j*dw] (0 outside).
-void im2col(const ConvGeom& g, int64_t cg, const float* x, float* col, ThreadPool& pool) {
-    const int64_t rowLen = g.out[1] * g.out[2];
-    pool.parallelFor(0, cg * g.k[1] * g.k[2], 4, [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) im2colRow(g, x, r, col + r * rowLen);
-    });
-}
-
-/// Images whose pixels go into one transposed GEMM (rows = pixels of several images).
-int64_t imagesPerTransposedGemm(const ConvGeom& g) {
-    const int64_t p = std::max<int64_t>(1, g.out[1] * g.out[2]);
-    return std::max<int64_t>(1, std::min<int64_t>(g.N, 512 / p));
-}
 std::size_t transposedScratchFloats(const FastConv& fc, const ConvGeom& g) {
-    const int64_t K = fc.Cg * fc.KH * fc.KW, rows = imagesPerTransposedGemm(g) * g.out[1] * g.out[2];
-    return static_cast<std::size_t>(K * rows) + PackedMatrix::packedFloats(rows, K) +
-           static_cast<std::size_t>(rows * g.M) + 64;
+    const int64_t K = fc.Cg * fc.KH * fc.KW, rows = g.N * g.out[1] * g.out[2];
+    return PackedMatrix::packedFloats(rows, K) + static_cast<std::size_t>(rows * g.M) + 64;
+}
+
+/// The implicit-GEMM description of group grp of a convolution.
+ImplicitConv implicitConv(const FastConv& fc, const ConvGeom& g, const float* X, int64_t grp) {
+    const int64_t inPlane = g.in[1] * g.in[2];
+    ImplicitConv ic;
+    ic.x = X + grp * fc.Cg * inPlane;
+    ic.xBegin = X;
+    ic.xEnd = X + g.N * g.C * inPlane;
+    ic.Cg = fc.Cg;
+    ic.imageStride = g.C * inPlane;
+    ic.H = g.in[1];
+    ic.W = g.in[2];
+    ic.OH = g.out[1];
+    ic.OW = g.out[2];
+    ic.KH = fc.KH;
+    ic.KW = fc.KW;
+    ic.sh = g.s[1];
+    ic.sw = g.s[2];
+    ic.ph = g.p[1];
+    ic.pw = g.p[2];
+    ic.dh = g.d[1];
+    ic.dw = g.d[2];
+    ic.owLo = fc.owLo.data();
+    ic.owHi = fc.owHi.data();
+    return ic;
+}
+
+/// Per-thread buffer for one depth block of im2col panels (grows once, then reused).
+float* panelScratch(std::size_t floats) {
+    thread_local std::vector<float> buf;
+    if (buf.size() < floats + 16) buf.resize(floats + 16);
+    return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(buf.data()) + 63) & ~uintptr_t(63));
 }
 
 /// Few output pixels: Y^T [pixels, M] = col^T [pixels, K] x W^T [K, M] with W^T prepacked (the
-/// pixels of several images of a batch share one GEMM), then a transposing copy that adds the
-/// residual and applies the activation.
+/// pixels of every image of the batch share one GEMM). col^T goes straight into the row panels
+/// of the packed A operand (the implicit packer's 16-pixel panels, one depth block at a time,
+/// regrouped into 6- and 5-pixel panels); then a transposing copy adds the residual and applies
+/// the activation.
 void fastConvTransposedRun(const FastConv& fc, const ConvGeom& g, const float* X, const float* B, const float* Z,
                            float* Y, const Epilogue& base, std::byte* scratch, ThreadPool& pool) {
-    const int64_t inPlane = g.in[1] * g.in[2], P = g.out[1] * g.out[2], M = g.M;
+    const int64_t P = g.out[1] * g.out[2], M = g.M;
     const int64_t K = fc.Cg * fc.KH * fc.KW;
-    const int64_t per = imagesPerTransposedGemm(g);
-    auto align = [](float* p) {
-        return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t(63));
-    };
-    float* col = align(reinterpret_cast<float*>(scratch));
-    float* packedA = align(col + K * per * P);
-    float* ct = packedA + PackedMatrix::packedFloats(per * P, K);
+    const int64_t rows = g.N * P;
+    float* packedA = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t(63));
+    float* ct = packedA + PackedMatrix::packedFloats(rows, K);
+    const PackedMatrix a = PackedMatrix::wrap(packedA, rows, K);
+    const ImplicitConv ic = implicitConv(fc, g, X, 0);
+    const PackPanelsFn packer = convImplicitPacker();
+    const int64_t kb = sgemmDepthBlock(), width = (rows + 15) / 16 * 16;
+    pool.parallelFor(0, (K + kb - 1) / kb, 1, [&](int64_t b0, int64_t b1) {
+        float* tmp = panelScratch(static_cast<std::size_t>(kb * width));
+        for (int64_t blk = b0; blk < b1; ++blk) {
+            const int64_t k0 = blk * kb, kc = std::min(kb, K - k0);
+            packer(&ic, k0, kc, 0, rows, tmp);
+            for (int64_t p = 0; p < a.panels(); ++p) {
+                const int h = a.panelHeight(p);
+                const int64_t r0 = a.panelRow(p);
+                float* dst = packedA + r0 * K + k0 * h;
+                for (int r = 0; r < h; ++r) {
+                    // Pixel r0 + r is lane (r0 + r) % 16 of 16-pixel panel (r0 + r) / 16 (zero
+                    // past the last pixel: the packer zero-fills its last panel).
+                    const int64_t px = r0 + r;
+                    const float* src = tmp + (px / 16) * kc * 16 + px % 16;
+                    if (px >= width) {
+                        for (int64_t kk = 0; kk < kc; ++kk) dst[kk * h + r] = 0.f;
+                        continue;
+                    }
+                    for (int64_t kk = 0; kk < kc; ++kk) dst[kk * h + r] = src[kk * 16];
+                }
+            }
+        }
+    });
     Epilogue e;
     e.bias = B;
     e.biasPerColumn = true;
-    for (int64_t n0 = 0; n0 < g.N; n0 += per) {
-        const int64_t nb = std::min(per, g.N - n0), rows = nb * P;
-        // col [K, rows]: image b's im2col columns at offset b*P.
-        pool.parallelFor(0, nb * K, 8, [&](int64_t r0, int64_t r1) {
-            for (int64_t r = r0; r < r1; ++r) {
-                const int64_t b = r / K, row = r % K;
-                const float* x = X + (n0 + b) * g.C * inPlane;
-                float* dst = col + row * rows + b * P;
-                if (isPointwise(g))
-                    std::memcpy(dst, x + row * inPlane, static_cast<std::size_t>(P) * sizeof(float));
-                else
-                    im2colRow(g, x, row, dst);
-            }
-        });
-        PackedMatrix a = PackedMatrix::packInto(packedA, col, rows, K, rows, true, &pool);
-        sgemmPacked(a, fc.weightsT, ct, M, e, pool);
-        pool.parallelFor(0, nb * M, 16, [&](int64_t r0, int64_t r1) {
-            for (int64_t r = r0; r < r1; ++r) {
-                const int64_t b = r / M, m = r % M;
-                float* yr = Y + ((n0 + b) * M + m) * P;
-                const float* z = Z ? Z + ((n0 + b) * M + m) * P : nullptr;
-                const float* c = ct + b * P * M + m;
-                for (int64_t q = 0; q < P; ++q) yr[q] = c[q * M] + (z ? z[q] : 0.f);
-                if (base.act != Activation::None) applyActivation(yr, P, base);
-            }
-        });
-    }
-}
-
-/// Small maps in a batch: several images share one GEMM (their im2col columns side by side), so
-/// the micro-kernel sees wide enough matrices. 0 when batching does not apply.
-int64_t imagesPerGemm(const FastConv& fc, const ConvGeom& g) {
-    const int64_t outPlane = g.out[1] * g.out[2];
-    if (fc.G != 1 || g.N < 2 || outPlane >= 1024) return 0;
-    return std::min<int64_t>(g.N, std::max<int64_t>(2, 2048 / std::max<int64_t>(outPlane, 1)));
-}
-std::size_t batchedScratchFloats(const FastConv& fc, const ConvGeom& g) {
-    const int64_t b = imagesPerGemm(fc, g), outPlane = g.out[1] * g.out[2];
-    return static_cast<std::size_t>(b * outPlane * (fc.Cg * fc.KH * fc.KW + fc.Mg));
-}
-
-/// Per-thread im2col buffer for batch-parallel runs (grows once, then reused).
-float* batchColumns(std::size_t floats) {
-    thread_local std::vector<float> buf;
-    if (buf.size() < floats) buf.resize(floats);
-    return buf.data();
+    sgemmPacked(a, fc.weightsT, ct, M, e, pool);
+    pool.parallelFor(0, g.N * M, 16, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+            const int64_t b = r / M, m = r % M;
+            float* yr = Y + (b * M + m) * P;
+            const float* z = Z ? Z + (b * M + m) * P : nullptr;
+            const float* c = ct + b * P * M + m;
+            for (int64_t q = 0; q < P; ++q) yr[q] = c[q * M] + (z ? z[q] : 0.f);
+            if (base.act != Activation::None) applyActivation(yr, P, base);
+        }
+    });
 }
 
 void fastConvRun(const FastConv& fc, const ConvGeom& g, const float* X, const float* B, const float* Z, float* Y,
                  const Epilogue& base, std::byte* scratch, ThreadPool& pool) {
-    if (!fc.weightsT.empty()) return fastConvTransposedRun(fc, g, X, B, Z, Y, base, scratch, pool);
-    const int64_t inPlane = g.in[1] * g.in[2], outPlane = g.out[1] * g.out[2];
-    const bool direct = isPointwise(g);
-    auto oneImage = [&](int64_t n, float* col) {
+    if (fc.transposed) return fastConvTransposedRun(fc, g, X, B, Z, Y, base, scratch, pool);
+    const int64_t inPlane = g.in[1] * g.in[2], P = g.out[1] * g.out[2];
+    if (g.N == 1 && isPointwise(g)) {
+        // The input is already the B matrix [Cg, P] of each group.
         for (int64_t grp = 0; grp < fc.G; ++grp) {
-            const float* x = X + (n * g.C + grp * fc.Cg) * inPlane;
-            const float* bm = x;
-            if (!direct) {
-                im2col(g, fc.Cg, x, col, pool);
-                bm = col;
-            }
-            const int64_t yOff = (n * g.M + grp * fc.Mg) * outPlane;
+            const int64_t yOff = grp * fc.Mg * P;
             Epilogue e = base;
             e.bias = B ? B + grp * fc.Mg : nullptr;
             e.residual = Z ? Z + yOff : nullptr;
-            e.ldr = outPlane;
-            sgemm(fc.packed[grp], bm, outPlane, false, outPlane, Y + yOff, outPlane, e, pool);
-        }
-    };
-    if (const int64_t per = imagesPerGemm(fc, g); per > 0) {
-        // col [K, per*P] = the images' im2col columns side by side; tmp [M, per*P] = W x col
-        // with bias (and the activation when there is no residual); then each image's rows go
-        // to NCHW, adding the residual and activating there.
-        const int64_t K = fc.Cg * fc.KH * fc.KW, P = outPlane;
-        float* col = reinterpret_cast<float*>(scratch);
-        float* tmp = col + K * per * P;
-        for (int64_t n0 = 0; n0 < g.N; n0 += per) {
-            const int64_t nb = std::min(per, g.N - n0), width = nb * P;
-            pool.parallelFor(0, nb * K, 8, [&](int64_t r0, int64_t r1) {
-                for (int64_t r = r0; r < r1; ++r) {
-                    const int64_t b = r / K, row = r % K;
-                    const float* x = X + (n0 + b) * g.C * inPlane;
-                    float* dst = col + row * width + b * P;
-                    if (direct) {
-                        std::memcpy(dst, x + row * inPlane, static_cast<std::size_t>(P) * sizeof(float));
-                    } else {
-                        im2colRow(g, x, row, dst);
-                    }
-                }
-            });
-            Epilogue e = base;
-            e.bias = B;
-            e.residual = nullptr;
-            if (Z) e.act = Activation::None;
-            sgemm(fc.packed[0], col, width, false, width, tmp, width, e, pool);
-            pool.parallelFor(0, nb * g.M, 8, [&](int64_t r0, int64_t r1) {
-                for (int64_t r = r0; r < r1; ++r) {
-                    const int64_t b = r / g.M, m = r % g.M;
-                    float* y = Y + ((n0 + b) * g.M + m) * P;
-                    const float* t = tmp + m * width + b * P;
-                    if (Z) {
-                        const float* z = Z + ((n0 + b) * g.M + m) * P;
-                        for (int64_t i = 0; i < P; ++i) y[i] = t[i] + z[i];
-                        if (base.act != Activation::None) applyActivation(y, P, base);
-                    } else {
-                        std::memcpy(y, t, static_cast<std::size_t>(P) * sizeof(float));
-                    }
-                }
-            });
+            e.ldr = P;
+            sgemm(fc.packed[grp], X + grp * fc.Cg * inPlane, P, false, P, Y + yOff, P, e, pool);
         }
         return;
     }
-    // Batches of small images: one image per task (the per-image GEMMs then run inline), which
-    // avoids a pool round trip per image and per group. Results do not depend on the split.
-    const int64_t macsPerImage = g.M * fc.Cg * fc.KH * fc.KW * outPlane;
-    if (g.N >= 2 * pool.threads() && pool.threads() > 1 && macsPerImage < (int64_t(1) << 22)) {
-        const std::size_t colFloats = direct ? 0 : static_cast<std::size_t>(fc.Cg * fc.KH * fc.KW * outPlane);
-        pool.parallelFor(0, g.N, 1, [&](int64_t n0, int64_t n1) {
-            float* col = batchColumns(colFloats);
-            for (int64_t n = n0; n < n1; ++n) oneImage(n, col);
-        });
-        return;
+    const PackPanelsFn packer = convImplicitPacker();
+    for (int64_t grp = 0; grp < fc.G; ++grp) {
+        const ImplicitConv ic = implicitConv(fc, g, X, grp);
+        OutputLayout out;
+        out.c = Y + grp * fc.Mg * P;
+        out.ldc = P;
+        out.groupCols = P;
+        out.groupStride = g.M * P;
+        Epilogue e = base;
+        e.bias = B ? B + grp * fc.Mg : nullptr;
+        e.residual = Z ? Z + grp * fc.Mg * P : nullptr;
+        e.ldr = P;
+        sgemmImplicit(fc.packed[grp], packer, &ic, g.N * P, out, e, pool);
     }
-    for (int64_t n = 0; n < g.N; ++n) oneImage(n, reinterpret_cast<float*>(scratch));
 }
 
 /// Reads FusedConv's activation attributes into an epilogue (plain Conv: none).
@@ -346,7 +299,10 @@ public:
         const Tensor* w = ctx.constantInput(1);
         if (w && w->dtype() == DataType::Float && w->rank() == 3 && !preferReferenceKernels()) {
             const int64_t group = ctx.node().attrInt("group", 1);
-            if (group >= 1 && w->dims()[0] % group == 0) m_fast.packWeights(*w, group);
+            if (group >= 1 && w->dims()[0] % group == 0) {
+                m_fast.setShape(*w, group);
+                m_fast.packWeights();
+            }
         }
         if (w && w->dtype() == DataType::Float && w->rank() == 4 && !preferReferenceKernels()) {
             const ir::Node& n = ctx.node();
@@ -362,11 +318,15 @@ public:
                 WinogradConv::worthIt(w->dims()[0], w->dims()[1], out->type.shape->dims[2].value,
                                       out->type.shape->dims[3].value))
                 m_wino.init(w->data<float>(), w->dims()[0], w->dims()[1]);
-            else if (group == 1 && spatialKnown && w->dims()[0] >= 32 &&
-                     out->type.shape->dims[2].value * out->type.shape->dims[3].value <= 64)
-                m_fast.packTransposed(*w);
-            else if (group >= 1 && w->dims()[0] % group == 0)
-                m_fast.packWeights(*w, group);
+            else if (group >= 1 && w->dims()[0] % group == 0) {
+                // Pack for the plain GEMM now unless the transposed one may be wanted (few output
+                // pixels): prepare packs whichever form the batch size calls for.
+                m_fast.setShape(*w, group);
+                const bool fewPixels = !spatialKnown || transposedWorthIt(group, w->dims()[0], 1,
+                                                                          out->type.shape->dims[2].value *
+                                                                              out->type.shape->dims[3].value);
+                if (!fewPixels) m_fast.packWeights();
+            }
             // Map size unknown until run time (dynamic inputs): keep the weights so prepare can
             // switch to Winograd once it sees a large enough map.
             if (group == 1 && unitStride && w->dims()[2] == 3 && w->dims()[3] == 3 && !spatialKnown)
@@ -430,20 +390,21 @@ public:
         }
         m_useFast = m_fast.ready && x.dtype() == DataType::Float && (sp == 2 || sp == 1) && m_fast.G == g.G &&
                     !(g.G == g.C && m_fast.Mg == 1 && g.G > 1);
-        if (m_useFast && !m_fast.weightsT.empty()) {
-            ctx.setScratchBytes(transposedScratchFloats(m_fast, g) * sizeof(float));
-            ctx.setOutput(0, x.dtype(), m_outDims);
-            return {};
-        }
-        if (m_useFast && imagesPerGemm(m_fast, g) > 0) {
-            ctx.setScratchBytes(batchedScratchFloats(m_fast, g) * sizeof(float));
-            ctx.setOutput(0, x.dtype(), m_outDims);
-            return {};
-        }
         if (m_useFast) {
-            const bool direct = isPointwise(g);
-            ctx.setScratchBytes(direct ? 0 : static_cast<std::size_t>(m_fast.Cg * m_fast.KH * m_fast.KW *
-                                                                      g.out[1] * g.out[2]) * sizeof(float));
+            const int64_t P = g.out[1] * g.out[2];
+            m_fast.transposed = transposedWorthIt(g.G, g.M, g.N, P);
+            // Packing here happens once per form (the session's constant weights stay alive).
+            m_fast.owLo.resize(static_cast<std::size_t>(m_fast.KW));
+            m_fast.owHi.resize(static_cast<std::size_t>(m_fast.KW));
+            for (int64_t j = 0; j < m_fast.KW; ++j)
+                stridedTapRange(g.out[2], g.in[2], g.s[2], g.p[2], j * g.d[2], m_fast.owLo[j], m_fast.owHi[j]);
+            if (m_fast.transposed) {
+                m_fast.packTransposed();
+                ctx.setScratchBytes(transposedScratchFloats(m_fast, g) * sizeof(float) + 64);
+            } else {
+                m_fast.packWeights();
+                ctx.setScratchBytes(0);
+            }
             ctx.setOutput(0, x.dtype(), m_outDims);
             return {};
         }

@@ -4,6 +4,11 @@ target_sources(ew_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/sgemm.h
   ${CMAKE_CURRENT_LIST_DIR}/sgemm.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sgemm_avx2.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/sgemm_micro.h
+  ${CMAKE_CURRENT_LIST_DIR}/conv_implicit.h
+  ${CMAKE_CURRENT_LIST_DIR}/conv_implicit_impl.inc
+  ${CMAKE_CURRENT_LIST_DIR}/conv_implicit.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/conv_implicit_avx2.cpp
   ${CMAKE_CURRENT_LIST_DIR}/conv_winograd.h
   ${CMAKE_CURRENT_LIST_DIR}/conv_depthwise.h
   ${CMAKE_CURRENT_LIST_DIR}/conv_depthwise.cpp
@@ -14,5 +19,5 @@ target_sources(ew_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/conv_winograd_avx2.cpp
 )
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|i.86")
-  set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/sgemm_avx2.cpp ${CMAKE_CURRENT_LIST_DIR}/conv_depthwise_avx2.cpp ${CMAKE_CURRENT_LIST_DIR}/conv_winograd_avx2.cpp PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
+  set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/sgemm_avx2.cpp ${CMAKE_CURRENT_LIST_DIR}/conv_implicit_avx2.cpp ${CMAKE_CURRENT_LIST_DIR}/conv_depthwise_avx2.cpp ${CMAKE_CURRENT_LIST_DIR}/conv_winograd_avx2.cpp PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
 endif()

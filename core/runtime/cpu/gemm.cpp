@@ -1,7 +1,15 @@
 // Gemm and MatMul (batched, numpy broadcasting of batch dims, 1-D promotion). Reference: each
 // output row is accumulated over k in order with a contiguous inner loop over the row; threads
 // split rows. Gemm packs a constant transposed B into K x N once, at init.
+//
+// Float fast paths (the packed SGEMM, bit-identical for any thread count):
+//  - constant B (weights): packed once into 16-column panels (Gemm's alpha folded in). Few rows
+//    (M <= 4: matrix-vector-like) run one dot product per output, threads splitting the columns
+//    so B streams from memory once; more rows pack A per run into session scratch and run the
+//    packed GEMM. Gemm's C goes into the epilogue (bias per column, or a full residual).
+//  - B computed at run time: A packed per run (per batch entry for MatMul), B packed by the SGEMM.
 #include "kernel_util.h"
+#include "sgemm.h"
 
 namespace ew::rt {
 namespace cpu {
@@ -26,6 +34,20 @@ inline int64_t rowChunk(int64_t K, int64_t N) {
     return work >= 65536 ? 1 : 65536 / (work > 0 ? work : 1);
 }
 
+/// Rows at or below which a constant-B product runs as dot products (sgemmRowsPacked) rather
+/// than through packed A panels.
+constexpr int64_t kFewRows = 4;
+
+/// Worth the packed SGEMM when B is not constant: enough work for the packing to pay off.
+bool sgemmWorthIt(int64_t m, int64_t k, int64_t n) { return m >= 3 && n >= 8 && m * k * n >= 16384; }
+
+/// Packed A scratch + the A^T copy for few rows (floats).
+std::size_t packedAFloats(int64_t m, int64_t k) { return PackedMatrix::packedFloats(m, k) + 16; }
+
+float* alignedScratch(std::byte* p) {
+    return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t(63));
+}
+
 class GemmKernel final : public Kernel {
 public:
     VoidResult init(InitContext& ctx) override {
@@ -34,8 +56,13 @@ public:
         m_beta = n.attrFloat("beta", 1.f);
         m_transA = n.attrInt("transA", 0) != 0;
         m_transB = n.attrInt("transB", 0) != 0;
-        if (const Tensor* b = ctx.constantInput(1); b && m_transB && b->rank() == 2 &&
-                                                    (b->dtype() == DataType::Float || b->dtype() == DataType::Double)) {
+        m_allowFast = !preferReferenceKernels();
+        const Tensor* b = ctx.constantInput(1);
+        if (b && b->rank() == 2 && b->dtype() == DataType::Float && !preferReferenceKernels()) {
+            // B as 16-column panels of K x N, alpha folded in.
+            const int64_t K = m_transB ? b->dims()[1] : b->dims()[0], N = m_transB ? b->dims()[0] : b->dims()[1];
+            m_panels = PackedColumns::pack(b->data<float>(), K, N, b->dims()[1], m_transB, m_alpha);
+        } else if (b && m_transB && b->rank() == 2 && (b->dtype() == DataType::Float || b->dtype() == DataType::Double)) {
             // Pack once: B^T (N x K) -> K x N so every run streams rows.
             int64_t N = b->dims()[0], K = b->dims()[1];
             m_packed = Tensor::allocate(b->dtype(), {K, N});
@@ -72,6 +99,15 @@ public:
             m_cRow = cm == 1 ? 0 : cn;
             m_cCol = cn == 1 ? 0 : 1;
         }
+        m_fast = a.dtype() == DataType::Float && m_allowFast && (!m_panels.empty() || sgemmWorthIt(m_M, m_K, m_N));
+        if (m_fast) {
+            std::size_t floats = 0;
+            if (m_panels.empty() || m_M > kFewRows) floats = packedAFloats(m_M, m_K);
+            else if (m_transA) floats = static_cast<std::size_t>(m_M * m_K) + 16;
+            ctx.setScratchBytes(floats * sizeof(float) + 64);
+            ctx.setOutput(0, a.dtype(), {m_M, m_N});
+            return {};
+        }
         m_fn = nullptr;
         dispatch<float, double, int32_t, int64_t, uint32_t, uint64_t>(a.dtype(), [&](auto tag) {
             m_fn = &GemmKernel::runTyped<typename decltype(tag)::type>;
@@ -80,9 +116,70 @@ public:
         ctx.setOutput(0, a.dtype(), {m_M, m_N});
         return {};
     }
-    void run(RunContext& ctx) override { (this->*m_fn)(ctx); }
+    void run(RunContext& ctx) override {
+        if (m_fast) return runFast(ctx);
+        (this->*m_fn)(ctx);
+    }
 
 private:
+    /// Float through the packed SGEMM: C is the epilogue's per-column bias (a row broadcast over
+    /// M, beta 1), its residual (full [M, N], beta 1), or else pre-scaled into Y and accumulated.
+    void runFast(RunContext& ctx) {
+        const float* A = ctx.input(0).data<float>();
+        const float* C = ctx.hasInput(2) ? ctx.input(2).data<float>() : nullptr;
+        float* Y = ctx.output(0).data<float>();
+        const int64_t M = m_M, K = m_K, N = m_N;
+        ThreadPool& pool = ctx.pool();
+        float* scratch = alignedScratch(ctx.scratch());
+        Epilogue e;
+        if (C) {
+            if (m_beta == 1.f && m_cRow == 0 && m_cCol == 1) {
+                e.bias = C;
+                e.biasPerColumn = true;
+            } else if (m_beta == 1.f && m_cRow == N && m_cCol == 1) {
+                e.residual = C;
+                e.ldr = N;
+            } else {
+                const float beta = m_beta;
+                pool.parallelFor(0, M, std::max<int64_t>(1, 4096 / std::max<int64_t>(N, 1)), [&](int64_t r0, int64_t r1) {
+                    for (int64_t i = r0; i < r1; ++i)
+                        for (int64_t j = 0; j < N; ++j) Y[i * N + j] = beta * C[i * m_cRow + j * m_cCol];
+                });
+                e.accumulate = true;
+            }
+        }
+        if (!m_panels.empty()) {
+            if (M <= kFewRows) {
+                const float* rows = A;
+                if (m_transA) {
+                    for (int64_t i = 0; i < M; ++i)
+                        for (int64_t k = 0; k < K; ++k) scratch[i * K + k] = A[k * M + i];
+                    rows = scratch;
+                }
+                sgemmRowsPacked(rows, M, K, m_panels, Y, N, e, pool);
+                return;
+            }
+            PackedMatrix pa = PackedMatrix::packInto(scratch, A, M, K, m_transA ? M : K, m_transA, &pool);
+            sgemmPacked(pa, m_panels, Y, N, e, pool);
+            return;
+        }
+        // B at run time: alpha on A's packed copy would change rounding per element order; it
+        // is applied after instead (rare: alpha != 1 with a computed B).
+        PackedMatrix pa = PackedMatrix::packInto(scratch, A, M, K, m_transA ? M : K, m_transA, &pool);
+        const float* B = ctx.input(1).data<float>();
+        if (m_alpha != 1.f) {
+            Epilogue plain;
+            sgemm(pa, B, m_transB ? K : N, m_transB, N, Y, N, plain, pool);
+            const float alpha = m_alpha;
+            for (int64_t i = 0; i < M * N; ++i) Y[i] *= alpha;
+            if (C)
+                for (int64_t i = 0; i < M; ++i)
+                    for (int64_t j = 0; j < N; ++j) Y[i * N + j] += m_beta * C[i * m_cRow + j * m_cCol];
+            return;
+        }
+        sgemm(pa, B, m_transB ? K : N, m_transB, N, Y, N, e, pool);
+    }
+
     template <typename T>
     void runTyped(RunContext& ctx) {
         const T* A = ctx.input(0).data<T>();
@@ -117,13 +214,23 @@ private:
 
     float m_alpha = 1.f, m_beta = 1.f;
     bool m_transA = false, m_transB = false;
+    bool m_allowFast = true; ///< the packed paths (off when the session was created for reference kernels)
+    bool m_fast = false;
     Tensor m_packed;
+    PackedColumns m_panels; ///< constant float B as column panels (alpha folded in)
     int64_t m_M = 0, m_K = 0, m_N = 0, m_cRow = 0, m_cCol = 0;
     void (GemmKernel::*m_fn)(RunContext&) = nullptr;
 };
 
 class MatMulKernel final : public Kernel {
 public:
+    VoidResult init(InitContext& ctx) override {
+        m_allowFast = !preferReferenceKernels();
+        const Tensor* b = ctx.constantInput(1);
+        if (b && b->rank() == 2 && b->dtype() == DataType::Float && m_allowFast)
+            m_panels = PackedColumns::pack(b->data<float>(), b->dims()[0], b->dims()[1], b->dims()[1], false);
+        return {};
+    }
     VoidResult prepare(PrepareContext& ctx) override {
         const Tensor& a = ctx.input(0);
         const Tensor& b = ctx.input(1);
@@ -162,6 +269,19 @@ public:
         dispatch<float, double, int32_t, int64_t, uint32_t, uint64_t>(a.dtype(), [&](auto tag) {
             m_fn = &MatMulKernel::runTyped<typename decltype(tag)::type>;
         });
+        m_fast = 0;
+        if (a.dtype() == DataType::Float && m_allowFast) {
+            const int64_t batches = static_cast<int64_t>(m_aOff.size());
+            // Constant 2-D B: A's batch is just more rows (m_aOff is then i * M * K).
+            if (!m_panels.empty() && b.rank() == 2) m_fast = 1;
+            else if (sgemmWorthIt(m_M, m_K, m_N)) m_fast = 2;
+            if (m_fast) {
+                const int64_t rows = m_fast == 1 ? batches * m_M : m_M;
+                ctx.setScratchBytes((m_fast == 1 && rows <= kFewRows ? 0 : packedAFloats(rows, m_K)) * sizeof(float) + 64);
+                ctx.setOutput(0, a.dtype(), m_outDims);
+                return {};
+            }
+        }
         if (a.dtype() == DataType::Float16) {
             // Accumulate in float (scratch), round to half once at the end.
             m_fn = &MatMulKernel::runHalf;
@@ -171,9 +291,32 @@ public:
         ctx.setOutput(0, a.dtype(), m_outDims);
         return {};
     }
-    void run(RunContext& ctx) override { (this->*m_fn)(ctx); }
+    void run(RunContext& ctx) override {
+        if (m_fast) return runFast(ctx);
+        (this->*m_fn)(ctx);
+    }
 
 private:
+    void runFast(RunContext& ctx) {
+        const float* A = ctx.input(0).data<float>();
+        float* Y = ctx.output(0).data<float>();
+        ThreadPool& pool = ctx.pool();
+        float* scratch = alignedScratch(ctx.scratch());
+        const Epilogue none;
+        const int64_t batches = static_cast<int64_t>(m_aOff.size());
+        if (m_fast == 1) {
+            const int64_t rows = batches * m_M;
+            if (rows <= kFewRows) return sgemmRowsPacked(A, rows, m_K, m_panels, Y, m_N, none, pool);
+            PackedMatrix pa = PackedMatrix::packInto(scratch, A, rows, m_K, m_K, false, &pool);
+            return sgemmPacked(pa, m_panels, Y, m_N, none, pool);
+        }
+        const float* B = ctx.input(1).data<float>();
+        for (int64_t bi = 0; bi < batches; ++bi) {
+            PackedMatrix pa = PackedMatrix::packInto(scratch, A + m_aOff[bi], m_M, m_K, m_K, false, &pool);
+            sgemm(pa, B + m_bOff[bi], m_N, false, m_N, Y + bi * m_M * m_N, m_N, none, pool);
+        }
+    }
+
     void runHalf(RunContext& ctx) {
         const Half* A = ctx.input(0).data<Half>();
         const Half* B = ctx.input(1).data<Half>();
@@ -215,6 +358,9 @@ private:
     }
 
     int64_t m_M = 0, m_K = 0, m_N = 0;
+    int m_fast = 0; ///< 1: constant B panels, 2: SGEMM per batch entry
+    bool m_allowFast = true; ///< the packed paths (off when the session was created for reference kernels)
+    PackedColumns m_panels;
     std::vector<int64_t> m_aOff, m_bOff, m_outDims;
     void (MatMulKernel::*m_fn)(RunContext&) = nullptr;
 };

@@ -37,7 +37,10 @@ struct Epilogue {
 /// Applies the activation to n floats in place (shared with kernels that fuse elsewhere).
 void applyActivation(float* x, int64_t n, const Epilogue& e);
 
-/// A [M, K] matrix packed once into MR-row panels (the constant operand: conv/Gemm weights).
+/// A [M, K] matrix packed once into row panels (the constant operand: conv/Gemm weights). Panels
+/// have 6 rows, the last few 5 when that covers M exactly (M = 32 is 6+6+5+5+5+5: no padding
+/// rows for the micro-kernel to waste time on); otherwise the last 6-row panel is zero-padded.
+/// Inside a panel of h rows, element (r, k) is at panel(p)[k*h + r].
 class PackedMatrix {
 public:
     /// Packs A (row-major, leading dimension lda) or, with transposed, A^T where `a` holds K x M,
@@ -47,20 +50,32 @@ public:
     static PackedMatrix packInto(float* storage, const float* a, int64_t m, int64_t k, int64_t lda,
                                  bool transposed, ThreadPool* pool = nullptr);
     static std::size_t packedFloats(int64_t m, int64_t k);
+    /// A view over caller storage of packedFloats(m, k) floats that the caller fills itself:
+    /// element (r, k) of panel p at storage[panelRow(p)*depth + k*panelHeight(p) + r], zeros in
+    /// the rows past m of a padded last panel.
+    static PackedMatrix wrap(float* storage, int64_t m, int64_t k);
+    /// Rows the micro-kernels compute for an m-row operand (m plus any padding rows).
+    static int64_t paddedRows(int64_t m);
     PackedMatrix() = default;
     int64_t rows() const { return m_rows; }
     int64_t depth() const { return m_depth; }
-    const float* panel(int64_t p) const { return m_ptr + p * m_depth * kPanelRows; }
+    int64_t panels() const { return m_six + m_five; }
+    /// Rows of panel p (6 or 5) and its first row.
+    int panelHeight(int64_t p) const { return p < m_six ? 6 : 5; }
+    int64_t panelRow(int64_t p) const { return p < m_six ? p * 6 : m_six * 6 + (p - m_six) * 5; }
+    const float* panel(int64_t p) const { return m_ptr + panelRow(p) * m_depth; }
     bool empty() const { return m_ptr == nullptr; }
     static constexpr int kPanelRows = 6;
 
 private:
+    /// Panel counts for m rows: six-row panels, then five-row ones.
+    static void layout(int64_t m, int64_t& six, int64_t& five);
     struct Free {
         void operator()(float* p) const;
     };
     std::unique_ptr<float[], Free> m_owned;
     const float* m_ptr = nullptr;
-    int64_t m_rows = 0, m_depth = 0;
+    int64_t m_rows = 0, m_depth = 0, m_six = 0, m_five = 0;
 };
 
 /// A [K, N] matrix packed once into column panels of sgemmColTile() columns, each panel K x 16
@@ -70,6 +85,8 @@ class PackedColumns {
 public:
     /// b(k, n) = b[k*ldb + n], or b[n*ldb + k] when transposed.
     static PackedColumns pack(const float* b, int64_t k, int64_t n, int64_t ldb, bool transposed);
+    /// Same, scaling every element by `scale` (Gemm's alpha folded into constant weights).
+    static PackedColumns pack(const float* b, int64_t k, int64_t n, int64_t ldb, bool transposed, float scale);
     PackedColumns() = default;
     int64_t depth() const { return m_depth; }
     int64_t cols() const { return m_cols; }
@@ -96,6 +113,42 @@ int sgemmColTile();
 bool sgemmUsesAvx2();
 /// Forces the portable kernel (tests compare both on the same machine).
 void sgemmForcePortable(bool portable);
+
+/// Supplies the B operand panel by panel (implicit GEMM: a convolution writes its im2col values
+/// straight into the packed layout). pack(ctx, k0, kc, n0, nc, out) writes B's rows [k0, k0+kc) of
+/// columns [n0, n0+nc) as ceil(nc/16) panels: panel q holds columns n0+16q .. n0+16q+15, row k of
+/// it at out + q*kc*16 + (k-k0)*16, zeros for columns at or past n0+nc. Called from several threads
+/// at once (each with its own out); must not allocate.
+using PackPanelsFn = void (*)(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float* out);
+
+/// Where C's elements live: element (m, j) at c + (j / groupCols) * groupStride + m * ldc +
+/// j % groupCols. A plain row-major matrix has groupCols = N; a convolution over a batch has
+/// columns j = (image b, pixel p) with groupCols = pixels per image and groupStride = the image's
+/// output size, so every image lands directly in NCHW. The residual (Epilogue::residual) is laid
+/// out the same way with row stride Epilogue::ldr.
+struct OutputLayout {
+    float* c = nullptr;
+    int64_t ldc = 0;
+    int64_t groupCols = 0;
+    int64_t groupStride = 0;
+};
+
+/// C = A (packed) * B (supplied by pack) + epilogue, C written through `out`. Same blocking and
+/// summation order as sgemm() (bit-identical for any thread count); tiles that straddle two
+/// column groups go through a tile buffer and are scattered. Per-thread B buffers grow once.
+void sgemmImplicit(const PackedMatrix& a, PackPanelsFn pack, const void* packCtx, int64_t n, const OutputLayout& out,
+                   const Epilogue& epi, ThreadPool& pool);
+
+/// The depth block of the K loop: every output element is summed over K in blocks of this many
+/// in ascending order, then the blocks are added in order.
+int64_t sgemmDepthBlock();
+
+/// y[n] = bias[n] + sum_k x[k] * B(k, n) for rows x of A (M rows, element (i, k) at a[i*lda + k])
+/// and B packed as column panels (a Gemm/MatMul with constant weights and few rows: each output
+/// is one K-long dot product, summed in the same fixed order whatever the thread split; threads
+/// take column panels). C element (i, n) at c[i*ldc + n]; the epilogue's bias is per column.
+void sgemmRowsPacked(const float* a, int64_t m, int64_t lda, const PackedColumns& b, float* c, int64_t ldc,
+                     const Epilogue& epi, ThreadPool& pool);
 
 /// C[M, N] = A (packed, M x K) * B (K x N; element (k, n) at b[k*ldb + n], or at b[n*ldb + k] when
 /// transB), then the epilogue. C element (m, n) lives at c[m*ldc + n]. Every output element sums

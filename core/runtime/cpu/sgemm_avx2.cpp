@@ -1,14 +1,66 @@
-// The AVX2+FMA 6x16 micro-kernel. This file alone is compiled with -mavx2 -mfma; sgemm.cpp calls
-// it only after checking the CPU, so the binary still runs on baseline x86-64.
+// The AVX2+FMA micro-kernels. This file alone is compiled with -mavx2 -mfma; sgemm.cpp calls them
+// only after checking the CPU, so the binary still runs on baseline x86-64. Plain loops and
+// intrinsics only (no standard-library templates that the linker could merge into baseline code).
 #if defined(__x86_64__) || defined(__i386__)
+#include "sgemm_micro.h"
+
 #include <immintrin.h>
 
 #include <cstdint>
 
 namespace ew::rt::cpu {
 
-void sgemmMicroAvx2(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, bool accumulate) {
-    // 12 accumulators (6 rows x 2 vectors of 8), 2 B vectors, 1 broadcast A: 15 of 16 ymm.
+namespace {
+
+/// The epilogue's operands held in registers for a whole tile (loaded once, before any store, so
+/// the compiler need not assume a store to C changed them).
+struct EpilogueRegs {
+    const float* rowBias;
+    const float* residual;
+    int64_t ldr;
+    int act;
+    bool colBias;
+    __m256 cb0, cb1, lo, hi;
+    void load(const MicroEpilogue* e) {
+        rowBias = e->rowBias;
+        residual = e->residual;
+        ldr = e->ldr;
+        act = e->act;
+        colBias = e->colBias != nullptr;
+        cb0 = colBias ? _mm256_loadu_ps(e->colBias) : _mm256_setzero_ps();
+        cb1 = colBias ? _mm256_loadu_ps(e->colBias + 8) : _mm256_setzero_ps();
+        lo = _mm256_set1_ps(e->alpha);
+        hi = _mm256_set1_ps(e->beta);
+    }
+};
+
+/// Bias, residual and the activation on one 8-wide row segment, in the scalar epilogue's order.
+inline __attribute__((always_inline)) __m256 finish(__m256 v, const EpilogueRegs& e, int r, int half) {
+    if (e.rowBias) v = _mm256_add_ps(v, _mm256_broadcast_ss(e.rowBias + r));
+    if (e.colBias) v = _mm256_add_ps(v, half ? e.cb1 : e.cb0);
+    if (e.residual) v = _mm256_add_ps(v, _mm256_loadu_ps(e.residual + r * e.ldr + half * 8));
+    switch (e.act) {
+    case 1: v = _mm256_max_ps(v, _mm256_setzero_ps()); break;
+    case 2: v = _mm256_min_ps(e.hi, _mm256_max_ps(e.lo, v)); break;
+    case 3: {
+        const __m256 ge = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GE_OQ);
+        v = _mm256_blendv_ps(_mm256_mul_ps(v, e.lo), v, ge);
+        break;
+    }
+    default: break;
+    }
+    return v;
+}
+
+} // namespace
+
+namespace {
+
+/// R (6 or 5) rows x 16 columns: 2R accumulators, 2 B vectors, 1 broadcast A.
+template <int R>
+inline __attribute__((always_inline)) void microKernel(int64_t kc, const float* ap, const float* bp, float* c,
+                                                       int64_t ldc, bool accumulate, const MicroEpilogue* e,
+                                                       const float* pf, int64_t pfLines) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -16,6 +68,7 @@ void sgemmMicroAvx2(int64_t kc, const float* ap, const float* bp, float* c, int6
     __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
     __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
     for (int64_t k = 0; k < kc; ++k) {
+        if (k < pfLines) _mm_prefetch(reinterpret_cast<const char*>(pf + k * 16), _MM_HINT_T0);
         const __m256 b0 = _mm256_load_ps(bp);
         const __m256 b1 = _mm256_load_ps(bp + 8);
         __m256 a = _mm256_broadcast_ss(ap + 0);
@@ -33,26 +86,128 @@ void sgemmMicroAvx2(int64_t kc, const float* ap, const float* bp, float* c, int6
         a = _mm256_broadcast_ss(ap + 4);
         c40 = _mm256_fmadd_ps(a, b0, c40);
         c41 = _mm256_fmadd_ps(a, b1, c41);
-        a = _mm256_broadcast_ss(ap + 5);
-        c50 = _mm256_fmadd_ps(a, b0, c50);
-        c51 = _mm256_fmadd_ps(a, b1, c51);
-        ap += 6;
+        if (R == 6) {
+            a = _mm256_broadcast_ss(ap + 5);
+            c50 = _mm256_fmadd_ps(a, b0, c50);
+            c51 = _mm256_fmadd_ps(a, b1, c51);
+        }
+        ap += R;
         bp += 16;
     }
-    auto store = [&](float* row, __m256 lo, __m256 hi) {
+    EpilogueRegs er{};
+    if (e) er.load(e);
+    auto store = [&](int r, __m256 lo, __m256 hi) {
+        float* row = c + r * ldc;
         if (accumulate) {
             lo = _mm256_add_ps(lo, _mm256_loadu_ps(row));
             hi = _mm256_add_ps(hi, _mm256_loadu_ps(row + 8));
         }
+        if (e) {
+            lo = finish(lo, er, r, 0);
+            hi = finish(hi, er, r, 1);
+        }
         _mm256_storeu_ps(row, lo);
         _mm256_storeu_ps(row + 8, hi);
     };
-    store(c + 0 * ldc, c00, c01);
-    store(c + 1 * ldc, c10, c11);
-    store(c + 2 * ldc, c20, c21);
-    store(c + 3 * ldc, c30, c31);
-    store(c + 4 * ldc, c40, c41);
-    store(c + 5 * ldc, c50, c51);
+    store(0, c00, c01);
+    store(1, c10, c11);
+    store(2, c20, c21);
+    store(3, c30, c31);
+    store(4, c40, c41);
+    if (R == 6) store(5, c50, c51);
+}
+
+} // namespace
+
+void sgemmMicroAvx2(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, bool accumulate,
+                    const MicroEpilogue* e, const float* pf, int64_t pfLines) {
+    microKernel<6>(kc, ap, bp, c, ldc, accumulate, e, pf, pfLines);
+}
+
+void sgemmMicro5Avx2(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, bool accumulate,
+                     const MicroEpilogue* e, const float* pf, int64_t pfLines) {
+    microKernel<5>(kc, ap, bp, c, ldc, accumulate, e, pf, pfLines);
+}
+
+namespace {
+
+template <int R>
+void macroKernel(int64_t kc, const float* ap, const float* bp, int64_t panels, float* c, int64_t ldc, bool accumulate,
+                 const MicroEpilogue* e, const float* pf, int64_t pfLines) {
+    MicroEpilogue eq;
+    if (e) eq = *e;
+    for (int64_t q = 0; q < panels; ++q) {
+        microKernel<R>(kc, ap, bp + q * kc * 16, c + q * 16, ldc, accumulate, e ? &eq : nullptr, pf, pfLines);
+        pf = nullptr;
+        pfLines = 0;
+        if (eq.colBias) eq.colBias += 16;
+        if (eq.residual) eq.residual += 16;
+    }
+}
+
+} // namespace
+
+void sgemmMacroAvx2(int h, int64_t kc, const float* ap, const float* bp, int64_t panels, float* c, int64_t ldc,
+                    bool accumulate, const MicroEpilogue* e, const float* pf, int64_t pfLines) {
+    if (h == 6)
+        macroKernel<6>(kc, ap, bp, panels, c, ldc, accumulate, e, pf, pfLines);
+    else
+        macroKernel<5>(kc, ap, bp, panels, c, ldc, accumulate, e, pf, pfLines);
+}
+
+namespace {
+
+/// R rows x 16 columns over the whole depth, U interleaved chains per accumulator (k % U), added
+/// pairwise at the end: enough independent FMAs in flight for one or two rows.
+template <int R, int U>
+inline __attribute__((always_inline)) void rowsKernel(int64_t k, const float* a, int64_t lda, const float* bp,
+                                                      float* c, int64_t ldc) {
+    __m256 acc[R][U][2];
+    for (int r = 0; r < R; ++r)
+        for (int u = 0; u < U; ++u) acc[r][u][0] = acc[r][u][1] = _mm256_setzero_ps();
+    int64_t kk = 0;
+    for (; kk + U <= k; kk += U) {
+#pragma GCC unroll 4
+        for (int u = 0; u < U; ++u) {
+            const __m256 b0 = _mm256_load_ps(bp + (kk + u) * 16);
+            const __m256 b1 = _mm256_load_ps(bp + (kk + u) * 16 + 8);
+#pragma GCC unroll 4
+            for (int r = 0; r < R; ++r) {
+                const __m256 av = _mm256_broadcast_ss(a + r * lda + kk + u);
+                acc[r][u][0] = _mm256_fmadd_ps(av, b0, acc[r][u][0]);
+                acc[r][u][1] = _mm256_fmadd_ps(av, b1, acc[r][u][1]);
+            }
+        }
+    }
+    for (int u = 0; kk < k; ++kk, ++u) {
+        const __m256 b0 = _mm256_load_ps(bp + kk * 16);
+        const __m256 b1 = _mm256_load_ps(bp + kk * 16 + 8);
+        for (int r = 0; r < R; ++r) {
+            const __m256 av = _mm256_broadcast_ss(a + r * lda + kk);
+            acc[r][u][0] = _mm256_fmadd_ps(av, b0, acc[r][u][0]);
+            acc[r][u][1] = _mm256_fmadd_ps(av, b1, acc[r][u][1]);
+        }
+    }
+    for (int r = 0; r < R; ++r) {
+        for (int h = 0; h < 2; ++h) {
+            __m256 s = acc[r][0][h];
+            if (U == 2) s = _mm256_add_ps(s, acc[r][1][h]);
+            if (U == 4)
+                s = _mm256_add_ps(_mm256_add_ps(s, acc[r][1][h]), _mm256_add_ps(acc[r][2][h], acc[r][3][h]));
+            _mm256_storeu_ps(c + r * ldc + h * 8, s);
+        }
+    }
+}
+
+} // namespace
+
+void sgemmRowsMicroAvx2(int rows, int64_t k, const float* a, int64_t lda, const float* bp, float* c, int64_t ldc) {
+    switch (rows) {
+    case 1: rowsKernel<1, 4>(k, a, lda, bp, c, ldc); break;
+    case 2: rowsKernel<2, 2>(k, a, lda, bp, c, ldc); break;
+    case 3: rowsKernel<3, 1>(k, a, lda, bp, c, ldc); break;
+    default: rowsKernel<4, 1>(k, a, lda, bp, c, ldc); break;
+    }
 }
 
 } // namespace ew::rt::cpu

@@ -1,0 +1,282 @@
+// The AVX2 implicit-GEMM packer (see conv_implicit.h). Compiled with -mavx2 -mfma and called only
+// when the CPU has both; plain loops and intrinsics only, every helper with internal linkage.
+#if defined(__x86_64__) || defined(__i386__)
+#include "conv_implicit.h"
+
+#include <immintrin.h>
+
+namespace ew::rt::cpu {
+
+#include "conv_implicit_impl.inc"
+
+namespace {
+
+#define EW_IMPL_INLINE inline __attribute__((always_inline))
+
+// loadu(kLaneWindow + 8 - lo) has lanes l >= lo set; loadu(kLaneWindow + 16 - hi) lanes l < hi.
+alignas(64) const int32_t kLaneWindow[24] = {0,  0,  0,  0,  0,  0,  0,  0,  -1, -1, -1, -1,
+                                             -1, -1, -1, -1, 0,  0,  0,  0,  0,  0,  0,  0};
+
+EW_IMPL_INLINE __m256i laneMask(int32_t lo, int32_t hi) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kLaneWindow + 8 - lo));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kLaneWindow + 16 - hi));
+    return _mm256_and_si256(a, b);
+}
+
+/// Element masks of a stride-2 run's two 8-float loads: even elements of valid lanes.
+EW_IMPL_INLINE void stride2Masks(__m256i lanes, __m256i& mlo, __m256i& mhi) {
+    const __m256i even = _mm256_setr_epi32(-1, 0, -1, 0, -1, 0, -1, 0);
+    mlo = _mm256_and_si256(_mm256_permutevar8x32_epi32(lanes, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)), even);
+    mhi = _mm256_and_si256(_mm256_permutevar8x32_epi32(lanes, _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7)), even);
+}
+
+/// Even elements of two 8-float vectors: a0 a2 a4 a6 b0 b2 b4 b6.
+EW_IMPL_INLINE __m256 evens(__m256 a, __m256 b) {
+    const __m256 s = _mm256_shuffle_ps(a, b, 0x88); // a0 a2 b0 b2 | a4 a6 b4 b6
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(s), 0xD8));
+}
+
+/// A half with a single run whose loads stay inside the input for every channel: a plain load
+/// and the lane mask.
+template <int S>
+EW_IMPL_INLINE __m256 loadSafe(const float* p, __m256 mask) {
+    if (S == 1) return _mm256_and_ps(_mm256_loadu_ps(p), mask);
+    return _mm256_and_ps(evens(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8)), mask);
+}
+
+/// Any half: each run with masked loads (no access outside the valid lanes), OR-ed together.
+EW_IMPL_INLINE __m256 loadGeneral(const float* xc, const Run* runs, int n, int64_t sw) {
+    __m256 v = _mm256_setzero_ps();
+    for (int i = 0; i < n; ++i) {
+        const Run& r = runs[i];
+        const float* p = xc + r.off;
+        const __m256i m = laneMask(r.lo, r.hi);
+        if (sw == 1) {
+            v = _mm256_or_ps(v, _mm256_maskload_ps(p, m));
+        } else if (sw == 2) {
+            __m256i mlo, mhi;
+            stride2Masks(m, mlo, mhi);
+            v = _mm256_or_ps(v, evens(_mm256_maskload_ps(p, mlo), _mm256_maskload_ps(p + 8, mhi)));
+        } else {
+            alignas(32) float t[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+            for (int32_t l = r.lo; l < r.hi; ++l) t[l] = p[l * sw];
+            v = _mm256_or_ps(v, _mm256_load_ps(t));
+        }
+    }
+    return v;
+}
+
+/// One half panel row for kind K: 0 zeros, 1 one run, 2 two runs (plain loads inside the input,
+/// then the lane masks).
+template <int S, int K>
+EW_IMPL_INLINE __m256 halfRow(const float* p, const float* q, __m256 m, __m256 n) {
+    if (K == 0) return _mm256_setzero_ps();
+    if (K == 1) return loadSafe<S>(p, m);
+    return _mm256_or_ps(loadSafe<S>(p, m), loadSafe<S>(q, n));
+}
+
+/// Rows of one tap for nCh channels, each half of kind 0, 1 or 2 (see halfRow).
+template <int S, int K0, int K1>
+void tapLoop(const float* xc, int64_t plane, int64_t nCh, const Run* r0, const Run* r1, float* dst,
+             int64_t dstStride) {
+    const __m256 m0 = K0 ? _mm256_castsi256_ps(laneMask(r0[0].lo, r0[0].hi)) : _mm256_setzero_ps();
+    const __m256 n0 = K0 == 2 ? _mm256_castsi256_ps(laneMask(r0[1].lo, r0[1].hi)) : _mm256_setzero_ps();
+    const __m256 m1 = K1 ? _mm256_castsi256_ps(laneMask(r1[0].lo, r1[0].hi)) : _mm256_setzero_ps();
+    const __m256 n1 = K1 == 2 ? _mm256_castsi256_ps(laneMask(r1[1].lo, r1[1].hi)) : _mm256_setzero_ps();
+    const float* p0 = K0 ? xc + r0[0].off : xc;
+    const float* q0 = K0 == 2 ? xc + r0[1].off : xc;
+    const float* p1 = K1 ? xc + r1[0].off : xc;
+    const float* q1 = K1 == 2 ? xc + r1[1].off : xc;
+    for (int64_t c = 0; c < nCh; ++c) {
+        _mm256_store_ps(dst, halfRow<S, K0>(p0, q0, m0, n0));
+        _mm256_store_ps(dst + 8, halfRow<S, K1>(p1, q1, m1, n1));
+        p0 += plane;
+        q0 += plane;
+        p1 += plane;
+        q1 += plane;
+        dst += dstStride;
+    }
+}
+
+template <int S, int K0>
+EW_IMPL_INLINE void tapLoopK0(int k1, const float* xc, int64_t plane, int64_t nCh, const Run* r0, const Run* r1,
+                              float* dst, int64_t dstStride) {
+    if (k1 == 0) return tapLoop<S, K0, 0>(xc, plane, nCh, r0, r1, dst, dstStride);
+    if (k1 == 1) return tapLoop<S, K0, 1>(xc, plane, nCh, r0, r1, dst, dstStride);
+    return tapLoop<S, K0, 2>(xc, plane, nCh, r0, r1, dst, dstStride);
+}
+
+template <int S>
+void tapRows(const ImplicitConv& g, const float* xc, int64_t plane, int64_t nCh, const Run* runs, const int* count,
+             float* dst, int64_t dstStride) {
+    // A half takes the fast loop when it has at most two runs whose plain loads stay inside the
+    // input tensor for the first and the last channel; otherwise masked loads.
+    const int64_t span = S == 1 ? 8 : 16;
+    const int64_t base = xc - g.xBegin, limit = g.xEnd - g.xBegin - (nCh - 1) * plane - span;
+    auto kind = [&](const Run* r, int n) {
+        if (n > 2) return 3;
+        for (int i = 0; i < n; ++i)
+            if (base + r[i].off < 0 || base + r[i].off > limit) return 3;
+        return n;
+    };
+    const Run* r0 = runs;
+    const Run* r1 = runs + count[0];
+    const int k0 = kind(r0, count[0]), k1 = kind(r1, count[1]);
+    if (k0 < 3 && k1 < 3) {
+        if (k0 == 0) return tapLoopK0<S, 0>(k1, xc, plane, nCh, r0, r1, dst, dstStride);
+        if (k0 == 1) return tapLoopK0<S, 1>(k1, xc, plane, nCh, r0, r1, dst, dstStride);
+        return tapLoopK0<S, 2>(k1, xc, plane, nCh, r0, r1, dst, dstStride);
+    }
+    for (int64_t c = 0; c < nCh; ++c, xc += plane, dst += dstStride) {
+        _mm256_store_ps(dst, loadGeneral(xc, r0, count[0], S));
+        _mm256_store_ps(dst + 8, loadGeneral(xc, r1, count[1], S));
+    }
+}
+
+void tapRowsAny(const ImplicitConv& g, const float* xc, int64_t plane, int64_t nCh, const Run* runs,
+                const int* count, float* dst, int64_t dstStride) {
+    if (g.sw == 1) return tapRows<1>(g, xc, plane, nCh, runs, count, dst, dstStride);
+    if (g.sw == 2) return tapRows<2>(g, xc, plane, nCh, runs, count, dst, dstStride);
+    for (int64_t c = 0; c < nCh; ++c, xc += plane, dst += dstStride) {
+        _mm256_store_ps(dst, loadGeneral(xc, runs, count[0], g.sw));
+        _mm256_store_ps(dst + 8, loadGeneral(xc, runs + count[0], count[1], g.sw));
+    }
+}
+
+/// The channel loop of tapRowFast with KW known at compile time (KWC = 0: any), so the masks and
+/// source pointers of every tap stay in registers.
+template <int S, int KWC>
+void tapRowLoop(int64_t KWr, int64_t nCh, int64_t plane, const bool* live, const float* const (*src)[16],
+                const float (*masks)[16][8], float* dst, int64_t dstStride) {
+    const int64_t KW = KWC ? KWC : KWr;
+    for (int h = 0; h < 2; ++h) {
+        float* d0 = dst + h * 8;
+        if (!live[h]) {
+            for (int64_t c = 0; c < nCh; ++c, d0 += dstStride)
+                for (int64_t jj = 0; jj < KW; ++jj) _mm256_store_ps(d0 + jj * 16, _mm256_setzero_ps());
+            continue;
+        }
+        if (KWC) {
+            __m256 m[KWC > 0 ? KWC : 1];
+            const float* p[KWC > 0 ? KWC : 1];
+            for (int jj = 0; jj < KWC; ++jj) {
+                m[jj] = _mm256_load_ps(masks[h][jj]);
+                p[jj] = src[h][jj];
+            }
+            for (int64_t c = 0; c < nCh; ++c, d0 += dstStride) {
+                for (int jj = 0; jj < KWC; ++jj) {
+                    _mm256_store_ps(d0 + jj * 16, loadSafe<S>(p[jj], m[jj]));
+                    p[jj] += plane;
+                }
+            }
+        } else {
+            for (int64_t c = 0; c < nCh; ++c, d0 += dstStride)
+                for (int64_t jj = 0; jj < KW; ++jj)
+                    _mm256_store_ps(d0 + jj * 16, loadSafe<S>(src[h][jj] + c * plane, _mm256_load_ps(masks[h][jj])));
+        }
+    }
+}
+
+/// All KW taps of tap row i at once, for panels whose halves are each one segment starting at
+/// the half's first lane (maps at least 8 wide with rows aligned to 8): per half and tap one
+/// offset and one lane mask, then a loop over the channels [c0, c0 + nCh) writes the KW rows of
+/// each (rows (c*KH + i)*KW + jj, dst at the row of (c0, i, 0)). False (nothing written) when a
+/// plain load could leave the input tensor.
+template <int S>
+bool tapRowFast(const ImplicitConv& g, const float* xc, int64_t plane, int64_t nCh, const Segment* segs, int nSegs,
+                const int64_t* rowBase, float* dst, int64_t dstStride) {
+    constexpr int64_t kMaxKW = 16;
+    const int64_t KW = g.KW;
+    if (KW > kMaxKW) return false;
+    alignas(32) float masks[2][kMaxKW][8];
+    const float* src[2][kMaxKW];
+    bool live[2] = {false, false};
+    const int64_t span = S == 1 ? 8 : 16;
+    const int64_t base = xc - g.xBegin, limit = g.xEnd - g.xBegin - (nCh - 1) * plane - span;
+    for (int h = 0; h < nSegs; ++h) {
+        if (rowBase[h] < 0) continue;
+        live[h] = true;
+        const Segment& sg = segs[h];
+        for (int64_t jj = 0; jj < KW; ++jj) {
+            const int64_t lo = g.owLo[jj] > sg.ow ? g.owLo[jj] - sg.ow : 0;
+            int64_t hi = g.owHi[jj] - sg.ow;
+            if (hi > sg.len) hi = sg.len;
+            const int64_t off = rowBase[h] + sg.ow * g.sw + jj * g.dw - g.pw;
+            if (base + off < 0 || base + off > limit) return false;
+            src[h][jj] = xc + off;
+            _mm256_store_ps(masks[h][jj], lo < hi ? _mm256_castsi256_ps(laneMask(static_cast<int32_t>(lo),
+                                                                                  static_cast<int32_t>(hi)))
+                                                  : _mm256_setzero_ps());
+        }
+    }
+    switch (KW) {
+    case 1: tapRowLoop<S, 1>(KW, nCh, plane, live, src, masks, dst, dstStride); break;
+    case 3: tapRowLoop<S, 3>(KW, nCh, plane, live, src, masks, dst, dstStride); break;
+    case 5: tapRowLoop<S, 5>(KW, nCh, plane, live, src, masks, dst, dstStride); break;
+    case 7: tapRowLoop<S, 7>(KW, nCh, plane, live, src, masks, dst, dstStride); break;
+    default: tapRowLoop<S, 0>(KW, nCh, plane, live, src, masks, dst, dstStride); break;
+    }
+    return true;
+}
+
+} // namespace
+
+void convImplicitPackAvx2(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float* out) {
+    const ImplicitConv& g = *static_cast<const ImplicitConv*>(ctx);
+    const int64_t T = g.KH * g.KW, plane = g.H * g.W;
+    PanelWalker walk;
+    walk.start(g, n0);
+    Segment segs[16];
+    int64_t rowBase[16];
+    Run runs[16];
+    int count[2];
+    const bool rowsFast = g.sw == 1 || g.sw == 2;
+    for (int64_t j0 = 0; j0 < nc; j0 += 16) {
+        const int64_t width = nc - j0 < 16 ? nc - j0 : 16;
+        const int nSegs = walk.segments(g, width, segs);
+        walk.advance(g, 16);
+        float* panel = out + j0 * kc;
+        // Each half one segment that starts the half: whole tap rows at once.
+        const bool halves = rowsFast && segs[0].lane == 0 && (nSegs == 1 || (nSegs == 2 && segs[1].lane == 8));
+        for (int64_t i = 0; i < g.KH; ++i) {
+            segmentRows(g, i, segs, nSegs, rowBase);
+            // Channels whose KW rows of tap row i all fall in this depth block.
+            int64_t fa = 0, fb = 0;
+            if (halves) {
+                const int64_t t0 = i * g.KW;
+                fa = t0 >= k0 ? 0 : (k0 - t0 + T - 1) / T;
+                const int64_t last = k0 + kc - g.KW - t0; // c*T <= last
+                fb = last < 0 ? 0 : last / T + 1;
+                if (fb > g.Cg) fb = g.Cg;
+                if (fa > fb) fa = fb;
+                if (fa < fb) {
+                    const bool ok = g.sw == 1 ? tapRowFast<1>(g, g.x + fa * plane, plane, fb - fa, segs, nSegs, rowBase,
+                                                              panel + (fa * T + t0 - k0) * 16, T * 16)
+                                              : tapRowFast<2>(g, g.x + fa * plane, plane, fb - fa, segs, nSegs, rowBase,
+                                                              panel + (fa * T + t0 - k0) * 16, T * 16);
+                    if (!ok) fa = fb = 0;
+                }
+            }
+            for (int64_t jj = 0; jj < g.KW; ++jj) {
+                const int64_t t = i * g.KW + jj;
+                int64_t c0, c1;
+                channelRange(T, g.Cg, t, k0, kc, c0, c1);
+                if (c0 >= c1) continue;
+                // The channels [fa, fb) are done; what is left is below and above them.
+                const int64_t lowEnd = fa < fb && fa < c1 ? (fa > c0 ? fa : c0) : c1;
+                const int64_t highBegin = fa < fb && fb > c0 ? (fb < c1 ? fb : c1) : c1;
+                if (c0 >= lowEnd && highBegin >= c1) continue;
+                tapRuns(g, jj, segs, nSegs, rowBase, runs, count);
+                if (c0 < lowEnd)
+                    tapRowsAny(g, g.x + c0 * plane, plane, lowEnd - c0, runs, count, panel + (c0 * T + t - k0) * 16,
+                               T * 16);
+                if (highBegin < c1)
+                    tapRowsAny(g, g.x + highBegin * plane, plane, c1 - highBegin, runs, count,
+                               panel + (highBegin * T + t - k0) * 16, T * 16);
+            }
+        }
+    }
+}
+
+} // namespace ew::rt::cpu
+#endif

@@ -1,0 +1,41 @@
+#pragma once
+// Internal to the SGEMM and the implicit-GEMM packers: the micro-kernels' plain-data interface,
+// shared by the baseline files and the ones compiled with -mavx2 -mfma (no templates, no
+// standard-library types: nothing here can be instantiated differently in the two).
+#include <cstdint>
+
+namespace ew::rt::cpu {
+
+/// The epilogue a micro-kernel applies while storing a full 6x16 tile of the last depth block:
+/// c = act(c + rowBias[r] + colBias[j] + residual[r*ldr + j]), each term only when its pointer is
+/// set, in that order (the same order as the scalar epilogue, so both give the same bits).
+struct MicroEpilogue {
+    const float* rowBias = nullptr; ///< 6 values (one per tile row)
+    const float* colBias = nullptr; ///< 16 values (one per tile column)
+    const float* residual = nullptr;
+    int64_t ldr = 0;
+    int act = 0; ///< 0 none, 1 Relu, 2 Clip [alpha, beta], 3 LeakyRelu (slope alpha)
+    float alpha = 0.f, beta = 0.f;
+};
+
+/// 6x16 tile: c = (accumulate ? c : 0) + A panel (kc x 6) * B panel (kc x 16), then the epilogue
+/// when e is non-null. Meanwhile the pfLines cache lines from pf on are prefetched (an operand a
+/// later tile reads for the first time: weights streaming from memory).
+void sgemmMicroAvx2(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, bool accumulate,
+                    const MicroEpilogue* e, const float* pf, int64_t pfLines);
+
+/// The same for a 5-row panel (A panel kc x 5).
+void sgemmMicro5Avx2(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, bool accumulate,
+                     const MicroEpilogue* e, const float* pf, int64_t pfLines);
+
+/// Several full tiles side by side: for q < panels, the tile of B panel bp + q*kc*16 lands at
+/// c + q*16 (consecutive columns of C), each with the epilogue (colBias and residual advance by
+/// 16 per tile) when e is non-null. h is 6 or 5. The same arithmetic as one call per tile.
+void sgemmMacroAvx2(int h, int64_t kc, const float* ap, const float* bp, int64_t panels, float* c, int64_t ldc,
+                    bool accumulate, const MicroEpilogue* e, const float* pf, int64_t pfLines);
+
+/// rows (1..4) x 16 tile of row-major A (row r at a + r*lda) times one K x 16 column panel, the
+/// whole depth at once: c[r*ldc + j] = sum_k a[r][k] * bp[k*16 + j] (fixed chain split by rows).
+void sgemmRowsMicroAvx2(int rows, int64_t k, const float* a, int64_t lda, const float* bp, float* c, int64_t ldc);
+
+} // namespace ew::rt::cpu
