@@ -503,8 +503,7 @@ void TestMainWindow::germanTranslation() {
             menus << a->text();
         QCOMPARE(menus, QStringList({"&Datei", "&Ansicht", "&Hilfe"}));
         QCOMPARE(w.findChild<QDockWidget*>("nodesDock")->windowTitle(), QString("Knoten"));
-        QCOMPARE(w.findChild<QDockWidget*>("propertiesDock")->windowTitle(),
-                 QString("Eigenschaften"));
+        QCOMPARE(w.findChild<QDockWidget*>("propertiesDock")->windowTitle(), QString("Inspektor"));
         QCOMPARE(w.findChild<QDockWidget*>("summaryDock")->windowTitle(),
                  QString("Modellübersicht"));
         QVERIFY(loadInto(w, samplePath()));

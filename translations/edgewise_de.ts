@@ -32,6 +32,41 @@
     </message>
 </context>
 <context>
+    <name>ew::ui::InspectorPanel</name>
+    <message>
+        <source>initializer</source>
+        <translation>Initialisierer</translation>
+    </message>
+    <message>
+        <source>Constant node</source>
+        <translation>Constant-Knoten</translation>
+    </message>
+    <message>
+        <source>quantized, dequantized by %1</source>
+        <translation>quantisiert, dequantisiert von %1</translation>
+    </message>
+    <message>
+        <source>%1: %2 (quantized)</source>
+        <translation>%1: %2 (quantisiert)</translation>
+    </message>
+    <message>
+        <source>attribute %1</source>
+        <translation>Attribut %1</translation>
+    </message>
+    <message>
+        <source>This node has no constant inputs.</source>
+        <translation>Dieser Knoten hat keine konstanten Eingänge.</translation>
+    </message>
+    <message>
+        <source>quantization channel</source>
+        <translation>Quantisierungskanal</translation>
+    </message>
+    <message>
+        <source>output channel of %1</source>
+        <translation>Ausgabekanal von %1</translation>
+    </message>
+</context>
+<context>
     <name>ew::ui::LogPanel</name>
     <message>
         <source>debug</source>
@@ -119,10 +154,6 @@
     <message>
         <source>Nodes</source>
         <translation>Knoten</translation>
-    </message>
-    <message>
-        <source>Properties</source>
-        <translation>Eigenschaften</translation>
     </message>
     <message>
         <source>Model Summary</source>
@@ -287,6 +318,64 @@
         <source>%1: %2</source>
         <translation>%1: %2</translation>
     </message>
+    <message>
+        <source>Load &amp;Overlay…</source>
+        <translation>&amp;Overlay laden…</translation>
+    </message>
+    <message>
+        <source>Colour the nodes by per-node values from a JSON file (latency, error, …)</source>
+        <translation>Knoten nach Werten pro Knoten aus einer JSON-Datei einfärben (Latenz, Fehler, …)</translation>
+    </message>
+    <message>
+        <source>Inspector</source>
+        <translation>Inspektor</translation>
+    </message>
+    <message>
+        <source>Overlays</source>
+        <translation>Overlays</translation>
+    </message>
+    <message>
+        <source>Load Overlay</source>
+        <translation>Overlay laden</translation>
+    </message>
+    <message>
+        <source>Overlay files (*.json)</source>
+        <translation>Overlay-Dateien (*.json)</translation>
+    </message>
+    <message>
+        <source>%1: open a model before loading an overlay for it</source>
+        <translation>%1: Öffnen Sie zuerst ein Modell, bevor Sie ein Overlay dafür laden</translation>
+    </message>
+    <message>
+        <source>Could not load overlay %1</source>
+        <translation>Overlay %1 konnte nicht geladen werden</translation>
+    </message>
+    <message>
+        <source>Cannot Load Overlay</source>
+        <translation>Overlay kann nicht geladen werden</translation>
+    </message>
+    <message>
+        <source>Could not load the overlay %1.</source>
+        <translation>Das Overlay %1 konnte nicht geladen werden.</translation>
+    </message>
+    <message numerus="yes">
+        <source>Loaded overlay &quot;%1&quot; from %2: %n node(s)</source>
+        <translation>
+            <numerusform>Overlay „%1“ aus %2 geladen: %n Knoten</numerusform>
+            <numerusform>Overlay „%1“ aus %2 geladen: %n Knoten</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1: %n name(s) are not nodes of this model: %2</source>
+        <translation>
+            <numerusform>%1: %n Name ist kein Knoten dieses Modells: %2</numerusform>
+            <numerusform>%1: %n Namen sind keine Knoten dieses Modells: %2</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Showing overlay %1</source>
+        <translation>Overlay %1 wird angezeigt</translation>
+    </message>
 </context>
 <context>
     <name>ew::ui::NodeListPanel</name>
@@ -338,6 +427,165 @@
     <message>
         <source>MACs</source>
         <translation>MACs</translation>
+    </message>
+    <message>
+        <source>%1: %2 %3</source>
+        <translation>%1: %2 %3</translation>
+    </message>
+</context>
+<context>
+    <name>ew::ui::Overlay</name>
+    <message>
+        <source>%1: not valid JSON: %2 at offset %3</source>
+        <translation>%1: kein gültiges JSON: %2 an Position %3</translation>
+    </message>
+    <message>
+        <source>%1: the top level must be a JSON object with &quot;name&quot;, &quot;unit&quot; and &quot;values&quot;</source>
+        <translation>%1: die oberste Ebene muss ein JSON-Objekt mit „name“, „unit“ und „values“ sein</translation>
+    </message>
+    <message>
+        <source>%1: &quot;name&quot; must be a string, not %2</source>
+        <translation>%1: „name“ muss eine Zeichenkette sein, nicht %2</translation>
+    </message>
+    <message>
+        <source>%1: &quot;unit&quot; must be a string, not %2</source>
+        <translation>%1: „unit“ muss eine Zeichenkette sein, nicht %2</translation>
+    </message>
+    <message>
+        <source>%1: missing &quot;values&quot; (an object mapping node names to numbers)</source>
+        <translation>%1: „values“ fehlt (ein Objekt, das Knotennamen Zahlen zuordnet)</translation>
+    </message>
+    <message>
+        <source>%1: &quot;values&quot; must be an object mapping node names to numbers, not %2</source>
+        <translation>%1: „values“ muss ein Objekt sein, das Knotennamen Zahlen zuordnet, nicht %2</translation>
+    </message>
+    <message>
+        <source>%1: &quot;values&quot; is empty</source>
+        <translation>%1: „values“ ist leer</translation>
+    </message>
+    <message>
+        <source> and %1 more</source>
+        <translation> und %1 weitere</translation>
+    </message>
+    <message>
+        <source>%1: %2 value(s) in &quot;values&quot; are not numbers: %3</source>
+        <translation>%1: %2 Wert(e) in „values“ sind keine Zahlen: %3</translation>
+    </message>
+    <message>
+        <source>%1: cannot read: %2</source>
+        <translation>%1: kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>%1: too large for an overlay (%2; at most %3)</source>
+        <translation>%1: zu groß für ein Overlay (%2; höchstens %3)</translation>
+    </message>
+    <message>
+        <source>MACs</source>
+        <translation>MACs</translation>
+    </message>
+</context>
+<context>
+    <name>ew::ui::OverlayLegend</name>
+    <message>
+        <source>This overlay has no values for this model</source>
+        <translation>Dieses Overlay hat keine Werte für dieses Modell</translation>
+    </message>
+    <message>
+        <source>No overlay shown</source>
+        <translation>Kein Overlay angezeigt</translation>
+    </message>
+    <message>
+        <source>log scale</source>
+        <translation>logarithmisch</translation>
+    </message>
+</context>
+<context>
+    <name>ew::ui::OverlayPanel</name>
+    <message>
+        <source>Load…</source>
+        <translation>Laden…</translation>
+    </message>
+    <message>
+        <source>Load an overlay from a JSON file: { &quot;name&quot;: …, &quot;unit&quot;: …, &quot;values&quot;: { &quot;node name&quot;: number } }</source>
+        <translation>Ein Overlay aus einer JSON-Datei laden: { &quot;name&quot;: …, &quot;unit&quot;: …, &quot;values&quot;: { &quot;Knotenname&quot;: Zahl } }</translation>
+    </message>
+    <message>
+        <source>Nodes below the threshold are not highlighted</source>
+        <translation>Knoten unter dem Schwellwert werden nicht hervorgehoben</translation>
+    </message>
+    <message>
+        <source>Log scale</source>
+        <translation>Logarithmisch</translation>
+    </message>
+    <message>
+        <source>Spread values that span orders of magnitude (all values must be positive)</source>
+        <translation>Werte über mehrere Größenordnungen spreizen (alle Werte müssen positiv sein)</translation>
+    </message>
+    <message>
+        <source>Node</source>
+        <translation>Knoten</translation>
+    </message>
+    <message>
+        <source>Op</source>
+        <translation>Op</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>Wert</translation>
+    </message>
+    <message>
+        <source>Overlay:</source>
+        <translation>Overlay:</translation>
+    </message>
+    <message>
+        <source>Threshold:</source>
+        <translation>Schwellwert:</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>Keines</translation>
+    </message>
+    <message>
+        <source>%1 (built-in)</source>
+        <translation>%1 (eingebaut)</translation>
+    </message>
+    <message>
+        <source>Computed from the model</source>
+        <translation>Aus dem Modell berechnet</translation>
+    </message>
+    <message>
+        <source>Pick an overlay to colour the nodes by a per-node value.</source>
+        <translation>Wählen Sie ein Overlay, um die Knoten nach einem Wert pro Knoten einzufärben.</translation>
+    </message>
+    <message>
+        <source>Open a model to use overlays.</source>
+        <translation>Öffnen Sie ein Modell, um Overlays zu verwenden.</translation>
+    </message>
+    <message numerus="yes">
+        <source>Highlighting %1 of %n node(s): value ≥ %2</source>
+        <translation>
+            <numerusform>%1 von %n Knoten hervorgehoben: Wert ≥ %2</numerusform>
+            <numerusform>%1 von %n Knoten hervorgehoben: Wert ≥ %2</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Built-in overlay, computed from the model.</source>
+        <translation>Eingebautes Overlay, aus dem Modell berechnet.</translation>
+    </message>
+    <message>
+        <source>Loaded from %1.</source>
+        <translation>Geladen aus %1.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n name(s) in the file are not nodes of this model.</source>
+        <translation>
+            <numerusform>%n Name in der Datei ist kein Knoten dieses Modells.</numerusform>
+            <numerusform>%n Namen in der Datei sind keine Knoten dieses Modells.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Value (%1)</source>
+        <translation>Wert (%1)</translation>
     </message>
 </context>
 <context>
@@ -606,6 +854,45 @@
         <source>initializer (weight)</source>
         <translation>Initialisierer (Gewicht)</translation>
     </message>
+    <message>
+        <source>Quantization</source>
+        <translation>Quantisierung</translation>
+    </message>
+    <message>
+        <source>Scale</source>
+        <translation>Skala</translation>
+    </message>
+    <message>
+        <source>Zero point</source>
+        <translation>Nullpunkt</translation>
+    </message>
+    <message>
+        <source>%1 … %2</source>
+        <translation>%1 … %2</translation>
+    </message>
+    <message>
+        <source>all 0</source>
+        <translation>alle 0</translation>
+    </message>
+    <message>
+        <source>all %1</source>
+        <translation>alle %1</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>Kanal</translation>
+    </message>
+    <message>
+        <source>per tensor</source>
+        <translation>pro Tensor</translation>
+    </message>
+    <message numerus="yes">
+        <source>per channel, axis %1, %n channel(s)</source>
+        <translation>
+            <numerusform>pro Kanal, Achse %1, %n Kanal</numerusform>
+            <numerusform>pro Kanal, Achse %1, %n Kanäle</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>ew::ui::SummaryPanel</name>
@@ -687,6 +974,199 @@
     </message>
 </context>
 <context>
+    <name>ew::ui::TensorView</name>
+    <message>
+        <source>Constant inputs of the selected node</source>
+        <translation>Konstante Eingänge des ausgewählten Knotens</translation>
+    </message>
+    <message>
+        <source>Tensor:</source>
+        <translation>Tensor:</translation>
+    </message>
+    <message>
+        <source>Min</source>
+        <translation>Min</translation>
+    </message>
+    <message>
+        <source>Max</source>
+        <translation>Max</translation>
+    </message>
+    <message>
+        <source>Mean</source>
+        <translation>Mittelwert</translation>
+    </message>
+    <message>
+        <source>Std dev</source>
+        <translation>Std.-Abw.</translation>
+    </message>
+    <message>
+        <source>Sparsity</source>
+        <translation>Dünnbesetztheit</translation>
+    </message>
+    <message>
+        <source>NaN / inf</source>
+        <translation>NaN / inf</translation>
+    </message>
+    <message>
+        <source>Computing statistics…</source>
+        <translation>Statistik wird berechnet…</translation>
+    </message>
+    <message>
+        <source>Log scale</source>
+        <translation>Logarithmisch</translation>
+    </message>
+    <message>
+        <source>Logarithmic count axis: rare outlier values stay visible</source>
+        <translation>Logarithmische Häufigkeitsachse: seltene Ausreißer bleiben sichtbar</translation>
+    </message>
+    <message>
+        <source>Dequantize</source>
+        <translation>Dequantisieren</translation>
+    </message>
+    <message>
+        <source>Show (value − zero point) × scale instead of the stored integers</source>
+        <translation>(Wert − Nullpunkt) × Skala statt der gespeicherten Ganzzahlen zeigen</translation>
+    </message>
+    <message>
+        <source>Copy Values</source>
+        <translation>Werte kopieren</translation>
+    </message>
+    <message>
+        <source>Copy the values as tab-separated text (at most %L1 values)</source>
+        <translation>Die Werte als tabulatorgetrennten Text kopieren (höchstens %L1 Werte)</translation>
+    </message>
+    <message>
+        <source>Save as .npy…</source>
+        <translation>Als .npy speichern…</translation>
+    </message>
+    <message>
+        <source>%1 %2 · %3 values (%4) · %5</source>
+        <translation>%1 %2 · %3 Werte (%4) · %5</translation>
+    </message>
+    <message>
+        <source>quantized per channel (axis %1, %2 channels)</source>
+        <translation>pro Kanal quantisiert (Achse %1, %2 Kanäle)</translation>
+    </message>
+    <message>
+        <source>quantized: scale %1, zero point %2</source>
+        <translation>quantisiert: Skala %1, Nullpunkt %2</translation>
+    </message>
+    <message>
+        <source>Computing statistics of %1 values…</source>
+        <translation>Statistik über %1 Werte wird berechnet…</translation>
+    </message>
+    <message>
+        <source>Computing…</source>
+        <translation>Wird berechnet…</translation>
+    </message>
+    <message>
+        <source>%1 % zeros</source>
+        <translation>%1 % Nullen</translation>
+    </message>
+    <message>
+        <source>%1 of %2 values are exactly zero</source>
+        <translation>%1 von %2 Werten sind genau null</translation>
+    </message>
+    <message>
+        <source>Histogram</source>
+        <translation>Histogramm</translation>
+    </message>
+    <message>
+        <source>Per-channel range</source>
+        <translation>Bereich pro Kanal</translation>
+    </message>
+    <message>
+        <source>No finite values to plot</source>
+        <translation>Keine endlichen Werte zum Zeichnen</translation>
+    </message>
+    <message>
+        <source>count</source>
+        <translation>Anzahl</translation>
+    </message>
+    <message>
+        <source>value (dequantized)</source>
+        <translation>Wert (dequantisiert)</translation>
+    </message>
+    <message>
+        <source>value</source>
+        <translation>Wert</translation>
+    </message>
+    <message>
+        <source>count (log)</source>
+        <translation>Anzahl (log)</translation>
+    </message>
+    <message>
+        <source>Histogram (one bin per value)</source>
+        <translation>Histogramm (ein Fach pro Wert)</translation>
+    </message>
+    <message numerus="yes">
+        <source>Histogram (%n bin(s))</source>
+        <translation>
+            <numerusform>Histogramm (%n Fach)</numerusform>
+            <numerusform>Histogramm (%n Fächer)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Per-channel ranges need a tensor of rank 2 or more</source>
+        <translation>Bereiche pro Kanal brauchen einen Tensor mit Rang 2 oder mehr</translation>
+    </message>
+    <message>
+        <source>No per-channel ranges for this tensor</source>
+        <translation>Keine Bereiche pro Kanal für diesen Tensor</translation>
+    </message>
+    <message>
+        <source>min</source>
+        <translation>Min</translation>
+    </message>
+    <message>
+        <source>max</source>
+        <translation>Max</translation>
+    </message>
+    <message>
+        <source>NumPy has no standard type for %1</source>
+        <translation>NumPy hat keinen Standardtyp für %1</translation>
+    </message>
+    <message>
+        <source>Write the tensor as stored to a NumPy .npy file</source>
+        <translation>Den Tensor wie gespeichert in eine NumPy-.npy-Datei schreiben</translation>
+    </message>
+    <message>
+        <source>Save Tensor as .npy</source>
+        <translation>Tensor als .npy speichern</translation>
+    </message>
+    <message>
+        <source>NumPy arrays (*.npy)</source>
+        <translation>NumPy-Arrays (*.npy)</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <source>Cannot Save Tensor</source>
+        <translation>Tensor kann nicht gespeichert werden</translation>
+    </message>
+    <message>
+        <source>Could not save %1.</source>
+        <translation>%1 konnte nicht gespeichert werden.</translation>
+    </message>
+    <message>
+        <source>channel (axis %1)</source>
+        <translation>Kanal (Achse %1)</translation>
+    </message>
+    <message>
+        <source>%1 (axis %2)</source>
+        <translation>%1 (Achse %2)</translation>
+    </message>
+    <message numerus="yes">
+        <source>Min/max per channel (%n channel(s))</source>
+        <translation>
+            <numerusform>Min/Max pro Kanal (%n Kanal)</numerusform>
+            <numerusform>Min/Max pro Kanal (%n Kanäle)</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>main</name>
     <message>
         <source>Edgewise: inspect and optimize neural-network models.</source>
@@ -699,6 +1179,14 @@
     <message>
         <source>User interface language, e.g. de or en (default: EDGEWISE_LANG, then the system locale).</source>
         <translation>Sprache der Oberfläche, z. B. de oder en (Vorgabe: EDGEWISE_LANG, sonst die Systemsprache).</translation>
+    </message>
+    <message>
+        <source>Show the per-node values of this overlay JSON file once the model is open.</source>
+        <translation>Die Werte pro Knoten dieser Overlay-JSON-Datei zeigen, sobald das Modell offen ist.</translation>
+    </message>
+    <message>
+        <source>--overlay %1 needs a model to show it on</source>
+        <translation>--overlay %1 braucht ein Modell, auf dem es angezeigt wird</translation>
     </message>
 </context>
 </TS>

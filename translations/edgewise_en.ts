@@ -32,6 +32,41 @@
     </message>
 </context>
 <context>
+    <name>ew::ui::InspectorPanel</name>
+    <message>
+        <source>initializer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Constant node</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>quantized, dequantized by %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: %2 (quantized)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>attribute %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This node has no constant inputs.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>quantization channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>output channel of %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ew::ui::LogPanel</name>
     <message>
         <source>debug</source>
@@ -118,10 +153,6 @@
     </message>
     <message>
         <source>Nodes</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Properties</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -287,6 +318,64 @@
         <source>%1: %2</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Load &amp;Overlay…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Colour the nodes by per-node values from a JSON file (latency, error, …)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Inspector</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Overlays</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load Overlay</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Overlay files (*.json)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: open a model before loading an overlay for it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not load overlay %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot Load Overlay</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not load the overlay %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Loaded overlay &quot;%1&quot; from %2: %n node(s)</source>
+        <translation>
+            <numerusform>Loaded overlay &quot;%1&quot; from %2: %n node</numerusform>
+            <numerusform>Loaded overlay &quot;%1&quot; from %2: %n nodes</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1: %n name(s) are not nodes of this model: %2</source>
+        <translation>
+            <numerusform>%1: %n name is not a node of this model: %2</numerusform>
+            <numerusform>%1: %n names are not nodes of this model: %2</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Showing overlay %1</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>ew::ui::NodeListPanel</name>
@@ -337,6 +426,165 @@
     </message>
     <message>
         <source>MACs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: %2 %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ew::ui::Overlay</name>
+    <message>
+        <source>%1: not valid JSON: %2 at offset %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: the top level must be a JSON object with &quot;name&quot;, &quot;unit&quot; and &quot;values&quot;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: &quot;name&quot; must be a string, not %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: &quot;unit&quot; must be a string, not %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: missing &quot;values&quot; (an object mapping node names to numbers)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: &quot;values&quot; must be an object mapping node names to numbers, not %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: &quot;values&quot; is empty</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> and %1 more</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: %2 value(s) in &quot;values&quot; are not numbers: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: cannot read: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: too large for an overlay (%2; at most %3)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>MACs</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ew::ui::OverlayLegend</name>
+    <message>
+        <source>This overlay has no values for this model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No overlay shown</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>log scale</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ew::ui::OverlayPanel</name>
+    <message>
+        <source>Load…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load an overlay from a JSON file: { &quot;name&quot;: …, &quot;unit&quot;: …, &quot;values&quot;: { &quot;node name&quot;: number } }</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Nodes below the threshold are not highlighted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Log scale</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Spread values that span orders of magnitude (all values must be positive)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Node</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Op</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Overlay:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Threshold:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (built-in)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Computed from the model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Pick an overlay to colour the nodes by a per-node value.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open a model to use overlays.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Highlighting %1 of %n node(s): value ≥ %2</source>
+        <translation>
+            <numerusform>Highlighting %1 of %n node: value ≥ %2</numerusform>
+            <numerusform>Highlighting %1 of %n nodes: value ≥ %2</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Built-in overlay, computed from the model.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Loaded from %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n name(s) in the file are not nodes of this model.</source>
+        <translation>
+            <numerusform>%n name in the file is not a node of this model.</numerusform>
+            <numerusform>%n names in the file are not nodes of this model.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Value (%1)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -606,6 +854,45 @@
         <source>initializer (weight)</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Quantization</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Scale</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Zero point</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 … %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>all 0</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>all %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>per tensor</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>per channel, axis %1, %n channel(s)</source>
+        <translation>
+            <numerusform>per channel, axis %1, %n channel</numerusform>
+            <numerusform>per channel, axis %1, %n channels</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>ew::ui::SummaryPanel</name>
@@ -687,6 +974,199 @@
     </message>
 </context>
 <context>
+    <name>ew::ui::TensorView</name>
+    <message>
+        <source>Constant inputs of the selected node</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Tensor:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Min</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Max</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mean</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Std dev</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sparsity</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>NaN / inf</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Computing statistics…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Log scale</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Logarithmic count axis: rare outlier values stay visible</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Dequantize</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show (value − zero point) × scale instead of the stored integers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Copy Values</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Copy the values as tab-separated text (at most %L1 values)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save as .npy…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 %2 · %3 values (%4) · %5</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>quantized per channel (axis %1, %2 channels)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>quantized: scale %1, zero point %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Computing statistics of %1 values…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Computing…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 % zeros</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 of %2 values are exactly zero</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Histogram</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Per-channel range</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No finite values to plot</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>count</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>value (dequantized)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>value</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>count (log)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Histogram (one bin per value)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Histogram (%n bin(s))</source>
+        <translation>
+            <numerusform>Histogram (%n bin)</numerusform>
+            <numerusform>Histogram (%n bins)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Per-channel ranges need a tensor of rank 2 or more</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No per-channel ranges for this tensor</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>min</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>max</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>NumPy has no standard type for %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write the tensor as stored to a NumPy .npy file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save Tensor as .npy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>NumPy arrays (*.npy)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot Save Tensor</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not save %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>channel (axis %1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (axis %2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Min/max per channel (%n channel(s))</source>
+        <translation>
+            <numerusform>Min/max per channel (%n channel)</numerusform>
+            <numerusform>Min/max per channel (%n channels)</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>main</name>
     <message>
         <source>Edgewise: inspect and optimize neural-network models.</source>
@@ -698,6 +1178,14 @@
     </message>
     <message>
         <source>User interface language, e.g. de or en (default: EDGEWISE_LANG, then the system locale).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show the per-node values of this overlay JSON file once the model is open.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--overlay %1 needs a model to show it on</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

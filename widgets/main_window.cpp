@@ -2,8 +2,12 @@
 
 #include "about_dialog.h"
 #include "format_util.h"
+#include "inspector/inspector_panel.h"
 #include "log_panel.h"
 #include "node_list_panel.h"
+#include "node_table_model.h"
+#include "overlay/overlay_controller.h"
+#include "overlay/overlay_panel.h"
 #include "overview_page.h"
 #include "properties_panel.h"
 #include "qt_reporter.h"
@@ -140,6 +144,12 @@ void MainWindow::createActions() {
     m_exportOnnxAction->setStatusTip(tr("Write the model as an ONNX file"));
     connect(m_exportOnnxAction, &QAction::triggered, this, &MainWindow::showExportOnnxDialog);
 
+    m_loadOverlayAction = new QAction(tr("Load &Overlay…"), this);
+    m_loadOverlayAction->setObjectName(QStringLiteral("loadOverlayAction"));
+    m_loadOverlayAction->setStatusTip(
+        tr("Colour the nodes by per-node values from a JSON file (latency, error, …)"));
+    connect(m_loadOverlayAction, &QAction::triggered, this, &MainWindow::showLoadOverlayDialog);
+
     m_closeAction = new QAction(tr("&Close Model"), this);
     m_closeAction->setShortcut(QKeySequence::Close);
     connect(m_closeAction, &QAction::triggered, this, &MainWindow::closeModel);
@@ -175,14 +185,25 @@ void MainWindow::createDocks() {
     m_nodeList = new NodeListPanel(this);
     m_nodeDock =
         makeDock(tr("Nodes"), QStringLiteral("nodesDock"), m_nodeList, Qt::LeftDockWidgetArea);
-    m_properties = new PropertiesPanel(this);
-    m_propertiesDock = makeDock(tr("Properties"), QStringLiteral("propertiesDock"), m_properties,
+    m_inspector = new InspectorPanel(this);
+    m_propertiesDock = makeDock(tr("Inspector"), QStringLiteral("propertiesDock"), m_inspector,
                                 Qt::RightDockWidgetArea);
     m_summary = new SummaryPanel(this);
     m_summaryDock = makeDock(tr("Model Summary"), QStringLiteral("summaryDock"), m_summary,
                              Qt::RightDockWidgetArea);
     m_log = new LogPanel(this);
     m_logDock = makeDock(tr("Log"), QStringLiteral("logDock"), m_log, Qt::BottomDockWidgetArea);
+
+    // Overlays: below the node list, whose rows they tint; hidden until one is wanted.
+    m_overlays = new OverlayController(this);
+    m_nodeList->sourceModel()->setOverlay(m_overlays);
+    m_overlayPanel = new OverlayPanel(m_overlays, this);
+    m_overlayDock = makeDock(tr("Overlays"), QStringLiteral("overlayDock"), m_overlayPanel,
+                             Qt::LeftDockWidgetArea);
+    splitDockWidget(m_nodeDock, m_overlayDock, Qt::Vertical);
+    m_overlayDock->hide();
+    connect(m_overlayPanel, &OverlayPanel::nodeActivated, this, &MainWindow::selectNode);
+    connect(m_overlayPanel, &OverlayPanel::loadRequested, this, &MainWindow::showLoadOverlayDialog);
 
     // Properties and summary share the right column as tabs so each gets its full height; the
     // summary comes to the front when a model opens, the properties when a node is selected.
@@ -200,12 +221,14 @@ void MainWindow::createMenus() {
     m_fileMenu->addAction(m_saveAsAction);
     m_fileMenu->addAction(m_exportOnnxAction);
     m_fileMenu->addSeparator();
+    m_fileMenu->addAction(m_loadOverlayAction);
+    m_fileMenu->addSeparator();
     m_fileMenu->addAction(m_closeAction);
     m_fileMenu->addAction(m_quitAction);
     rebuildRecentMenu();
 
     m_viewMenu = menuBar()->addMenu(tr("&View"));
-    for (QDockWidget* d : {m_nodeDock, m_propertiesDock, m_summaryDock, m_logDock})
+    for (QDockWidget* d : {m_nodeDock, m_propertiesDock, m_summaryDock, m_overlayDock, m_logDock})
         m_viewMenu->addAction(d->toggleViewAction());
 
     m_helpMenu = menuBar()->addMenu(tr("&Help"));
@@ -399,7 +422,8 @@ void MainWindow::showError(const QString& title, const QString& text, const QStr
 
 void MainWindow::setDocument(DocumentPtr doc) {
     m_doc = std::move(doc);
-    m_properties->setDocument(m_doc);
+    m_inspector->setDocument(m_doc);
+    m_overlays->setDocument(m_doc);
     m_nodeList->setDocument(m_doc);
     m_summary->setDocument(m_doc);
     m_overview->setDocument(m_doc);
@@ -432,6 +456,66 @@ void MainWindow::updateActions() {
     m_saveAsAction->setEnabled(idle && m_doc);
     m_exportOnnxAction->setEnabled(idle && m_doc);
     m_closeAction->setEnabled(idle && m_doc);
+    m_loadOverlayAction->setEnabled(idle && m_doc);
+}
+
+PropertiesPanel* MainWindow::properties() const {
+    return m_inspector->nodeView();
+}
+
+void MainWindow::showLoadOverlayDialog() {
+    if (!m_doc) return;
+    QString dir = QSettings().value(QStringLiteral("overlay/lastDir")).toString();
+    if (dir.isEmpty()) dir = QFileInfo(m_doc->path).absolutePath();
+    QString path = QFileDialog::getOpenFileName(this, tr("Load Overlay"), dir,
+                                                tr("Overlay files (*.json)") +
+                                                    QStringLiteral(";;") + tr("All files (*)"));
+    if (path.isEmpty()) return;
+    QSettings().setValue(QStringLiteral("overlay/lastDir"), QFileInfo(path).absolutePath());
+    loadOverlay(path);
+}
+
+bool MainWindow::loadOverlay(const QString& path) {
+    QString file = QFileInfo(path).fileName();
+    m_lastError.clear();
+    if (!m_doc) {
+        m_lastError = tr("%1: open a model before loading an overlay for it")
+                          .arg(QDir::toNativeSeparators(path));
+        m_log->append(Severity::Error, m_lastError);
+        return false;
+    }
+    auto overlay = loadOverlayJson(path);
+    if (!overlay) {
+        m_lastError = overlay.error();
+        m_log->append(Severity::Error, m_lastError);
+        statusBar()->showMessage(tr("Could not load overlay %1").arg(file), 8000);
+        showError(tr("Cannot Load Overlay"), tr("Could not load the overlay %1.").arg(file),
+                  m_lastError);
+        return false;
+    }
+    int index = m_overlays->addOverlay(std::move(*overlay));
+    const Overlay& o = m_overlays->overlays()[std::size_t(index)];
+    m_log->append(Severity::Info,
+                  tr("Loaded overlay \"%1\" from %2: %n node(s)", nullptr, int(o.values.size()))
+                      .arg(o.name, QDir::toNativeSeparators(path)));
+    if (!o.unmatched.isEmpty()) {
+        QStringList some = o.unmatched.mid(0, 5);
+        if (o.unmatched.size() > 5) some << QStringLiteral("…");
+        m_log->append(
+            Severity::Warning,
+            tr("%1: %n name(s) are not nodes of this model: %2", nullptr, int(o.unmatched.size()))
+                .arg(QDir::toNativeSeparators(path), some.join(QStringLiteral(", "))));
+    }
+    if (!m_overlayDock->isVisible()) {
+        // First appearance: half of the left column, so the sorted table shows some rows.
+        int column = m_nodeDock->height();
+        m_overlayDock->show();
+        if (!m_overlayDock->isFloating() && column > 0)
+            resizeDocks({m_nodeDock, m_overlayDock}, {column / 2, column / 2}, Qt::Vertical);
+    }
+    m_overlayDock->raise();
+    statusBar()->showMessage(tr("Showing overlay %1").arg(o.name), 5000);
+    return true;
 }
 
 bool MainWindow::selectNode(const QString& name) {
@@ -442,7 +526,7 @@ bool MainWindow::selectNode(const QString& name) {
 }
 
 void MainWindow::onNodeSelected(const ir::Node* node) {
-    m_properties->showNode(node);
+    m_inspector->showNode(node);
     if (node) m_propertiesDock->raise();
     if (node)
         statusBar()->showMessage(

@@ -20,15 +20,19 @@ class QTabWidget;
 
 namespace ew::ui {
 
+class InspectorPanel;
 class LogPanel;
 class NodeListPanel;
+class OverlayController;
+class OverlayPanel;
 class OverviewPage;
 class PropertiesPanel;
 class QtReporter;
 class SummaryPanel;
 
 /// The Edgewise main window: menus, the central tab area (Overview now, the graph view later),
-/// and docks for the node list, node properties, model summary and log.
+/// and docks for the node list, the inspector (node properties and tensors), model summary,
+/// overlays and log.
 /// Invariants: at most one background task (load or save) runs at a time, driven through a
 /// QtReporter whose cancel flag the progress dialog's Cancel sets; the open document is replaced
 /// only when a load succeeds, so a failed or cancelled load leaves the previous model open.
@@ -54,7 +58,11 @@ class MainWindow : public QMainWindow {
     QMessageBox* errorBox() const;
 
     NodeListPanel* nodeList() const { return m_nodeList; }
-    PropertiesPanel* properties() const { return m_properties; }
+    /// The inspector's node view (attributes, inputs/outputs, quantization, cost).
+    PropertiesPanel* properties() const;
+    InspectorPanel* inspector() const { return m_inspector; }
+    OverlayController* overlays() const { return m_overlays; }
+    OverlayPanel* overlayPanel() const { return m_overlayPanel; }
     SummaryPanel* summary() const { return m_summary; }
     LogPanel* logPanel() const { return m_log; }
     OverviewPage* overview() const { return m_overview; }
@@ -72,6 +80,11 @@ class MainWindow : public QMainWindow {
     void showExportOnnxDialog();
     void closeModel();
     void showAbout();
+    /// Loads an overlay JSON file for the open model and shows it. False (with the error in
+    /// lastError() and a message box naming the file) when it cannot be read or parsed; names
+    /// that are not nodes of the model are a warning in the log, not an error.
+    bool loadOverlay(const QString& path);
+    void showLoadOverlayDialog();
 
   signals:
     void modelLoaded(const QString& path);
@@ -109,13 +122,16 @@ class MainWindow : public QMainWindow {
     QTabWidget* m_tabs = nullptr;
     OverviewPage* m_overview = nullptr;
     NodeListPanel* m_nodeList = nullptr;
-    PropertiesPanel* m_properties = nullptr;
+    InspectorPanel* m_inspector = nullptr;
+    OverlayController* m_overlays = nullptr;
+    OverlayPanel* m_overlayPanel = nullptr;
     SummaryPanel* m_summary = nullptr;
     LogPanel* m_log = nullptr;
     QDockWidget* m_nodeDock = nullptr;
     QDockWidget* m_propertiesDock = nullptr;
     QDockWidget* m_summaryDock = nullptr;
     QDockWidget* m_logDock = nullptr;
+    QDockWidget* m_overlayDock = nullptr;
     QLabel* m_statusModel = nullptr;
 
     QMenu* m_fileMenu = nullptr;
@@ -126,6 +142,7 @@ class MainWindow : public QMainWindow {
     QAction* m_openSampleAction = nullptr;
     QAction* m_saveAsAction = nullptr;
     QAction* m_exportOnnxAction = nullptr;
+    QAction* m_loadOverlayAction = nullptr;
     QAction* m_closeAction = nullptr;
     QAction* m_quitAction = nullptr;
     QAction* m_clearRecentAction = nullptr;

@@ -1,7 +1,11 @@
 #include "node_table_model.h"
 
 #include "format_util.h"
+#include "inspector/value_format.h"
+#include "overlay/overlay_controller.h"
 
+#include <QGuiApplication>
+#include <QPalette>
 #include <QStringList>
 
 namespace ew::ui {
@@ -18,6 +22,20 @@ void NodeTableModel::setDocument(DocumentPtr doc) {
             m_nodes.push_back(n.get());
     }
     endResetModel();
+}
+
+void NodeTableModel::setOverlay(OverlayController* controller) {
+    if (m_overlay) m_overlay->disconnect(this);
+    m_overlay = controller;
+    if (m_overlay)
+        connect(m_overlay, &OverlayController::changed, this, &NodeTableModel::onOverlayChanged);
+    onOverlayChanged();
+}
+
+void NodeTableModel::onOverlayChanged() {
+    if (m_nodes.empty()) return;
+    emit dataChanged(index(0, 0), index(int(m_nodes.size()) - 1, ColumnCount - 1),
+                     {Qt::BackgroundRole, Qt::ForegroundRole, Qt::ToolTipRole});
 }
 
 const ir::Node* NodeTableModel::nodeAt(int row) const {
@@ -46,6 +64,25 @@ QVariant NodeTableModel::data(const QModelIndex& index, int role) const {
     if (!n) return {};
     const ir::NodeCost* cost = m_doc ? m_doc->costFor(n) : nullptr;
     if (role == NodeNameRole) return qstr(n->name);
+    if (m_overlay && (role == Qt::BackgroundRole || role == Qt::ForegroundRole)) {
+        std::optional<QColor> c = m_overlay->colorFor(overlayKey(*n));
+        if (!c) return {};
+        // Lightened towards the base colour: the row reads as tinted, the text stays legible.
+        QColor base = QGuiApplication::palette().color(QPalette::Base);
+        constexpr double kStrength = 0.7;
+        QColor tint =
+            QColor::fromRgbF(float(base.redF() + (c->redF() - base.redF()) * kStrength),
+                             float(base.greenF() + (c->greenF() - base.greenF()) * kStrength),
+                             float(base.blueF() + (c->blueF() - base.blueF()) * kStrength));
+        if (role == Qt::BackgroundRole) return tint;
+        return QColor(tint.lightnessF() < 0.5 ? Qt::white : Qt::black);
+    }
+    if (m_overlay && role == Qt::ToolTipRole && index.column() == ColName) {
+        if (std::optional<double> v = m_overlay->valueFor(overlayKey(*n))) {
+            const Overlay* o = m_overlay->current();
+            return tr("%1: %2 %3").arg(o->name, formatQuantity(*v), o->unit).trimmed();
+        }
+    }
     if (role == Qt::TextAlignmentRole && (index.column() == ColIndex || index.column() == ColMacs))
         return QVariant(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::ToolTipRole && index.column() == ColOutputs) {

@@ -7,6 +7,8 @@
 
 namespace ew::ui {
 
+class OverlayController;
+
 /// Table of the main graph's nodes in file order: index, name, op, output shapes, MACs.
 /// Rows point at nodes of the document it holds (a shared_ptr keeps them alive), so a row stays
 /// valid until setDocument() swaps the whole table. SortRole gives numbers for numeric columns
@@ -21,6 +23,8 @@ class NodeTableModel : public QAbstractTableModel {
     explicit NodeTableModel(QObject* parent = nullptr);
 
     void setDocument(DocumentPtr doc);
+    /// Tints rows by `controller`'s current overlay (nullptr: no tint); follows its changes.
+    void setOverlay(OverlayController* controller);
     const ir::Node* nodeAt(int row) const;
     /// Row of the node named `name` (or, for unnamed nodes, its display name); -1 if none.
     int rowOf(const QString& name) const;
@@ -31,8 +35,11 @@ class NodeTableModel : public QAbstractTableModel {
     QVariant headerData(int section, Qt::Orientation o, int role = Qt::DisplayRole) const override;
 
   private:
+    void onOverlayChanged();
+
     DocumentPtr m_doc;
     std::vector<const ir::Node*> m_nodes;
+    OverlayController* m_overlay = nullptr;
 };
 
 } // namespace ew::ui

@@ -1,10 +1,12 @@
 #include "properties_panel.h"
 
 #include "format_util.h"
+#include "inspector/value_format.h"
 
 #include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
+#include <QTableWidget>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
@@ -20,12 +22,23 @@ namespace {
 constexpr int64_t kMaxInlineStatsElements = 1 << 16;
 
 QString number(double v) {
-    if (v == 0.0) return QStringLiteral("0");
-    double a = std::fabs(v);
-    // Plain decimals while they stay short; weights around 1e-4 read better as 0.00032091.
-    if (a >= 1e-5 && a < 1e7) return QLocale().toString(v, 'g', 5);
-    return QLocale().toString(v, 'e', 3);
+    return formatStatNumber(v);
 }
+
+/// The key of the input or attribute row `item` belongs to ("input:1", "attr:value"), or empty.
+QString tensorKeyOf(QTreeWidgetItem* item) {
+    for (; item; item = item->parent()) {
+        QString key = item->data(1, PropertiesPanel::KeyRole).toString();
+        QStringList parts = key.split(QLatin1Char(':'));
+        if (parts.size() == 2 && parts[0] == QLatin1String("input")) return key;
+        if (parts.size() == 2 && parts[0] == QLatin1String("attr") &&
+            item->data(0, PropertiesPanel::KeyRole + 1).toBool())
+            return key;
+    }
+    return {};
+}
+
+constexpr int kQuantTableMaxRows = 8;
 
 } // namespace
 
@@ -41,7 +54,8 @@ PropertiesPanel::PropertiesPanel(QWidget* parent) : QWidget(parent) {
     m_tree->setColumnCount(2);
     m_tree->setHeaderLabels({tr("Property"), tr("Value")});
     m_tree->setAlternatingRowColors(true);
-    m_tree->setUniformRowHeights(true);
+    // Not uniform: per-channel quantization tables sit in taller rows.
+    m_tree->setUniformRowHeights(false);
     m_tree->setTextElideMode(Qt::ElideMiddle);
     m_tree->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_tree->header()->setSectionResizeMode(0, QHeaderView::Interactive);
@@ -53,7 +67,83 @@ PropertiesPanel::PropertiesPanel(QWidget* parent) : QWidget(parent) {
     layout->setSpacing(4);
     layout->addWidget(m_title);
     layout->addWidget(m_tree, 1);
+    connect(m_tree, &QTreeWidget::itemClicked, this, &PropertiesPanel::onItemClicked);
     showNode(nullptr);
+}
+
+void PropertiesPanel::onItemClicked(QTreeWidgetItem* item) {
+    QString key = tensorKeyOf(item);
+    if (!key.isEmpty()) emit tensorActivated(key);
+}
+
+void PropertiesPanel::addQuantRows(QTreeWidgetItem* item, const ir::QuantParams& q,
+                                   const QString& k) {
+    if (q.scales.empty()) return;
+    // The storage type is the value's own element type, shown in its Type row.
+    int64_t channels = int64_t(q.scales.size());
+    if (!q.isPerAxis()) {
+        addRow(item, tr("Quantization"), tr("per tensor"), k + QStringLiteral(":quant"));
+        addRow(item, tr("Scale"), number(q.scales[0]), k + QStringLiteral(":scale"));
+        addRow(item, tr("Zero point"), QString::number(q.zeroPoints.empty() ? 0 : q.zeroPoints[0]),
+               k + QStringLiteral(":zero_point"));
+        return;
+    }
+    addRow(item, tr("Quantization"),
+           tr("per channel, axis %1, %n channel(s)", nullptr, int(channels)).arg(q.axis),
+           k + QStringLiteral(":quant"));
+    auto [smin, smax] = std::minmax_element(q.scales.begin(), q.scales.end());
+    addRow(item, tr("Scale"), tr("%1 … %2").arg(number(*smin), number(*smax)),
+           k + QStringLiteral(":scale"));
+    QString zp;
+    if (q.zeroPoints.empty()) {
+        zp = tr("all 0");
+    } else {
+        auto [zmin, zmax] = std::minmax_element(q.zeroPoints.begin(), q.zeroPoints.end());
+        zp = *zmin == *zmax ? tr("all %1").arg(*zmin) : tr("%1 … %2").arg(*zmin).arg(*zmax);
+    }
+    addRow(item, tr("Zero point"), zp, k + QStringLiteral(":zero_point"));
+
+    // The per-channel parameters as a real table in a row of its own.
+    auto* row = new QTreeWidgetItem(item);
+    row->setFirstColumnSpanned(true);
+    row->setData(1, KeyRole, k + QStringLiteral(":quant_table"));
+    auto* table = new QTableWidget(int(channels), 3);
+    table->setObjectName(QStringLiteral("quantTable:") + k);
+    table->setHorizontalHeaderLabels({tr("Channel"), tr("Scale"), tr("Zero point")});
+    table->verticalHeader()->setVisible(false);
+    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table->setAlternatingRowColors(true);
+    table->setWordWrap(false);
+    int rowHeight = table->fontMetrics().height() + 4;
+    table->verticalHeader()->setDefaultSectionSize(rowHeight);
+    for (int64_t c = 0; c < channels; ++c) {
+        auto* ch = new QTableWidgetItem(QString::number(c));
+        ch->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        auto* sc = new QTableWidgetItem(number(q.scales[std::size_t(c)]));
+        sc->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        int64_t zv =
+            q.zeroPoints.empty()
+                ? 0
+                : q.zeroPoints[std::min<std::size_t>(std::size_t(c), q.zeroPoints.size() - 1)];
+        auto* z = new QTableWidgetItem(QString::number(zv));
+        z->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        table->setItem(int(c), 0, ch);
+        table->setItem(int(c), 1, sc);
+        table->setItem(int(c), 2, z);
+    }
+    table->resizeColumnsToContents();
+    table->horizontalHeader()->setStretchLastSection(true);
+    int shown = int(std::min<int64_t>(channels, kQuantTableMaxRows));
+    int height = table->horizontalHeader()->sizeHint().height() + shown * rowHeight +
+                 2 * table->frameWidth() + 2;
+    table->setFixedHeight(height);
+    row->setSizeHint(0, QSize(200, height + 4));
+    m_tree->setItemWidget(row, 0, table);
+}
+
+QTableWidget* PropertiesPanel::quantTable(const QString& keyPrefix) const {
+    return m_tree->findChild<QTableWidget*>(QStringLiteral("quantTable:") + keyPrefix);
 }
 
 void PropertiesPanel::setDocument(DocumentPtr doc) {
@@ -102,6 +192,7 @@ void PropertiesPanel::addValueRows(QTreeWidgetItem* item, const ir::Value* v, co
                                    bool isInput) {
     addRow(item, tr("Type"), dtypeText(v->type), k + QStringLiteral(":dtype"));
     addRow(item, tr("Shape"), shapeText(v->type), k + QStringLiteral(":shape"));
+    if (v->quant) addQuantRows(item, *v->quant, k);
     if (isInput) {
         QString source;
         if (v->isInitializer())
@@ -179,10 +270,13 @@ void PropertiesPanel::showNode(const ir::Node* node) {
         QString key = QStringLiteral("attr:") + qstr(a.name);
         auto* row = addRow(sec, qstr(a.name), qstr(a.valueString()), key);
         row->setToolTip(1, qstr(a.valueString(256)));
-        if (a.type == ir::AttrType::Tensor && a.t.numElements() <= kMaxInlineStatsElements) {
-            TensorStats s = computeTensorStats(a.t);
-            addStatsRows(row, s, a.t, key);
-            row->setExpanded(true);
+        if (a.type == ir::AttrType::Tensor) {
+            row->setData(0, KeyRole + 1, true); // the inspector can show it as a tensor
+            if (a.t.numElements() <= kMaxInlineStatsElements) {
+                TensorStats s = computeTensorStats(a.t);
+                addStatsRows(row, s, a.t, key);
+                row->setExpanded(true);
+            }
         }
     }
 

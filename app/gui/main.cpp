@@ -66,6 +66,12 @@ int main(int argc, char** argv) {
                                             "EDGEWISE_LANG, then the system locale)."),
         QStringLiteral("language"));
     parser.addOption(langOption);
+    QCommandLineOption overlayOption(
+        QStringLiteral("overlay"),
+        QCoreApplication::translate("main", "Show the per-node values of this overlay JSON file "
+                                            "once the model is open."),
+        QStringLiteral("file"));
+    parser.addOption(overlayOption);
     // For scripts and docs: grab the window once the model is loaded, then exit.
     QCommandLineOption screenshotOption(
         QStringLiteral("screenshot"),
@@ -87,15 +93,28 @@ int main(int argc, char** argv) {
     const QStringList args = parser.positionalArguments();
     const QString screenshot = parser.value(screenshotOption);
     const QString select = parser.value(selectOption);
+    const QString overlay = parser.value(overlayOption);
+    if (!overlay.isEmpty() && args.isEmpty())
+        std::fprintf(stderr, "edgewise: %s\n",
+                     qPrintable(QCoreApplication::translate(
+                                    "main", "--overlay %1 needs a model to show it on")
+                                    .arg(overlay)));
 
-    auto afterLoad = [&window, screenshot, select](bool loaded) {
+    auto afterLoad = [&window, screenshot, select, overlay](bool loaded) {
+        // The overlay comes after the model; a bad file is reported (message box and stderr)
+        // and the model stays open.
+        bool overlayOk = true;
+        if (loaded && !overlay.isEmpty() && !window.loadOverlay(overlay)) {
+            overlayOk = false;
+            std::fprintf(stderr, "edgewise: %s\n", qPrintable(window.lastError()));
+        }
         if (loaded && !select.isEmpty() && !window.selectNode(select))
             std::fprintf(stderr, "edgewise: no node named %s\n", qPrintable(select));
         if (screenshot.isEmpty()) return;
         // Give the window a moment to lay out and paint before grabbing it.
-        QTimer::singleShot(700, &window, [&window, screenshot, loaded] {
+        QTimer::singleShot(700, &window, [&window, screenshot, loaded, overlayOk] {
             bool ok = saveScreenshot(window, screenshot);
-            QCoreApplication::exit(ok && loaded ? 0 : 1);
+            QCoreApplication::exit(ok && loaded && overlayOk ? 0 : 1);
         });
     };
     QObject::connect(&window, &ew::ui::MainWindow::modelLoaded, &window,
