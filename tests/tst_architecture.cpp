@@ -43,6 +43,14 @@ void TestArchitecture::rules_data() {
     QTest::newRow("core/runtime: no optimizer, no Qt") << "core/runtime" << (QStringList{"optimize/", "ir/onnx/", "ir/tflite/"} + upper) << true;
     QTest::newRow("core/optimize: no Qt") << "core/optimize" << upper << true;
     QTest::newRow("app/cli: no widgets, no Qt") << "app/cli" << QStringList{"widgets/"} << true;
+    // ew_layout is std only: no core module, no third-party library, not even its IR adapter.
+    QTest::newRow("widgets/graph/layout: std only")
+        << "widgets/graph/layout"
+        << QStringList{"common/", "ir/", "runtime/", "optimize/", "device/", "layout_ir/", "Eigen", "onnx",
+                       "google/", "flatbuffers", "widgets/", "app/"}
+        << true;
+    QTest::newRow("widgets/graph/layout_ir: IR + layout, no Qt")
+        << "widgets/graph/layout_ir" << (QStringList{"runtime/", "optimize/", "device/"} + upper) << true;
 }
 
 void TestArchitecture::rules() {
