@@ -1,8 +1,15 @@
 #pragma once
-// Depthwise convolution (group == channels, one filter per channel) for float 2-D maps, any
-// square-or-not kernel, stride 1 or 2, dilation 1. Works a row at a time so the inner loop is a
-// contiguous multiply-add (stride 2 first splits the input rows into even and odd columns), and
-// applies bias, residual and activation while the row is still in L1.
+// Depthwise convolution (group == channels, one filter per channel) for float 2-D maps, any kernel
+// up to 16x16 (square or not), stride 1 or 2, dilation 1, any (asymmetric) padding.
+//
+// Channels go in groups of 8 through a channel-interleaved row buffer: each input row the kernel
+// needs is transposed once into [padded column][8 channels] (zero padding and zero tail channels
+// written there), so every tap of every output pixel is one 8-lane multiply-add for either stride
+// and any map width. The buffer is a ring of KH rows that follows the output row, so it stays in L1
+// even on 112x112 maps. Eight output pixels are accumulated in registers, transposed back to the 8
+// channel planes, and bias (the accumulators' start value), residual and activation are applied
+// before the store. Threads take (8-channel group, strip of output rows) tasks; every output element
+// is summed in the same order whatever the split, so results are bit-identical for any thread count.
 #include "sgemm.h"
 
 #include <cstddef>
@@ -19,13 +26,21 @@ struct DepthwiseShape {
     int64_t kh = 3, kw = 3, stride = 1, padTop = 0, padLeft = 0;
 };
 
+/// Largest kernel height/width the kernel takes.
+inline constexpr int64_t kDwMaxKernel = 16;
+
 /// Per-thread scratch (grows once, then reused: steady-state runs allocate nothing).
 float* depthwiseScratch(std::size_t floats);
 
 bool depthwiseSupported(int64_t kh, int64_t kw, int64_t strideH, int64_t strideW, int64_t dilH, int64_t dilW);
 
-/// One image: x [C, H, W], weights [C, 1, KH, KW] -> y [C, OH, OW].
+/// One image: x [C, H, W], weights [C, 1, KH, KW] -> y [C, OH, OW] = act(conv + bias + residual).
+/// bias [C] and residual [C, OH, OW] may be null; act.act/alpha/beta choose the activation (its
+/// bias and residual fields are ignored). y must not overlap x or residual.
 void depthwiseConv(const DepthwiseShape& s, const float* x, const float* weights, const float* bias,
                    const float* residual, float* y, const Epilogue& act, ThreadPool& pool);
+
+/// Forces the portable (non-AVX2) kernel, so tests can compare both on the same machine.
+void depthwiseForcePortable(bool portable);
 
 } // namespace ew::rt::cpu
