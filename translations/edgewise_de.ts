@@ -32,6 +32,336 @@
     </message>
 </context>
 <context>
+    <name>ew::ui::GraphExport</name>
+    <message>
+        <source>%1: unknown image format; use .png or .svg</source>
+        <translation>%1: unbekanntes Bildformat; bitte .png oder .svg verwenden</translation>
+    </message>
+    <message>
+        <source>%1: there is no graph to export</source>
+        <translation>%1: Es gibt keinen Graphen zum Exportieren</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: the image (%2 x %3 pixels) does not fit in memory</source>
+        <translation>%1 kann nicht geschrieben werden: Das Bild (%2 × %3 Pixel) passt nicht in den Speicher</translation>
+    </message>
+    <message>
+        <source>Edgewise graph</source>
+        <translation>Edgewise-Graph</translation>
+    </message>
+    <message>
+        <source>The visible part of the graph</source>
+        <translation>Der sichtbare Teil des Graphen</translation>
+    </message>
+    <message>
+        <source>The whole graph</source>
+        <translation>Der ganze Graph</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: the SVG generator could not start</source>
+        <translation>%1 kann nicht geschrieben werden: Der SVG-Generator ließ sich nicht starten</translation>
+    </message>
+</context>
+<context>
+    <name>ew::ui::GraphPage</name>
+    <message>
+        <source>Lay Out Again</source>
+        <translation>Erneut anordnen</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>Einpassen</translation>
+    </message>
+    <message>
+        <source>Show the whole graph (0)</source>
+        <translation>Den ganzen Graphen zeigen (0)</translation>
+    </message>
+    <message>
+        <source>Selection</source>
+        <translation>Auswahl</translation>
+    </message>
+    <message>
+        <source>Zoom to the selected node</source>
+        <translation>Auf den ausgewählten Knoten zoomen</translation>
+    </message>
+    <message>
+        <source>100%</source>
+        <translation>100 %</translation>
+    </message>
+    <message>
+        <source>Actual size (1)</source>
+        <translation>Originalgröße (1)</translation>
+    </message>
+    <message>
+        <source>Shapes</source>
+        <translation>Formen</translation>
+    </message>
+    <message>
+        <source>Show tensor shapes on the edges</source>
+        <translation>Tensorformen an den Kanten zeigen</translation>
+    </message>
+    <message>
+        <source>Groups</source>
+        <translation>Gruppen</translation>
+    </message>
+    <message>
+        <source>Expand or collapse the name scopes</source>
+        <translation>Namensbereiche auf- oder zuklappen</translation>
+    </message>
+    <message>
+        <source>Expand All</source>
+        <translation>Alle aufklappen</translation>
+    </message>
+    <message>
+        <source>Collapse All</source>
+        <translation>Alle zuklappen</translation>
+    </message>
+    <message>
+        <source>Default Grouping</source>
+        <translation>Standardgruppierung</translation>
+    </message>
+    <message>
+        <source>Collapse groups as when the model was opened</source>
+        <translation>Gruppen wie beim Öffnen des Modells zuklappen</translation>
+    </message>
+    <message>
+        <source>View</source>
+        <translation>Ansicht</translation>
+    </message>
+    <message>
+        <source>Canvas options</source>
+        <translation>Optionen der Zeichenfläche</translation>
+    </message>
+    <message>
+        <source>Zoom In</source>
+        <translation>Vergrößern</translation>
+    </message>
+    <message>
+        <source>Zoom Out</source>
+        <translation>Verkleinern</translation>
+    </message>
+    <message>
+        <source>Minimap</source>
+        <translation>Übersichtskarte</translation>
+    </message>
+    <message>
+        <source>Legend</source>
+        <translation>Legende</translation>
+    </message>
+    <message>
+        <source>View as PNG…</source>
+        <translation>Ansicht als PNG…</translation>
+    </message>
+    <message>
+        <source>View as SVG…</source>
+        <translation>Ansicht als SVG…</translation>
+    </message>
+    <message>
+        <source>Whole Graph as PNG…</source>
+        <translation>Ganzer Graph als PNG…</translation>
+    </message>
+    <message>
+        <source>Whole Graph as SVG…</source>
+        <translation>Ganzer Graph als SVG…</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>Exportieren</translation>
+    </message>
+    <message>
+        <source>Save the view or the whole graph as PNG or SVG</source>
+        <translation>Die Ansicht oder den ganzen Graphen als PNG oder SVG speichern</translation>
+    </message>
+    <message>
+        <source>Open a model to see its graph.</source>
+        <translation>Öffnen Sie ein Modell, um seinen Graphen zu sehen.</translation>
+    </message>
+    <message>
+        <source>Laying out the graph…</source>
+        <translation>Graph wird angeordnet…</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Graph Layout</source>
+        <translation>Graph-Layout</translation>
+    </message>
+    <message>
+        <source>Stage: %1</source>
+        <translation>Schritt: %1</translation>
+    </message>
+    <message>
+        <source>Layout cancelled; the previous drawing stays.</source>
+        <translation>Layout abgebrochen; die bisherige Darstellung bleibt.</translation>
+    </message>
+    <message>
+        <source>Layout cancelled.</source>
+        <translation>Layout abgebrochen.</translation>
+    </message>
+    <message>
+        <source>Cannot lay out the graph: %1</source>
+        <translation>Der Graph kann nicht angeordnet werden: %1</translation>
+    </message>
+    <message>
+        <source>No model open</source>
+        <translation>Kein Modell geöffnet</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 of %n node(s) shown</source>
+        <translation>
+            <numerusform>%1 von %n Knoten sichtbar</numerusform>
+            <numerusform>%1 von %n Knoten sichtbar</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n edge(s)</source>
+        <translation>
+            <numerusform>%n Kante</numerusform>
+            <numerusform>%n Kanten</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n group(s), %1 collapsed</source>
+        <translation>
+            <numerusform>%n Gruppe, %1 zugeklappt</numerusform>
+            <numerusform>%n Gruppen, %1 zugeklappt</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>layout %1 ms</source>
+        <translation>Layout %1 ms</translation>
+    </message>
+    <message>
+        <source>zoom %1%</source>
+        <translation>Zoom %1 %</translation>
+    </message>
+    <message>
+        <source>Laying out…</source>
+        <translation>Wird angeordnet…</translation>
+    </message>
+    <message>
+        <source>Expand Group</source>
+        <translation>Gruppe aufklappen</translation>
+    </message>
+    <message>
+        <source>Collapse Group</source>
+        <translation>Gruppe zuklappen</translation>
+    </message>
+    <message>
+        <source>Zoom to Node</source>
+        <translation>Auf Knoten zoomen</translation>
+    </message>
+    <message>
+        <source>Collapse Its Group</source>
+        <translation>Seine Gruppe zuklappen</translation>
+    </message>
+    <message>
+        <source>Exported the graph to %1</source>
+        <translation>Graph nach %1 exportiert</translation>
+    </message>
+    <message>
+        <source>Cannot Export Graph</source>
+        <translation>Graph kann nicht exportiert werden</translation>
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation>PNG-Bilder (*.png)</translation>
+    </message>
+    <message>
+        <source>SVG drawings (*.svg)</source>
+        <translation>SVG-Zeichnungen (*.svg)</translation>
+    </message>
+    <message>
+        <source>Export Graph</source>
+        <translation>Graph exportieren</translation>
+    </message>
+</context>
+<context>
+    <name>ew::ui::GraphScene</name>
+    <message numerus="yes">
+        <source>%n node(s)</source>
+        <translation>
+            <numerusform>%n Knoten</numerusform>
+            <numerusform>%n Knoten</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Inputs:</source>
+        <translation>Eingänge:</translation>
+    </message>
+    <message>
+        <source>Outputs:</source>
+        <translation>Ausgänge:</translation>
+    </message>
+    <message>
+        <source>Graph input</source>
+        <translation>Graph-Eingang</translation>
+    </message>
+    <message>
+        <source>Graph output</source>
+        <translation>Graph-Ausgang</translation>
+    </message>
+    <message>
+        <source>Initializer</source>
+        <translation>Initialisierer</translation>
+    </message>
+    <message>
+        <source>Double-click to expand</source>
+        <translation>Doppelklick zum Aufklappen</translation>
+    </message>
+    <message>
+        <source>Double-click the header to collapse</source>
+        <translation>Doppelklick auf die Kopfzeile zum Zuklappen</translation>
+    </message>
+</context>
+<context>
+    <name>ew::ui::GraphSearch</name>
+    <message>
+        <source>weights %1</source>
+        <translation>Gewichte %1</translation>
+    </message>
+    <message>
+        <source>input %1</source>
+        <translation>Eingang %1</translation>
+    </message>
+    <message>
+        <source>output %1</source>
+        <translation>Ausgang %1</translation>
+    </message>
+    <message>
+        <source>Search nodes, ops, tensors…</source>
+        <translation>Knoten, Operatoren, Tensoren suchen…</translation>
+    </message>
+    <message>
+        <source>Find nodes by name or op type and tensors by name (Ctrl+F)</source>
+        <translation>Knoten nach Name oder Operatortyp und Tensoren nach Name finden (Strg+F)</translation>
+    </message>
+    <message>
+        <source>No matches</source>
+        <translation>Keine Treffer</translation>
+    </message>
+    <message numerus="yes">
+        <source>First %n match(es)</source>
+        <translation>
+            <numerusform>Erster Treffer</numerusform>
+            <numerusform>Erste %n Treffer</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n match(es)</source>
+        <translation>
+            <numerusform>%n Treffer</numerusform>
+            <numerusform>%n Treffer</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>ew::ui::InspectorPanel</name>
     <message>
         <source>initializer</source>
@@ -376,6 +706,17 @@
         <source>Showing overlay %1</source>
         <translation>Overlay %1 wird angezeigt</translation>
     </message>
+    <message>
+        <source>Graph</source>
+        <translation>Graph</translation>
+    </message>
+</context>
+<context>
+    <name>ew::ui::Minimap</name>
+    <message>
+        <source>Overview: click or drag to move the view</source>
+        <translation>Übersicht: Klicken oder ziehen, um die Ansicht zu verschieben</translation>
+    </message>
 </context>
 <context>
     <name>ew::ui::NodeListPanel</name>
@@ -431,6 +772,53 @@
     <message>
         <source>%1: %2 %3</source>
         <translation>%1: %2 %3</translation>
+    </message>
+</context>
+<context>
+    <name>ew::ui::OpLegend</name>
+    <message>
+        <source>Convolution</source>
+        <translation>Faltung</translation>
+    </message>
+    <message>
+        <source>Matrix</source>
+        <translation>Matrix</translation>
+    </message>
+    <message>
+        <source>Activation</source>
+        <translation>Aktivierung</translation>
+    </message>
+    <message>
+        <source>Normalization</source>
+        <translation>Normalisierung</translation>
+    </message>
+    <message>
+        <source>Pooling</source>
+        <translation>Pooling</translation>
+    </message>
+    <message>
+        <source>Elementwise</source>
+        <translation>Elementweise</translation>
+    </message>
+    <message>
+        <source>Shape / tensor</source>
+        <translation>Form / Tensor</translation>
+    </message>
+    <message>
+        <source>Quantization</source>
+        <translation>Quantisierung</translation>
+    </message>
+    <message>
+        <source>Control flow</source>
+        <translation>Kontrollfluss</translation>
+    </message>
+    <message>
+        <source>Custom</source>
+        <translation>Benutzerdefiniert</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>Sonstige</translation>
     </message>
 </context>
 <context>

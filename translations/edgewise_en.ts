@@ -32,6 +32,336 @@
     </message>
 </context>
 <context>
+    <name>ew::ui::GraphExport</name>
+    <message>
+        <source>%1: unknown image format; use .png or .svg</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: there is no graph to export</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot write %1: the image (%2 x %3 pixels) does not fit in memory</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Edgewise graph</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The visible part of the graph</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The whole graph</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot write %1: the SVG generator could not start</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ew::ui::GraphPage</name>
+    <message>
+        <source>Lay Out Again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show the whole graph (0)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Selection</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Zoom to the selected node</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>100%</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Actual size (1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Shapes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show tensor shapes on the edges</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Groups</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Expand or collapse the name scopes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Expand All</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Collapse All</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Default Grouping</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Collapse groups as when the model was opened</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>View</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Canvas options</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Zoom In</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Zoom Out</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Minimap</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Legend</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>View as PNG…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>View as SVG…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Whole Graph as PNG…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Whole Graph as SVG…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save the view or the whole graph as PNG or SVG</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open a model to see its graph.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Laying out the graph…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Graph Layout</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stage: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Layout cancelled; the previous drawing stays.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Layout cancelled.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot lay out the graph: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No model open</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 of %n node(s) shown</source>
+        <translation>
+            <numerusform>%1 of %n node shown</numerusform>
+            <numerusform>%1 of %n nodes shown</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n edge(s)</source>
+        <translation>
+            <numerusform>%n edge</numerusform>
+            <numerusform>%n edges</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n group(s), %1 collapsed</source>
+        <translation>
+            <numerusform>%n group, %1 collapsed</numerusform>
+            <numerusform>%n groups, %1 collapsed</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>layout %1 ms</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>zoom %1%</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Laying out…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Expand Group</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Collapse Group</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Zoom to Node</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Collapse Its Group</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Exported the graph to %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot Export Graph</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SVG drawings (*.svg)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export Graph</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ew::ui::GraphScene</name>
+    <message numerus="yes">
+        <source>%n node(s)</source>
+        <translation>
+            <numerusform>%n node</numerusform>
+            <numerusform>%n nodes</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Inputs:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Outputs:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Graph input</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Graph output</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Initializer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Double-click to expand</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Double-click the header to collapse</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ew::ui::GraphSearch</name>
+    <message>
+        <source>weights %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>input %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>output %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Search nodes, ops, tensors…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Find nodes by name or op type and tensors by name (Ctrl+F)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No matches</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>First %n match(es)</source>
+        <translation>
+            <numerusform>First match</numerusform>
+            <numerusform>First %n matches</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n match(es)</source>
+        <translation>
+            <numerusform>%n match</numerusform>
+            <numerusform>%n matches</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>ew::ui::InspectorPanel</name>
     <message>
         <source>initializer</source>
@@ -376,6 +706,17 @@
         <source>Showing overlay %1</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Graph</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ew::ui::Minimap</name>
+    <message>
+        <source>Overview: click or drag to move the view</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>ew::ui::NodeListPanel</name>
@@ -430,6 +771,53 @@
     </message>
     <message>
         <source>%1: %2 %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ew::ui::OpLegend</name>
+    <message>
+        <source>Convolution</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Matrix</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Activation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Normalization</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Pooling</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Elementwise</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Shape / tensor</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Quantization</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Control flow</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Custom</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Other</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -2,6 +2,7 @@
 
 #include "about_dialog.h"
 #include "format_util.h"
+#include "graph/graph_page.h"
 #include "inspector/inspector_panel.h"
 #include "log_panel.h"
 #include "node_list_panel.h"
@@ -86,6 +87,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_tabs = new QTabWidget(this);
     m_tabs->setObjectName(QStringLiteral("centralTabs"));
     m_tabs->setDocumentMode(true);
+    m_graphPage = new GraphPage(m_tabs);
+    m_tabs->addTab(m_graphPage, tr("Graph"));
     m_overview = new OverviewPage(m_tabs);
     m_tabs->addTab(m_overview, tr("Overview"));
     setCentralWidget(m_tabs);
@@ -100,6 +103,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
     connect(m_overview, &OverviewPage::openRequested, this, &MainWindow::showOpenDialog);
     connect(m_nodeList, &NodeListPanel::nodeSelected, this, &MainWindow::onNodeSelected);
+    // Graph <-> node list and inspector: a node chosen in the graph is selected in the list
+    // (which shows it in the inspector); nodes of nested graphs are not in the list.
+    m_graphPage->setOverlayController(m_overlays);
+    connect(m_graphPage, &GraphPage::nodeActivated, this,
+            [this](const ir::Node* node, const QString& key) {
+                if (!selectNode(key)) m_inspector->showNode(node);
+            });
+    connect(m_graphPage, &GraphPage::message, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 5000); });
 
     QSettings settings;
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray())) {
@@ -427,12 +439,13 @@ void MainWindow::setDocument(DocumentPtr doc) {
     m_nodeList->setDocument(m_doc);
     m_summary->setDocument(m_doc);
     m_overview->setDocument(m_doc);
+    m_graphPage->setDocument(m_doc);
     if (m_doc) {
         setWindowTitle(tr("%1 — Edgewise").arg(QFileInfo(m_doc->path).fileName()));
         setWindowFilePath(m_doc->path);
         m_statusModel->setText(tr("%1 · %n node(s)", nullptr, int(m_doc->summary.nodeCount))
                                    .arg(QDir::toNativeSeparators(m_doc->path)));
-        m_tabs->setCurrentWidget(m_overview);
+        m_tabs->setCurrentWidget(m_graphPage);
         m_summaryDock->raise();
     } else {
         setWindowTitle(tr("Edgewise"));
@@ -527,7 +540,10 @@ bool MainWindow::selectNode(const QString& name) {
 
 void MainWindow::onNodeSelected(const ir::Node* node) {
     m_inspector->showNode(node);
-    if (node) m_propertiesDock->raise();
+    if (node) {
+        m_graphPage->showNode(node); // no-op when the click came from the graph
+        m_propertiesDock->raise();
+    }
     if (node)
         statusBar()->showMessage(
             tr("Selected %1 (%2)").arg(qstr(node->displayName()), qstr(node->qualifiedOp())));

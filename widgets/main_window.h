@@ -20,6 +20,7 @@ class QTabWidget;
 
 namespace ew::ui {
 
+class GraphPage;
 class InspectorPanel;
 class LogPanel;
 class NodeListPanel;
@@ -30,9 +31,10 @@ class PropertiesPanel;
 class QtReporter;
 class SummaryPanel;
 
-/// The Edgewise main window: menus, the central tab area (Overview now, the graph view later),
-/// and docks for the node list, the inspector (node properties and tensors), model summary,
-/// overlays and log.
+/// The Edgewise main window: menus, the central tab area (the graph canvas first, then the
+/// Overview), and docks for the node list, the inspector (node properties and tensors), model
+/// summary, overlays and log. Selecting a node in the graph selects it in the node list (and so
+/// in the inspector); selecting one in the list selects and centres it in the graph.
 /// Invariants: at most one background task (load or save) runs at a time, driven through a
 /// QtReporter whose cancel flag the progress dialog's Cancel sets; the open document is replaced
 /// only when a load succeeds, so a failed or cancelled load leaves the previous model open.
@@ -66,6 +68,7 @@ class MainWindow : public QMainWindow {
     SummaryPanel* summary() const { return m_summary; }
     LogPanel* logPanel() const { return m_log; }
     OverviewPage* overview() const { return m_overview; }
+    GraphPage* graphPage() const { return m_graphPage; }
     QTabWidget* centralTabs() const { return m_tabs; }
 
     /// The open-dialog filter built from ew::ir::supportedExtensions().
@@ -121,6 +124,7 @@ class MainWindow : public QMainWindow {
 
     QTabWidget* m_tabs = nullptr;
     OverviewPage* m_overview = nullptr;
+    GraphPage* m_graphPage = nullptr;
     NodeListPanel* m_nodeList = nullptr;
     InspectorPanel* m_inspector = nullptr;
     OverlayController* m_overlays = nullptr;

@@ -1,4 +1,5 @@
 // edgewise: the desktop workbench. Opens the model given on the command line, if any.
+#include "widgets/graph/graph_page.h"
 #include "widgets/i18n.h"
 #include "widgets/main_window.h"
 
@@ -111,11 +112,20 @@ int main(int argc, char** argv) {
         if (loaded && !select.isEmpty() && !window.selectNode(select))
             std::fprintf(stderr, "edgewise: no node named %s\n", qPrintable(select));
         if (screenshot.isEmpty()) return;
-        // Give the window a moment to lay out and paint before grabbing it.
-        QTimer::singleShot(700, &window, [&window, screenshot, loaded, overlayOk] {
-            bool ok = saveScreenshot(window, screenshot);
-            QCoreApplication::exit(ok && loaded && overlayOk ? 0 : 1);
-        });
+        // The graph is laid out in the background after loading: wait for it, then give the
+        // window a moment to paint before grabbing it.
+        auto grab = [&window, screenshot, loaded, overlayOk] {
+            QTimer::singleShot(500, &window, [&window, screenshot, loaded, overlayOk] {
+                bool ok = saveScreenshot(window, screenshot);
+                QCoreApplication::exit(ok && loaded && overlayOk ? 0 : 1);
+            });
+        };
+        ew::ui::GraphPage* graph = window.graphPage();
+        if (loaded && graph->isLayingOut())
+            QObject::connect(graph, &ew::ui::GraphPage::layoutFinished, &window, grab,
+                             Qt::SingleShotConnection);
+        else
+            grab();
     };
     QObject::connect(&window, &ew::ui::MainWindow::modelLoaded, &window,
                      [afterLoad] { afterLoad(true); });
