@@ -6,7 +6,10 @@
 //  - whole Conv / Conv+Add+activation graphs against the reference kernel: stride 2 and 3,
 //    dilation, asymmetric padding, 1-D, groups, batches of maps whose pixel count is not a
 //    multiple of 16 (tiles straddling two images), several depth blocks, 5-row weight panels,
-//    1 vs 2 threads bit-identical, and the portable micro-kernel;
+//    1 vs 2 vs 3 threads bit-identical, and the portable micro-kernel;
+//  - the batched Winograd path (conv_winograd: tiles of the whole batch in blocks) the same way:
+//    partial tiles and panels, padded weight panels, fused and separate activations, both ways
+//    of splitting it between threads, AVX2 and portable transforms;
 //  - Gemm / MatMul with constant and computed B against the reference loops.
 #include "ir/io/model_io.h"
 #include "ir/onnx/onnx_import.h"
@@ -201,14 +204,14 @@ const ConvSpec kConvCases[] = {
     {3, 5, 10, 11, 9, 3, 3, 1, 1, 1, 1, 0, 1, 2, 0, 1, true, "", true, false},
     {7, 6, 20, 5, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, "Relu", true, false},
     {4, 12, 32, 9, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, false, "Clip", false, false},
-    {5, 40, 16, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, "LeakyRelu", true, false},
+    {3, 40, 16, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, "LeakyRelu", true, false},
     {2, 3, 24, 23, 23, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1, true, "Relu", false, false},
     {3, 8, 12, 13, 14, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, "", false, false},
     {3, 8, 12, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, true, "Relu", true, false},
     {2, 24, 24, 9, 2, 3, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, true, "LeakyRelu", false, false},
     {1, 24, 24, 14, 4, 1, 3, 1, 1, 1, 1, 0, 1, 0, 1, 1, true, "LeakyRelu", false, false},
     {3, 7, 9, 1, 37, 1, 5, 1, 2, 1, 1, 0, 2, 0, 1, 1, true, "Relu", false, true},
-    {6, 16, 32, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, "Relu", false, false},
+    {3, 16, 32, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, "Relu", false, false},
     {9, 32, 32, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, "Relu", true, false},
     {2, 1, 16, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, "Relu", false, false},
     {1, 3, 7, 30, 30, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1, true, "Sigmoid", false, false},
@@ -218,6 +221,15 @@ const ConvSpec kConvCases[] = {
     {2, 24, 48, 5, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, true, "Clip", false, false},
     {1, 48, 32, 5, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, false, "LeakyRelu", true, false},
     {2, 20, 16, 5, 3, 3, 3, 2, 1, 1, 1, 1, 0, 1, 2, 1, true, "", false, false},
+    // Winograd F(4x4, 3x3) over the tiles of the whole batch (3x3 stride 1, >= 16 channels, at
+    // least 16 tiles in the batch).
+    {6, 16, 32, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, "Relu", false, false},
+    {70, 16, 32, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, "Relu", true, false},
+    {20, 32, 32, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, "LeakyRelu", true, false},
+    {3, 16, 19, 13, 11, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, true, "Sigmoid", false, false},
+    {2, 18, 24, 9, 10, 3, 3, 1, 1, 1, 1, 0, 1, 2, 0, 1, false, "Clip", true, false},
+    {4, 272, 16, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, "", false, false},
+    {1, 24, 40, 30, 29, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, "Relu", true, false},
 };
 
 const char* const kConvNames[] = {
@@ -226,14 +238,14 @@ const char* const kConvNames[] = {
     "batch 3, asymmetric pads (0,1,2,0) + residual",
     "batch 7 of 5x7 maps (tiles straddle images) + residual + relu",
     "batch 4 pointwise 9x9 (P not a multiple of 16) + clip, M 32",
-    "batch 5 of 6x6, K 360 (two depth blocks) + residual + leaky relu",
+    "batch 3 of 6x6, K 360 (two depth blocks) + residual + leaky relu",
     "7x7 stride 2 pad 3, 3 channels, batch 2",
     "stride 3",
     "groups 2, batch 3 + residual",
     "3x1 on 9x2 maps (several runs per half), batch 2",
     "1x3 pad (0,1) on 14x4 (embedding-like)",
     "1-D, stride 2, asymmetric pads, batch 3",
-    "digits-like 16->32 on 8x8, batch 6",
+    "digits-like 16->32 on 8x8, batch 3",
     "digits-like 32->32 on 4x4, batch 9 + residual",
     "digits-like 1->16 on 8x8, batch 2",
     "3x3 stride 2, pads (0,0,1,1), M 7 (padded weight panel) + sigmoid",
@@ -243,6 +255,13 @@ const char* const kConvNames[] = {
     "batch 2 of 5x5 pointwise, 48 channels (transposed) + clip",
     "5x7 map, K 432 (transposed, two depth blocks) + residual + leaky relu",
     "batch 2, stride (2,1), pads (1,0,1,2), 16 channels (transposed)",
+    "winograd: batch 6 of 8x8, 16->32 (one block, steps split between threads)",
+    "winograd: batch 70 of 8x8 + residual + relu (blocks split between threads)",
+    "winograd: batch 20 of 4x4, 32->32 + residual + leaky relu (partial panel)",
+    "winograd: 13x11 no pad, M 19 (padded weight panel, partial tiles) + sigmoid after",
+    "winograd: pads (0,1,2,0), no bias + residual + clip",
+    "winograd: 272 input channels (depth past one block)",
+    "winograd: 30x29 map, 24->40 + residual + relu",
 };
 
 } // namespace
@@ -335,7 +354,7 @@ void TestConvImplicit::convMatchesReference() {
 void TestConvImplicit::portableKernelMatchesReference() {
     // The portable micro-kernels and packer on a few of the cases (also bit-identical across
     // thread counts).
-    for (int idx : {0, 3, 5, 9, 12, 18, 20}) {
+    for (int idx : {0, 3, 5, 9, 12, 18, 20, 22, 24, 25, 26}) {
         const ConvSpec& cs = kConvCases[idx];
         std::vector<int64_t> outDims;
         auto m = convModel(cs, outDims);

@@ -24,6 +24,10 @@ private slots:
     void implicitLayoutMatchesDense();
     void packedColumnsMatchReference_data();
     void packedColumnsMatchReference();
+    void prepackedPanelsMatchReference_data();
+    void prepackedPanelsMatchReference();
+    void plainBReadInPlaceMatchesPacked_data();
+    void plainBReadInPlaceMatchesPacked();
 };
 
 namespace {
@@ -290,6 +294,115 @@ void TestSgemm::packedColumnsMatchReference() {
             for (int kk = 0; kk < k; ++kk) s += double(a[std::size_t(i) * k + kk]) * b[std::size_t(kk) * n + j];
             s = std::max(s, 0.0);
             worst = std::max(worst, std::abs(s - out[0][std::size_t(i) * n + j]) / (1.0 + std::abs(s)));
+        }
+    QVERIFY2(worst < 1e-4 * std::sqrt(double(k)), qPrintable(QString("worst relative error %1").arg(worst)));
+}
+
+void TestSgemm::prepackedPanelsMatchReference_data() {
+    QTest::addColumn<int>("m");
+    QTest::addColumn<int>("k");
+    QTest::addColumn<int>("panels");
+    QTest::addColumn<int>("cPanelStride");
+    QTest::addColumn<bool>("portable");
+    QTest::newRow("M 32, K 16, 2 panels (winograd-like), panels 576 apart") << 32 << 16 << 2 << 576 << false;
+    QTest::newRow("M 19 (padded panel), K 300, 3 panels, contiguous") << 19 << 300 << 3 << 16 << false;
+    QTest::newRow("M 20 (5-row panels), K 7, portable") << 20 << 7 << 2 << 40 << true;
+    QTest::newRow("M 6, K 1, contiguous, portable") << 6 << 1 << 4 << 16 << true;
+}
+
+void TestSgemm::prepackedPanelsMatchReference() {
+    // sgemmPanels (B already in 16-column panels of the whole depth, C panels cPanelStride apart,
+    // the padding rows of A written too) against double precision; AVX2 and portable kernels.
+    QFETCH(int, m);
+    QFETCH(int, k);
+    QFETCH(int, panels);
+    QFETCH(int, cPanelStride);
+    QFETCH(bool, portable);
+    std::mt19937 rng(10);
+    const std::vector<float> a = randomVec(std::size_t(m) * k, rng), b = randomVec(std::size_t(k) * panels * 16, rng);
+    const PackedMatrix pa = PackedMatrix::pack(a.data(), m, k, k, false);
+    const int64_t mp = PackedMatrix::paddedRows(m);
+    std::vector<float> bp(std::size_t(k) * panels * 16 + 16), cbuf(std::size_t(mp) * panels * cPanelStride + 64, 7.f);
+    float* bAl = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(bp.data()) + 63) & ~uintptr_t(63));
+    // Panel q holds columns 16q..16q+15, row kk at + kk*16.
+    for (int q = 0; q < panels; ++q)
+        for (int kk = 0; kk < k; ++kk)
+            for (int j = 0; j < 16; ++j) bAl[(std::size_t(q) * k + kk) * 16 + j] = b[std::size_t(kk) * panels * 16 + q * 16 + j];
+    const int64_t ldc = int64_t(panels) * cPanelStride;
+    sgemmForcePortable(portable);
+    sgemmPanels(pa, bAl, panels, cbuf.data(), ldc, cPanelStride);
+    sgemmForcePortable(false);
+    double worst = 0;
+    for (int i = 0; i < mp; ++i)
+        for (int q = 0; q < panels; ++q)
+            for (int j = 0; j < 16; ++j) {
+                double s = 0;
+                if (i < m)
+                    for (int kk = 0; kk < k; ++kk) s += double(a[std::size_t(i) * k + kk]) * b[std::size_t(kk) * panels * 16 + q * 16 + j];
+                const float got = cbuf[std::size_t(i) * ldc + std::size_t(q) * cPanelStride + j];
+                worst = std::max(worst, std::abs(s - got) / (1.0 + std::abs(s)));
+            }
+    QVERIFY2(worst < 1e-4 * std::sqrt(double(k)), qPrintable(QString("worst relative error %1").arg(worst)));
+    // Nothing between the panels is touched.
+    if (cPanelStride > 16) QCOMPARE(cbuf[16], 7.f);
+}
+
+void TestSgemm::plainBReadInPlaceMatchesPacked_data() {
+    QTest::addColumn<int>("m");
+    QTest::addColumn<int>("k");
+    QTest::addColumn<int>("n");
+    QTest::addColumn<int>("ldb");
+    QTest::newRow("M 24, K 144, 784 columns (pointwise projection)") << 24 << 144 << 784 << 784;
+    QTest::newRow("M 16, K 32, partial last panel (n 200 of ldb 208)") << 16 << 32 << 200 << 208;
+    QTest::newRow("M 19 (padded panel), K 300 (two depth blocks), n 70 of 80") << 19 << 300 << 70 << 80;
+    QTest::newRow("M 40, K 8, n 3136 (several column blocks)") << 40 << 8 << 3136 << 3136;
+}
+
+void TestSgemm::plainBReadInPlaceMatchesPacked() {
+    // A plain B whose rows are whole cache lines apart and few rows of A: the AVX2 kernels read B's
+    // full panels in place (only a partial last panel is packed). Same bits as the packed path (B
+    // moved off 64-byte alignment), for 1, 2 and 3 threads, and close to double precision; the
+    // epilogue (bias, residual, clip) included.
+    QFETCH(int, m);
+    QFETCH(int, k);
+    QFETCH(int, n);
+    QFETCH(int, ldb);
+    std::mt19937 rng(11);
+    const std::vector<float> a = randomVec(std::size_t(m) * k, rng), bias = randomVec(std::size_t(m), rng);
+    const std::vector<float> bv = randomVec(std::size_t(k) * ldb, rng), res = randomVec(std::size_t(m) * n, rng);
+    std::vector<float> store(bv.size() + 32);
+    float* aligned = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(store.data()) + 63) & ~uintptr_t(63));
+    std::vector<float> store2(bv.size() + 32);
+    float* offset = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(store2.data()) + 63) & ~uintptr_t(63)) + 1;
+    std::copy(bv.begin(), bv.end(), aligned);
+    std::copy(bv.begin(), bv.end(), offset);
+    const PackedMatrix pa = PackedMatrix::pack(a.data(), m, k, k, false);
+    Epilogue e;
+    e.bias = bias.data();
+    e.residual = res.data();
+    e.ldr = n;
+    e.act = Activation::Clip;
+    e.alpha = -0.5f;
+    e.beta = 2.f;
+    auto run = [&](const float* b, int threads) {
+        ThreadPool pool(threads);
+        std::vector<float> c(std::size_t(m) * n, 0.f);
+        sgemm(pa, b, ldb, false, n, c.data(), n, e, pool);
+        return c;
+    };
+    const std::vector<float> packed = run(offset, 1);
+    for (int threads : {1, 2, 3}) {
+        const std::vector<float> direct = run(aligned, threads);
+        QVERIFY2(std::memcmp(direct.data(), packed.data(), packed.size() * sizeof(float)) == 0,
+                 qPrintable(QString("%1 threads").arg(threads)));
+    }
+    double worst = 0;
+    for (int i = 0; i < m; ++i)
+        for (int j = 0; j < n; ++j) {
+            double s = bias[i] + res[std::size_t(i) * n + j];
+            for (int kk = 0; kk < k; ++kk) s += double(a[std::size_t(i) * k + kk]) * bv[std::size_t(kk) * ldb + j];
+            s = std::min(std::max(s, -0.5), 2.0);
+            worst = std::max(worst, std::abs(s - packed[std::size_t(i) * n + j]) / (1.0 + std::abs(s)));
         }
     QVERIFY2(worst < 1e-4 * std::sqrt(double(k)), qPrintable(QString("worst relative error %1").arg(worst)));
 }

@@ -179,6 +179,22 @@ float* panelScratch(std::size_t floats) {
     return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(buf.data()) + 63) & ~uintptr_t(63));
 }
 
+/// Rows r0 .. r0+H-1 (pixels) of one depth block of the transposed GEMM's A operand, from the
+/// implicit packer's 16-pixel panels (pixel px is lane px % 16 of panel px / 16, zero past the
+/// last pixel): element (r, k) to dst[k*H + r], written row by row of the destination.
+template <int H>
+void regroupPixels(float* dst, const float* tmp, int64_t kc, int64_t r0, int64_t width) {
+    int64_t off[H];
+    bool zero[H];
+    for (int r = 0; r < H; ++r) {
+        const int64_t px = r0 + r;
+        zero[r] = px >= width;
+        off[r] = zero[r] ? 0 : (px / 16) * kc * 16 + px % 16;
+    }
+    for (int64_t kk = 0; kk < kc; ++kk)
+        for (int r = 0; r < H; ++r) dst[kk * H + r] = zero[r] ? 0.f : tmp[off[r] + kk * 16];
+}
+
 /// Few output pixels: Y^T [pixels, M] = col^T [pixels, K] x W^T [K, M] with W^T prepacked (the
 /// pixels of every image of the batch share one GEMM). col^T goes straight into the row panels
 /// of the packed A operand (the implicit packer's 16-pixel panels, one depth block at a time,
@@ -201,20 +217,12 @@ void fastConvTransposedRun(const FastConv& fc, const ConvGeom& g, const float* X
             const int64_t k0 = blk * kb, kc = std::min(kb, K - k0);
             packer(&ic, k0, kc, 0, rows, tmp);
             for (int64_t p = 0; p < a.panels(); ++p) {
-                const int h = a.panelHeight(p);
                 const int64_t r0 = a.panelRow(p);
-                float* dst = packedA + r0 * K + k0 * h;
-                for (int r = 0; r < h; ++r) {
-                    // Pixel r0 + r is lane (r0 + r) % 16 of 16-pixel panel (r0 + r) / 16 (zero
-                    // past the last pixel: the packer zero-fills its last panel).
-                    const int64_t px = r0 + r;
-                    const float* src = tmp + (px / 16) * kc * 16 + px % 16;
-                    if (px >= width) {
-                        for (int64_t kk = 0; kk < kc; ++kk) dst[kk * h + r] = 0.f;
-                        continue;
-                    }
-                    for (int64_t kk = 0; kk < kc; ++kk) dst[kk * h + r] = src[kk * 16];
-                }
+                float* dst = packedA + r0 * K + k0 * a.panelHeight(p);
+                if (a.panelHeight(p) == 6)
+                    regroupPixels<6>(dst, tmp, kc, r0, width);
+                else
+                    regroupPixels<5>(dst, tmp, kc, r0, width);
             }
         }
     });
@@ -309,28 +317,27 @@ public:
             const int64_t group = n.attrInt("group", 1);
             const auto ones = std::vector<int64_t>{1, 1};
             const bool unitStride = n.attrInts("strides", ones) == ones && n.attrInts("dilations", ones) == ones;
-            // Winograd when the output map is known to be large enough for its tiles to pay off
-            // (shapes come from inference; unknown shapes keep the im2col path).
+            // Winograd when the batch of output maps is known to have enough tiles for it to pay
+            // off (shapes come from inference); otherwise prepare decides once it sees the batch.
             const ir::Value* out = n.output(0);
             const bool spatialKnown = out && out->type.shape && out->type.shape->rank() == 4 &&
                                       out->type.shape->dims[2].isKnown() && out->type.shape->dims[3].isKnown();
-            if (group == 1 && unitStride && w->dims()[2] == 3 && w->dims()[3] == 3 && spatialKnown &&
-                WinogradConv::worthIt(w->dims()[0], w->dims()[1], out->type.shape->dims[2].value,
-                                      out->type.shape->dims[3].value))
-                m_wino.init(w->data<float>(), w->dims()[0], w->dims()[1]);
-            else if (group >= 1 && w->dims()[0] % group == 0) {
-                // Pack for the plain GEMM now unless the transposed one may be wanted (few output
-                // pixels): prepare packs whichever form the batch size calls for.
+            const int64_t knownBatch = spatialKnown && out->type.shape->dims[0].isKnown() ? out->type.shape->dims[0].value : 1;
+            if (group == 1 && unitStride && w->dims()[2] == 3 && w->dims()[3] == 3) {
+                m_winogradWeights = w; // a session constant: alive as long as the session
+                if (spatialKnown && WinogradConv::worthIt(w->dims()[0], w->dims()[1], knownBatch,
+                                                          out->type.shape->dims[2].value, out->type.shape->dims[3].value))
+                    m_wino.init(w->data<float>(), w->dims()[0], w->dims()[1]);
+            }
+            if (group >= 1 && w->dims()[0] % group == 0) {
+                // Pack for the plain GEMM now unless Winograd or the transposed GEMM may be wanted
+                // (few output pixels): prepare packs whichever form the batch size calls for.
                 m_fast.setShape(*w, group);
                 const bool fewPixels = !spatialKnown || transposedWorthIt(group, w->dims()[0], 1,
                                                                           out->type.shape->dims[2].value *
                                                                               out->type.shape->dims[3].value);
-                if (!fewPixels) m_fast.packWeights();
+                if (!fewPixels && !m_wino.ready()) m_fast.packWeights();
             }
-            // Map size unknown until run time (dynamic inputs): keep the weights so prepare can
-            // switch to Winograd once it sees a large enough map.
-            if (group == 1 && unitStride && w->dims()[2] == 3 && w->dims()[3] == 3 && !spatialKnown)
-                m_lazyWinogradWeights = w;
         }
         return {};
     }
@@ -367,17 +374,16 @@ public:
             if (z.dtype() != x.dtype() || z.dims() != m_outDims)
                 return ctx.error(StatusCode::InvalidInput, "the residual input must be " + dimsText(m_outDims));
         }
-        // Fast path: float 2-D with packed constant weights (depthwise stays on the direct loop,
-        // which is already memory-bound and vectorized).
-        if (m_lazyWinogradWeights && !m_wino.ready() && sp == 2 && g.G == 1 &&
-            WinogradConv::worthIt(g.M, g.C, g.out[1], g.out[2])) {
-            const Tensor& lw = *m_lazyWinogradWeights; // a session constant: alive as long as the session
-            m_wino.init(lw.data<float>(), lw.dims()[0], lw.dims()[1]);
-        }
-        m_useWino = m_wino.ready() && x.dtype() == DataType::Float && sp == 2 && g.G == 1 && g.k[1] == 3 &&
-                    g.k[2] == 3 && g.s[1] == 1 && g.s[2] == 1 && g.d[1] == 1 && g.d[2] == 1;
+        // Winograd for 3x3 stride-1 group-1 float maps whose batch has enough tiles.
+        m_useWino = m_winogradWeights && x.dtype() == DataType::Float && sp == 2 && g.G == 1 && g.k[1] == 3 &&
+                    g.k[2] == 3 && g.s[1] == 1 && g.s[2] == 1 && g.d[1] == 1 && g.d[2] == 1 &&
+                    WinogradConv::worthIt(g.M, g.C, g.N, g.out[1], g.out[2]);
         if (m_useWino) {
-            ctx.setScratchBytes(m_wino.scratchBytes(g.out[1], g.out[2]));
+            if (!m_wino.ready()) {
+                const Tensor& ww = *m_winogradWeights;
+                m_wino.init(ww.data<float>(), ww.dims()[0], ww.dims()[1]);
+            }
+            ctx.setScratchBytes(0);
             ctx.setOutput(0, x.dtype(), m_outDims);
             return {};
         }
@@ -447,12 +453,9 @@ public:
         }
         if (m_useWino) {
             const ConvGeom& g = m_geom;
-            const int64_t inPlane = g.in[1] * g.in[2], outPlane = g.out[1] * g.out[2];
             const float* b = ctx.hasInput(2) ? ctx.input(2).data<float>() : nullptr;
-            for (int64_t n = 0; n < g.N; ++n)
-                m_wino.run(ctx.input(0).data<float>() + n * g.C * inPlane, g.in[1], g.in[2], g.p[1], g.p[2], g.out[1],
-                           g.out[2], b, z ? z + n * g.M * outPlane : nullptr,
-                           ctx.output(0).data<float>() + n * g.M * outPlane, m_epilogue, ctx.scratch(), ctx.pool());
+            m_wino.run(ctx.input(0).data<float>(), g.N, g.in[1], g.in[2], g.p[1], g.p[2], g.out[1], g.out[2], b, z,
+                       ctx.output(0).data<float>(), m_epilogue, ctx.pool());
             return;
         }
         if (m_useFast) {
@@ -481,7 +484,7 @@ private:
     bool m_useDw = false;
     FastConv m_fast;
     WinogradConv m_wino;
-    const Tensor* m_lazyWinogradWeights = nullptr;
+    const Tensor* m_winogradWeights = nullptr; ///< 3x3 stride-1 weights Winograd may use (prepare decides)
     Epilogue m_epilogue;
     WindowParams m_win;
     ConvGeom m_geom;

@@ -177,18 +177,59 @@ void tapRowLoop(int64_t KWr, int64_t nCh, int64_t plane, const bool* live, const
     }
 }
 
+constexpr int64_t kMaxKW = 16;
+
+/// The lane masks and column offsets of every tap column of a panel whose halves are each one
+/// segment starting at the half's first lane: they depend only on the segments' output columns,
+/// not on the tap row or the image, so consecutive panels with the same columns (every panel of
+/// a batch of small maps, every row of a map 16 or 8 wide) share them.
+struct PanelMasks {
+    alignas(32) float masks[2][kMaxKW][8];
+    int64_t colOff[2][kMaxKW]; ///< input column of lane 0 relative to the row, per half and tap
+    int64_t keyOw[2] = {-1, -1}, keyLen[2] = {-1, -1};
+    int keySegs = -1;
+    bool matches(const Segment* segs, int nSegs) const {
+        return nSegs == keySegs && segs[0].ow == keyOw[0] && segs[0].len == keyLen[0] &&
+               (nSegs == 1 || (segs[1].ow == keyOw[1] && segs[1].len == keyLen[1]));
+    }
+    void set(const ImplicitConv& g, const Segment* segs, int nSegs) {
+        keySegs = nSegs;
+        for (int h = 0; h < nSegs; ++h) {
+            const Segment& sg = segs[h];
+            keyOw[h] = sg.ow;
+            keyLen[h] = sg.len;
+            for (int64_t jj = 0; jj < g.KW; ++jj) {
+                const int64_t lo = g.owLo[jj] > sg.ow ? g.owLo[jj] - sg.ow : 0;
+                int64_t hi = g.owHi[jj] - sg.ow;
+                if (hi > sg.len) hi = sg.len;
+                colOff[h][jj] = sg.ow * g.sw + jj * g.dw - g.pw;
+                _mm256_store_ps(masks[h][jj], lo < hi ? _mm256_castsi256_ps(laneMask(static_cast<int32_t>(lo),
+                                                                                      static_cast<int32_t>(hi)))
+                                                      : _mm256_setzero_ps());
+            }
+        }
+    }
+};
+
+/// PanelMasks of the last few panel column positions (maps up to 8 panels wide keep all theirs).
+struct PanelMaskCache {
+    PanelMasks entry[8];
+    const PanelMasks& get(const ImplicitConv& g, const Segment* segs, int nSegs) {
+        PanelMasks& e = entry[(segs[0].ow / 16) & 7];
+        if (!e.matches(segs, nSegs)) e.set(g, segs, nSegs);
+        return e;
+    }
+};
+
 /// All KW taps of tap row i at once, for panels whose halves are each one segment starting at
 /// the half's first lane (maps at least 8 wide with rows aligned to 8): per half and tap one
-/// offset and one lane mask, then a loop over the channels [c0, c0 + nCh) writes the KW rows of
-/// each (rows (c*KH + i)*KW + jj, dst at the row of (c0, i, 0)). False (nothing written) when a
-/// plain load could leave the input tensor.
+/// offset and one lane mask (from pm), then a loop over the channels [c0, c0 + nCh) writes the
+/// KW rows of each (rows (c*KH + i)*KW + jj, dst at the row of (c0, i, 0)). False (nothing
+/// written) when a plain load could leave the input tensor.
 template <int S>
-bool tapRowFast(const ImplicitConv& g, const float* xc, int64_t plane, int64_t nCh, const Segment* segs, int nSegs,
-                const int64_t* rowBase, float* dst, int64_t dstStride) {
-    constexpr int64_t kMaxKW = 16;
+bool tapRowFast(const ImplicitConv& g, const float* xc, int64_t plane, int64_t nCh, int nSegs, const int64_t* rowBase,
+                const PanelMasks& pm, float* dst, int64_t dstStride) {
     const int64_t KW = g.KW;
-    if (KW > kMaxKW) return false;
-    alignas(32) float masks[2][kMaxKW][8];
     const float* src[2][kMaxKW];
     bool live[2] = {false, false};
     const int64_t span = S == 1 ? 8 : 16;
@@ -196,25 +237,18 @@ bool tapRowFast(const ImplicitConv& g, const float* xc, int64_t plane, int64_t n
     for (int h = 0; h < nSegs; ++h) {
         if (rowBase[h] < 0) continue;
         live[h] = true;
-        const Segment& sg = segs[h];
         for (int64_t jj = 0; jj < KW; ++jj) {
-            const int64_t lo = g.owLo[jj] > sg.ow ? g.owLo[jj] - sg.ow : 0;
-            int64_t hi = g.owHi[jj] - sg.ow;
-            if (hi > sg.len) hi = sg.len;
-            const int64_t off = rowBase[h] + sg.ow * g.sw + jj * g.dw - g.pw;
+            const int64_t off = rowBase[h] + pm.colOff[h][jj];
             if (base + off < 0 || base + off > limit) return false;
             src[h][jj] = xc + off;
-            _mm256_store_ps(masks[h][jj], lo < hi ? _mm256_castsi256_ps(laneMask(static_cast<int32_t>(lo),
-                                                                                  static_cast<int32_t>(hi)))
-                                                  : _mm256_setzero_ps());
         }
     }
     switch (KW) {
-    case 1: tapRowLoop<S, 1>(KW, nCh, plane, live, src, masks, dst, dstStride); break;
-    case 3: tapRowLoop<S, 3>(KW, nCh, plane, live, src, masks, dst, dstStride); break;
-    case 5: tapRowLoop<S, 5>(KW, nCh, plane, live, src, masks, dst, dstStride); break;
-    case 7: tapRowLoop<S, 7>(KW, nCh, plane, live, src, masks, dst, dstStride); break;
-    default: tapRowLoop<S, 0>(KW, nCh, plane, live, src, masks, dst, dstStride); break;
+    case 1: tapRowLoop<S, 1>(KW, nCh, plane, live, src, pm.masks, dst, dstStride); break;
+    case 3: tapRowLoop<S, 3>(KW, nCh, plane, live, src, pm.masks, dst, dstStride); break;
+    case 5: tapRowLoop<S, 5>(KW, nCh, plane, live, src, pm.masks, dst, dstStride); break;
+    case 7: tapRowLoop<S, 7>(KW, nCh, plane, live, src, pm.masks, dst, dstStride); break;
+    default: tapRowLoop<S, 0>(KW, nCh, plane, live, src, pm.masks, dst, dstStride); break;
     }
     return true;
 }
@@ -230,7 +264,8 @@ void convImplicitPackAvx2(const void* ctx, int64_t k0, int64_t kc, int64_t n0, i
     int64_t rowBase[16];
     Run runs[16];
     int count[2];
-    const bool rowsFast = g.sw == 1 || g.sw == 2;
+    const bool rowsFast = (g.sw == 1 || g.sw == 2) && g.KW <= kMaxKW;
+    PanelMaskCache maskCache;
     for (int64_t j0 = 0; j0 < nc; j0 += 16) {
         const int64_t width = nc - j0 < 16 ? nc - j0 : 16;
         const int nSegs = walk.segments(g, width, segs);
@@ -238,6 +273,7 @@ void convImplicitPackAvx2(const void* ctx, int64_t k0, int64_t kc, int64_t n0, i
         float* panel = out + j0 * kc;
         // Each half one segment that starts the half: whole tap rows at once.
         const bool halves = rowsFast && segs[0].lane == 0 && (nSegs == 1 || (nSegs == 2 && segs[1].lane == 8));
+        const PanelMasks* pmp = halves ? &maskCache.get(g, segs, nSegs) : nullptr;
         for (int64_t i = 0; i < g.KH; ++i) {
             segmentRows(g, i, segs, nSegs, rowBase);
             // Channels whose KW rows of tap row i all fall in this depth block.
@@ -250,12 +286,14 @@ void convImplicitPackAvx2(const void* ctx, int64_t k0, int64_t kc, int64_t n0, i
                 if (fb > g.Cg) fb = g.Cg;
                 if (fa > fb) fa = fb;
                 if (fa < fb) {
-                    const bool ok = g.sw == 1 ? tapRowFast<1>(g, g.x + fa * plane, plane, fb - fa, segs, nSegs, rowBase,
+                    const bool ok = g.sw == 1 ? tapRowFast<1>(g, g.x + fa * plane, plane, fb - fa, nSegs, rowBase, *pmp,
                                                               panel + (fa * T + t0 - k0) * 16, T * 16)
-                                              : tapRowFast<2>(g, g.x + fa * plane, plane, fb - fa, segs, nSegs, rowBase,
+                                              : tapRowFast<2>(g, g.x + fa * plane, plane, fb - fa, nSegs, rowBase, *pmp,
                                                               panel + (fa * T + t0 - k0) * 16, T * 16);
                     if (!ok) fa = fb = 0;
                 }
+                // Every channel's rows of this tap row done: nothing left for the tap columns.
+                if (fb - fa == g.Cg) continue;
             }
             for (int64_t jj = 0; jj < g.KW; ++jj) {
                 const int64_t t = i * g.KW + jj;

@@ -15,7 +15,6 @@ target_sources(ew_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/conv_depthwise_impl.inc
   ${CMAKE_CURRENT_LIST_DIR}/conv_depthwise_avx2.cpp
   ${CMAKE_CURRENT_LIST_DIR}/conv_winograd.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/conv_winograd_kernels.inc
   ${CMAKE_CURRENT_LIST_DIR}/conv_winograd_avx2.cpp
 )
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|i.86")

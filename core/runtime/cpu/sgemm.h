@@ -139,6 +139,14 @@ struct OutputLayout {
 void sgemmImplicit(const PackedMatrix& a, PackPanelsFn pack, const void* packCtx, int64_t n, const OutputLayout& out,
                    const Epilogue& epi, ThreadPool& pool);
 
+/// C = A (packed, M x K) x B, single-threaded (callers split the work themselves), B given as
+/// `panels` prepacked 16-column panels of the whole depth: panel q at b + q*K*16, row k of it at
+/// + k*16 (64-byte aligned). Each output sums over all of K in one pass, in ascending k. C is
+/// row-major (leading dimension ldc) with the 16 columns of B panel q at c + q*cPanelStride, and
+/// must have room for PackedMatrix::paddedRows(M) rows: the padding rows of a padded last panel
+/// are written too (zeros times B). No epilogue.
+void sgemmPanels(const PackedMatrix& a, const float* b, int64_t panels, float* c, int64_t ldc, int64_t cPanelStride = 16);
+
 /// The depth block of the K loop: every output element is summed over K in blocks of this many
 /// in ascending order, then the blocks are added in order.
 int64_t sgemmDepthBlock();
@@ -154,7 +162,9 @@ void sgemmRowsPacked(const float* a, int64_t m, int64_t lda, const PackedColumns
 /// transB), then the epilogue. C element (m, n) lives at c[m*ldc + n]. Every output element sums
 /// over K in the same fixed blocks whatever the tiling, so results are bit-identical for any
 /// thread count. B panels are packed into per-thread buffers that grow once and are then reused
-/// (steady-state calls allocate nothing).
+/// (steady-state calls allocate nothing); with the AVX2 kernel, few rows of A and a plain B whose
+/// rows are whole cache lines apart (pointwise convolutions), B's full panels are read in place
+/// instead (same arithmetic, same bits).
 void sgemm(const PackedMatrix& a, const float* b, int64_t ldb, bool transB, int64_t n, float* c, int64_t ldc,
            const Epilogue& epi, ThreadPool& pool);
 

@@ -58,8 +58,8 @@ namespace {
 
 /// R (6 or 5) rows x 16 columns: 2R accumulators, 2 B vectors, 1 broadcast A.
 template <int R>
-inline __attribute__((always_inline)) void microKernel(int64_t kc, const float* ap, const float* bp, float* c,
-                                                       int64_t ldc, bool accumulate, const MicroEpilogue* e,
+inline __attribute__((always_inline)) void microKernel(int64_t kc, const float* ap, const float* bp, int64_t ldb,
+                                                       float* c, int64_t ldc, bool accumulate, const MicroEpilogue* e,
                                                        const float* pf, int64_t pfLines) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
@@ -69,8 +69,8 @@ inline __attribute__((always_inline)) void microKernel(int64_t kc, const float* 
     __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
     for (int64_t k = 0; k < kc; ++k) {
         if (k < pfLines) _mm_prefetch(reinterpret_cast<const char*>(pf + k * 16), _MM_HINT_T0);
-        const __m256 b0 = _mm256_load_ps(bp);
-        const __m256 b1 = _mm256_load_ps(bp + 8);
+        const __m256 b0 = _mm256_loadu_ps(bp);
+        const __m256 b1 = _mm256_loadu_ps(bp + 8);
         __m256 a = _mm256_broadcast_ss(ap + 0);
         c00 = _mm256_fmadd_ps(a, b0, c00);
         c01 = _mm256_fmadd_ps(a, b1, c01);
@@ -92,7 +92,7 @@ inline __attribute__((always_inline)) void microKernel(int64_t kc, const float* 
             c51 = _mm256_fmadd_ps(a, b1, c51);
         }
         ap += R;
-        bp += 16;
+        bp += ldb;
     }
     EpilogueRegs er{};
     if (e) er.load(e);
@@ -119,25 +119,25 @@ inline __attribute__((always_inline)) void microKernel(int64_t kc, const float* 
 
 } // namespace
 
-void sgemmMicroAvx2(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, bool accumulate,
+void sgemmMicroAvx2(int64_t kc, const float* ap, const float* bp, int64_t ldb, float* c, int64_t ldc, bool accumulate,
                     const MicroEpilogue* e, const float* pf, int64_t pfLines) {
-    microKernel<6>(kc, ap, bp, c, ldc, accumulate, e, pf, pfLines);
+    microKernel<6>(kc, ap, bp, ldb, c, ldc, accumulate, e, pf, pfLines);
 }
 
-void sgemmMicro5Avx2(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, bool accumulate,
+void sgemmMicro5Avx2(int64_t kc, const float* ap, const float* bp, int64_t ldb, float* c, int64_t ldc, bool accumulate,
                      const MicroEpilogue* e, const float* pf, int64_t pfLines) {
-    microKernel<5>(kc, ap, bp, c, ldc, accumulate, e, pf, pfLines);
+    microKernel<5>(kc, ap, bp, ldb, c, ldc, accumulate, e, pf, pfLines);
 }
 
 namespace {
 
 template <int R>
-void macroKernel(int64_t kc, const float* ap, const float* bp, int64_t panels, float* c, int64_t ldc, bool accumulate,
-                 const MicroEpilogue* e, const float* pf, int64_t pfLines) {
+void macroKernel(int64_t kc, const float* ap, const float* bp, int64_t ldb, int64_t bPanelStride, int64_t panels,
+                 float* c, int64_t ldc, bool accumulate, const MicroEpilogue* e, const float* pf, int64_t pfLines) {
     MicroEpilogue eq;
     if (e) eq = *e;
     for (int64_t q = 0; q < panels; ++q) {
-        microKernel<R>(kc, ap, bp + q * kc * 16, c + q * 16, ldc, accumulate, e ? &eq : nullptr, pf, pfLines);
+        microKernel<R>(kc, ap, bp + q * bPanelStride, ldb, c + q * 16, ldc, accumulate, e ? &eq : nullptr, pf, pfLines);
         pf = nullptr;
         pfLines = 0;
         if (eq.colBias) eq.colBias += 16;
@@ -147,12 +147,13 @@ void macroKernel(int64_t kc, const float* ap, const float* bp, int64_t panels, f
 
 } // namespace
 
-void sgemmMacroAvx2(int h, int64_t kc, const float* ap, const float* bp, int64_t panels, float* c, int64_t ldc,
-                    bool accumulate, const MicroEpilogue* e, const float* pf, int64_t pfLines) {
+void sgemmMacroAvx2(int h, int64_t kc, const float* ap, const float* bp, int64_t ldb, int64_t bPanelStride,
+                    int64_t panels, float* c, int64_t ldc, bool accumulate, const MicroEpilogue* e, const float* pf,
+                    int64_t pfLines) {
     if (h == 6)
-        macroKernel<6>(kc, ap, bp, panels, c, ldc, accumulate, e, pf, pfLines);
+        macroKernel<6>(kc, ap, bp, ldb, bPanelStride, panels, c, ldc, accumulate, e, pf, pfLines);
     else
-        macroKernel<5>(kc, ap, bp, panels, c, ldc, accumulate, e, pf, pfLines);
+        macroKernel<5>(kc, ap, bp, ldb, bPanelStride, panels, c, ldc, accumulate, e, pf, pfLines);
 }
 
 namespace {

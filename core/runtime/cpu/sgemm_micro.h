@@ -18,21 +18,24 @@ struct MicroEpilogue {
     float alpha = 0.f, beta = 0.f;
 };
 
-/// 6x16 tile: c = (accumulate ? c : 0) + A panel (kc x 6) * B panel (kc x 16), then the epilogue
-/// when e is non-null. Meanwhile the pfLines cache lines from pf on are prefetched (an operand a
-/// later tile reads for the first time: weights streaming from memory).
-void sgemmMicroAvx2(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, bool accumulate,
+/// 6x16 tile: c = (accumulate ? c : 0) + A panel (kc x 6) * B panel (kc x 16, row k at
+/// bp + k*ldb: 16 for a packed panel, the row stride of B when it is read in place), then the
+/// epilogue when e is non-null. Meanwhile the pfLines cache lines from pf on are prefetched (an
+/// operand a later tile reads for the first time: weights streaming from memory).
+void sgemmMicroAvx2(int64_t kc, const float* ap, const float* bp, int64_t ldb, float* c, int64_t ldc, bool accumulate,
                     const MicroEpilogue* e, const float* pf, int64_t pfLines);
 
 /// The same for a 5-row panel (A panel kc x 5).
-void sgemmMicro5Avx2(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, bool accumulate,
+void sgemmMicro5Avx2(int64_t kc, const float* ap, const float* bp, int64_t ldb, float* c, int64_t ldc, bool accumulate,
                      const MicroEpilogue* e, const float* pf, int64_t pfLines);
 
-/// Several full tiles side by side: for q < panels, the tile of B panel bp + q*kc*16 lands at
-/// c + q*16 (consecutive columns of C), each with the epilogue (colBias and residual advance by
-/// 16 per tile) when e is non-null. h is 6 or 5. The same arithmetic as one call per tile.
-void sgemmMacroAvx2(int h, int64_t kc, const float* ap, const float* bp, int64_t panels, float* c, int64_t ldc,
-                    bool accumulate, const MicroEpilogue* e, const float* pf, int64_t pfLines);
+/// Several full tiles side by side: for q < panels, the tile of B panel bp + q*bPanelStride (rows
+/// ldb apart) lands at c + q*16 (consecutive columns of C), each with the epilogue (colBias and
+/// residual advance by 16 per tile) when e is non-null. h is 6 or 5. The same arithmetic as one
+/// call per tile.
+void sgemmMacroAvx2(int h, int64_t kc, const float* ap, const float* bp, int64_t ldb, int64_t bPanelStride,
+                    int64_t panels, float* c, int64_t ldc, bool accumulate, const MicroEpilogue* e, const float* pf,
+                    int64_t pfLines);
 
 /// rows (1..4) x 16 tile of row-major A (row r at a + r*lda) times one K x 16 column panel, the
 /// whole depth at once: c[r*ldc + j] = sum_k a[r][k] * bp[k*16 + j] (fixed chain split by rows).
