@@ -183,13 +183,15 @@ std::vector<float> runOnce(const ir::Model& m, const Inputs& in, bool reference,
     rt::cpu::setPreferReferenceKernels(reference);
     rt::SessionOptions opt;
     opt.threads = threads;
+    // Kernels pick their path when prepared (in the first run): hold the flag until then.
     auto s = rt::Session::create(m, opt);
-    rt::cpu::setPreferReferenceKernels(false);
     if (!s) {
+        rt::cpu::setPreferReferenceKernels(false);
         qWarning("%s", s.error().toString().c_str());
         return {};
     }
     auto out = (*s)->run(in);
+    rt::cpu::setPreferReferenceKernels(false);
     if (!out) {
         qWarning("%s", out.error().toString().c_str());
         return {};
