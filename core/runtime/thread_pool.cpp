@@ -1,5 +1,6 @@
 #include "thread_pool.h"
 
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <string>
@@ -9,7 +10,16 @@ namespace ew::rt {
 
 namespace {
 thread_local bool t_insideJob = false;
+
+/// How long a caller waiting for a worker's last chunk spins before it sleeps.
+constexpr auto kSpinBudget = std::chrono::microseconds(500);
+
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
 }
+} // namespace
 
 int ThreadPool::physicalCores() {
     unsigned logical = std::thread::hardware_concurrency();
@@ -56,12 +66,10 @@ void ThreadPool::workerLoop() {
     uint64_t seen = 0;
     for (;;) {
         // Spin briefly before sleeping: kernels issue many short parallelFors back to back, and a
-        // futex wake-up per call costs more than the work (tens of microseconds on a VM).
-        for (int spin = 0; spin < 20000 && m_publishedGeneration.load(std::memory_order_acquire) == seen; ++spin) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#endif
-        }
+        // futex wake-up per call costs more than the work (tens of microseconds on a VM). Longer
+        // spinning measured slower on small models (the spinner competes with the caller).
+        for (int spin = 0; spin < 20000 && m_publishedGeneration.load(std::memory_order_acquire) == seen; ++spin)
+            cpuRelax();
         std::unique_lock lock(m_mutex);
         m_wake.wait(lock, [&] { return m_stop || m_generation != seen; });
         if (m_stop) return;
@@ -98,10 +106,19 @@ void ThreadPool::run(int64_t begin, int64_t end, int64_t chunk, Trampoline fn, v
     m_wake.notify_all();
     drain();
     // Close the job so late workers do not join, then wait only for those that did: a worker
-    // that is still asleep costs nothing.
+    // that is still asleep costs nothing. A worker that joined holds at most one chunk, so spin
+    // for it first: sleeping on the condition variable would add a futex wake-up to every call.
     std::unique_lock lock(m_mutex);
     m_jobOpen = false;
-    m_done.wait(lock, [&] { return m_active == 0; });
+    if (m_active.load(std::memory_order_acquire) == 0) return;
+    lock.unlock();
+    const auto deadline = std::chrono::steady_clock::now() + kSpinBudget;
+    for (unsigned spin = 1; m_active.load(std::memory_order_acquire) != 0; ++spin) {
+        cpuRelax();
+        if ((spin & 255) == 0 && std::chrono::steady_clock::now() > deadline) break;
+    }
+    lock.lock();
+    m_done.wait(lock, [&] { return m_active.load(std::memory_order_relaxed) == 0; });
 }
 
 } // namespace ew::rt

@@ -51,7 +51,7 @@ private:
     std::atomic<uint64_t> m_publishedGeneration{0}; ///< m_generation, readable without the lock (spinning)
     bool m_stop = false;
     bool m_jobOpen = false; ///< workers may still join the current job
-    int m_active = 0;       ///< workers inside the current job
+    std::atomic<int> m_active{0}; ///< workers inside the current job (changed under m_mutex)
 
     // The current job.
     int64_t m_begin = 0, m_end = 0, m_chunk = 1, m_chunks = 0;
