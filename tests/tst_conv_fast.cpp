@@ -114,6 +114,7 @@ struct DwCase {
     bool bias;
     const char* act; // "", "Relu", "Clip" (bounds -0.25, 0.5), "Sigmoid"
     bool residual;
+    int strideW = 0; // horizontal stride; 0: the same as stride
 };
 
 /// One depthwise Conv (group = channels) (+ Add residual) (+ activation), any pads.
@@ -122,8 +123,9 @@ std::unique_ptr<ir::Model> depthwiseModel(const DwCase& dc, int64_t& oh, int64_t
     m->irVersion = 8;
     m->opsetImports = {{"", 13}};
     ir::Graph& g = *m->graph;
+    const int sw = dc.strideW ? dc.strideW : dc.stride;
     oh = (dc.h + dc.padT + dc.padB - dc.kh) / dc.stride + 1;
-    ow = (dc.w + dc.padL + dc.padR - dc.kw) / dc.stride + 1;
+    ow = (dc.w + dc.padL + dc.padR - dc.kw) / sw + 1;
     auto t = [](std::vector<int64_t> d) { return ir::Type::tensor(ir::DataType::Float, ir::Shape::of(d)); };
     const std::vector<int64_t> outDims = {dc.n, dc.c, oh, ow};
     ir::Value* x = *g.addValue("x", t({dc.n, dc.c, dc.h, dc.w}));
@@ -143,7 +145,7 @@ std::unique_ptr<ir::Model> depthwiseModel(const DwCase& dc, int64_t& oh, int64_t
     ir::Value* y = *g.addValue("conv_out", t(outDims));
     ir::Node* conv = g.addNode("Conv", "", "conv", ins, {y});
     conv->setAttr(ir::Attribute::makeInts("kernel_shape", {dc.kh, dc.kw}));
-    conv->setAttr(ir::Attribute::makeInts("strides", {dc.stride, dc.stride}));
+    conv->setAttr(ir::Attribute::makeInts("strides", {dc.stride, sw}));
     conv->setAttr(ir::Attribute::makeInts("pads", {dc.padT, dc.padL, dc.padB, dc.padR}));
     conv->setAttr(ir::Attribute::makeInt("group", dc.c));
     if (dc.residual) {
@@ -183,7 +185,8 @@ std::vector<float> depthwiseNaive(const rt::cpu::DepthwiseShape& s, const std::v
                 double acc = bias ? bias[c] : 0.0;
                 for (int64_t i = 0; i < s.kh; ++i)
                     for (int64_t j = 0; j < s.kw; ++j) {
-                        const int64_t ih = oh * s.stride - s.padTop + i, iw = ow * s.stride - s.padLeft + j;
+                        const int64_t sw = s.strideW ? s.strideW : s.stride;
+                        const int64_t ih = oh * s.stride - s.padTop + i, iw = ow * sw - s.padLeft + j;
                         if (ih < 0 || ih >= s.h || iw < 0 || iw >= s.w) continue;
                         acc += double(w[(c * s.kh + i) * s.kw + j]) * x[(c * s.h + ih) * s.w + iw];
                     }
@@ -294,6 +297,9 @@ void TestConvFast::depthwiseMatchesReference_data() {
     QTest::newRow("3x3 s1 no pad 4x4 -> 2x2, 5 ch + bias") << 11;
     QTest::newRow("batch 2, 5x5 s2 pad 2 7x7 -> 4x4, 64 ch + bias + relu") << 12;
     QTest::newRow("3x3 s1 1x1 map pad 1, 8 ch") << 13;
+    QTest::newRow("3x3 strides (2,1) 16x40, 48 ch + bias + relu (PaddleOCR cls)") << 14;
+    QTest::newRow("3x3 strides (1,2) 9x20, 13 ch + residual") << 15;
+    QTest::newRow("5x5 strides (2,1) pads (2,2,2,2) 11x6, 10 ch + bias + clip") << 16;
 }
 
 void TestConvFast::depthwiseMatchesReference() {
@@ -313,6 +319,9 @@ void TestConvFast::depthwiseMatchesReference() {
         {1, 5, 4, 4, 3, 3, 1, 0, 0, 0, 0, true, "", false},
         {2, 64, 7, 7, 5, 5, 2, 2, 2, 2, 2, true, "Relu", false},
         {1, 8, 1, 1, 3, 3, 1, 1, 1, 1, 1, false, "", false},
+        {1, 48, 16, 40, 3, 3, 2, 1, 1, 1, 1, true, "Relu", false, 1},
+        {1, 13, 9, 20, 3, 3, 1, 1, 1, 1, 1, false, "", true, 2},
+        {1, 10, 11, 6, 5, 5, 2, 2, 2, 2, 2, true, "Clip", false, 1},
     };
     const DwCase& dc = cases[idx];
     int64_t oh, ow;
@@ -355,14 +364,16 @@ void TestConvFast::depthwiseKernelMatchesLoop() {
     using namespace rt::cpu;
     rt::ThreadPool pool1(1), pool2(2), pool3(3);
     struct K {
-        int64_t c, h, w, kh, kw, stride, padT, padL, padB, padR;
+        int64_t c, h, w, kh, kw, stride, padT, padL, padB, padR, strideW;
     };
     static const K shapes[] = {
-        {1, 5, 5, 3, 3, 1, 1, 1, 1, 1},    {3, 8, 8, 3, 3, 2, 1, 1, 1, 1},     {8, 7, 9, 1, 1, 1, 0, 0, 0, 0},
-        {9, 6, 20, 3, 3, 1, 0, 0, 0, 0},   {16, 15, 15, 5, 5, 2, 2, 2, 2, 2},  {13, 2, 3, 3, 3, 1, 1, 1, 1, 1},
-        {10, 9, 9, 7, 7, 1, 3, 3, 3, 3},   {7, 11, 24, 2, 4, 2, 1, 2, 0, 1},   {24, 28, 28, 3, 3, 1, 1, 1, 1, 1},
-        {17, 4, 4, 3, 3, 1, 3, 3, 3, 3},   {12, 5, 31, 5, 3, 2, 2, 1, 2, 1},   {33, 56, 9, 3, 3, 2, 1, 1, 1, 1},
-        {2, 3, 1, 3, 1, 1, 1, 0, 1, 0},    {40, 12, 12, 16, 16, 1, 8, 8, 7, 7}, {6, 20, 20, 3, 3, 2, 0, 0, 0, 0},
+        {1, 5, 5, 3, 3, 1, 1, 1, 1, 1, 0},    {3, 8, 8, 3, 3, 2, 1, 1, 1, 1, 0},     {8, 7, 9, 1, 1, 1, 0, 0, 0, 0, 0},
+        {9, 6, 20, 3, 3, 1, 0, 0, 0, 0, 0},   {16, 15, 15, 5, 5, 2, 2, 2, 2, 2, 0},  {13, 2, 3, 3, 3, 1, 1, 1, 1, 1, 0},
+        {10, 9, 9, 7, 7, 1, 3, 3, 3, 3, 0},   {7, 11, 24, 2, 4, 2, 1, 2, 0, 1, 0},   {24, 28, 28, 3, 3, 1, 1, 1, 1, 1, 0},
+        {17, 4, 4, 3, 3, 1, 3, 3, 3, 3, 0},   {12, 5, 31, 5, 3, 2, 2, 1, 2, 1, 0},   {33, 56, 9, 3, 3, 2, 1, 1, 1, 1, 0},
+        {2, 3, 1, 3, 1, 1, 1, 0, 1, 0, 0},    {40, 12, 12, 16, 16, 1, 8, 8, 7, 7, 0}, {6, 20, 20, 3, 3, 2, 0, 0, 0, 0, 0},
+        {48, 16, 40, 3, 3, 2, 1, 1, 1, 1, 1}, {13, 9, 20, 3, 3, 1, 1, 1, 1, 1, 2}, {10, 11, 6, 5, 5, 2, 2, 2, 2, 2, 1},
+        {5, 7, 3, 3, 1, 2, 1, 0, 1, 0, 1},    {9, 6, 17, 2, 4, 1, 0, 2, 1, 1, 2},  {16, 3, 30, 3, 3, 2, 1, 1, 1, 1, 1},
     };
     const Activation acts[] = {Activation::None, Activation::Relu, Activation::Clip, Activation::LeakyRelu};
     depthwiseForcePortable(portable);
@@ -379,10 +390,11 @@ void TestConvFast::depthwiseKernelMatchesLoop() {
             s.kh = k.kh;
             s.kw = k.kw;
             s.stride = k.stride;
+            s.strideW = k.strideW;
             s.padTop = k.padT;
             s.padLeft = k.padL;
             s.oh = (k.h + k.padT + k.padB - k.kh) / k.stride + 1;
-            s.ow = (k.w + k.padL + k.padR - k.kw) / k.stride + 1;
+            s.ow = (k.w + k.padL + k.padR - k.kw) / (k.strideW ? k.strideW : k.stride) + 1;
             const std::size_t outN = std::size_t(s.channels * s.oh * s.ow);
             const auto x = randomFloats(std::size_t(k.c * k.h * k.w), 20 + variant);
             const auto w = randomFloats(std::size_t(k.c * k.kh * k.kw), 30 + variant);
@@ -399,9 +411,9 @@ void TestConvFast::depthwiseKernelMatchesLoop() {
             depthwiseConv(s, x.data(), w.data(), bias, residual, y1.data(), e, pool1);
             depthwiseConv(s, x.data(), w.data(), bias, residual, y2.data(), e, pool2);
             depthwiseConv(s, x.data(), w.data(), bias, residual, y3.data(), e, pool3);
-            const QString what = QString("C%1 %2x%3 k%4x%5 s%6 pads %7,%8,%9,%10 act %11")
+            const QString what = QString("C%1 %2x%3 k%4x%5 s%6,%12 pads %7,%8,%9,%10 act %11")
                                      .arg(k.c).arg(k.h).arg(k.w).arg(k.kh).arg(k.kw).arg(k.stride)
-                                     .arg(k.padT).arg(k.padL).arg(k.padB).arg(k.padR).arg(variant);
+                                     .arg(k.padT).arg(k.padL).arg(k.padB).arg(k.padR).arg(variant).arg(k.strideW);
             double worst = 0;
             for (std::size_t i = 0; i < outN; ++i) worst = std::max(worst, double(std::abs(y1[i] - want[i])));
             QVERIFY2(worst < 1e-5 * k.kh * k.kw, qPrintable(what + QString(": max error %1").arg(worst)));

@@ -381,6 +381,8 @@ private slots:
     void arenaReusesMemoryAndInPlace();
     void nodeCallbackSeesEveryNode();
     void fusedConvChainsMatchUnfused();
+    void batchNormFoldsIntoFusedConv_data();
+    void batchNormFoldsIntoFusedConv();
     void outerScopeValuesAreInputs();
     void realModels_data();
     void realModels();
@@ -810,6 +812,101 @@ void TestRuntime::fusedConvChainsMatchUnfused() {
     auto va = (*a)[0].toVector<float>(), vb = (*b)[0].toVector<float>();
     QCOMPARE(va.size(), vb.size());
     for (std::size_t i = 0; i < va.size(); ++i) QVERIFY2(std::abs(va[i] - vb[i]) <= 1e-5f * (1 + std::abs(va[i])), qPrintable(QString::number(i)));
+}
+
+void TestRuntime::batchNormFoldsIntoFusedConv_data() {
+    QTest::addColumn<int>("variant");
+    QTest::newRow("Conv(bias) -> BN -> Relu: folded") << 0;
+    QTest::newRow("Conv(no bias, grouped) -> BN: folded") << 1;
+    QTest::newRow("Conv output also used by another node: not folded") << 2;
+    QTest::newRow("BN mean is a graph input: not folded") << 3;
+}
+
+void TestRuntime::batchNormFoldsIntoFusedConv() {
+    // Conv -> BatchNormalization [-> Relu] becomes one FusedConv with folded weights and bias when
+    // BN's parameters are constant and the Conv output feeds only the BN.
+    QFETCH(int, variant);
+    auto m = std::make_unique<ir::Model>();
+    m->irVersion = 8;
+    m->opsetImports = {{"", 15}};
+    ir::Graph& g = *m->graph;
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> d(-1.f, 1.f);
+    auto weights = [&](const char* name, std::vector<int64_t> dims, float lo = -1.f, float hi = 1.f) {
+        int64_t n = 1;
+        for (int64_t v : dims) n *= v;
+        std::vector<float> w(static_cast<std::size_t>(n));
+        for (auto& x : w) x = lo + (hi - lo) * (d(rng) + 1.f) / 2.f;
+        ir::Value* v = *g.addValue(name, ir::Type::tensor(ir::DataType::Float, ir::Shape::of(dims)));
+        v->initializer = ir::Tensor::fromVector(name, ir::DataType::Float, dims, w);
+        g.initializers.push_back(v);
+        return v;
+    };
+    auto act = [&](const char* name) {
+        return *g.addValue(name, ir::Type::tensor(ir::DataType::Float, ir::Shape::of({1, 8, 9, 7})));
+    };
+    ir::Value* x = act("x");
+    g.inputs.push_back(x);
+    ir::Value *c = act("c"), *bnOut = act("bn"), *y = act("y");
+    const int64_t group = variant == 1 ? 2 : 1;
+    std::vector<ir::Value*> convIns = {x, weights("w", {8, 8 / group, 3, 3})};
+    if (variant != 1) convIns.push_back(weights("b", {8}));
+    ir::Node* conv = g.addNode("Conv", "", "conv", convIns, {c});
+    conv->setAttr(ir::Attribute::makeInts("pads", {1, 1, 1, 1}));
+    conv->setAttr(ir::Attribute::makeInt("group", group));
+    ir::Value* mean = weights("mean", {8}, -0.5f, 0.5f);
+    if (variant == 3) {
+        mean = *g.addValue("mean_in", ir::Type::tensor(ir::DataType::Float, ir::Shape::of({8})));
+        g.inputs.push_back(mean);
+    }
+    ir::Node* bn = g.addNode("BatchNormalization", "", "bn",
+                             {c, weights("scale", {8}, 0.5f, 2.f), weights("beta", {8}), mean,
+                              weights("var", {8}, 0.05f, 3.f)},
+                             {bnOut});
+    bn->setAttr(ir::Attribute::makeFloat("epsilon", 1e-3f));
+    if (variant == 1) {
+        g.outputs.push_back(bnOut);
+    } else {
+        g.addNode("Relu", "", "relu", {bnOut}, {y});
+        g.outputs.push_back(y);
+    }
+    if (variant == 2) { // the Conv output also feeds another node: no fold possible
+        ir::Value* z = act("z");
+        g.addNode("Sigmoid", "", "sig", {c}, {z});
+        g.outputs.push_back(z);
+    }
+    QVERIFY(ir::verify(*m).has_value());
+    rt::SessionOptions plain;
+    plain.fuse = false;
+    auto ref = rt::Session::create(*m, plain);
+    auto fused = rt::Session::create(*m);
+    QVERIFY(ref.has_value() && fused.has_value());
+    const std::size_t nodes = m->graph->nodeCount();
+    QCOMPARE((*ref)->executionOrder().size(), nodes);
+    const bool folds = variant <= 1;
+    if (folds) {
+        QCOMPARE((*fused)->executionOrder().size(), std::size_t(1));
+        QCOMPARE((*fused)->executionOrder()[0]->opType, std::string("FusedConv"));
+        QCOMPARE((*fused)->executionOrder()[0]->name, std::string("conv"));
+    } else {
+        bool hasBn = false;
+        for (const ir::Node* n : (*fused)->executionOrder()) hasBn |= n->opType == "BatchNormalization";
+        QVERIFY(hasBn);
+    }
+    QCOMPARE(m->graph->nodeCount(), nodes); // the caller's model is untouched
+    std::vector<std::pair<std::string, rt::Tensor>> in = {{"x", Tensor::fromVector(F, {1, 8, 9, 7}, pseudoRandom(504, 3))}};
+    if (variant == 3) in.emplace_back("mean_in", Tensor::fromVector(F, {8}, pseudoRandom(8, 4)));
+    auto a = (*ref)->run(in);
+    auto b = (*fused)->run(in);
+    QVERIFY(a.has_value() && b.has_value());
+    QCOMPARE(a->size(), b->size());
+    for (std::size_t o = 0; o < a->size(); ++o) {
+        auto va = (*a)[o].toVector<float>(), vb = (*b)[o].toVector<float>();
+        QCOMPARE(va.size(), vb.size());
+        for (std::size_t i = 0; i < va.size(); ++i)
+            QVERIFY2(std::abs(va[i] - vb[i]) <= 2e-5f * (1 + std::abs(va[i])),
+                     qPrintable(QString("%1: %2 vs %3").arg(i).arg(va[i]).arg(vb[i])));
+    }
 }
 
 void TestRuntime::outerScopeValuesAreInputs() {

@@ -1,5 +1,6 @@
 #include "fusion.h"
 
+#include <cmath>
 #include <limits>
 
 namespace ew::rt {
@@ -57,6 +58,58 @@ bool isFloatTensor(const ir::Value* v) {
     return v && v->type.isTensor() && v->type.elemType == ir::DataType::Float;
 }
 
+/// Constant float tensor of exactly n elements behind v, or nullptr.
+const ir::Tensor* constantFloats(const ir::Value* v, int64_t n) {
+    const ir::Tensor* t = v ? ir::constantTensorOf(v) : nullptr;
+    if (!t || t->dtype != ir::DataType::Float || t->numElements() != n) return nullptr;
+    return t;
+}
+
+/// An inference-mode BatchNormalization over the channels of the Conv output y (the BN's only
+/// consumer of y checked by the caller) with constant scale, B, mean and var: folds it into new
+/// weight and bias initializers (computed in double: W' = W * s, b' = (b - mean) * s + B with
+/// s = scale / sqrt(var + epsilon)). Returns false (and changes nothing) when it does not apply.
+bool foldBatchNorm(ir::Graph& g, const ir::Node& conv, const ir::Tensor& w, const ir::Node& bn, ir::Value*& newW,
+                   ir::Value*& newB) {
+    if (bn.opType != "BatchNormalization" || !isDefaultDomain(bn) || bn.inputs().size() != 5 || bn.input(0) != conv.output(0))
+        return false;
+    if (bn.attrInt("training_mode", 0) != 0) return false;
+    for (std::size_t i = 1; i < bn.outputs().size(); ++i) // training outputs: must be absent
+        if (bn.output(i)) return false;
+    if (!bn.output(0) || !isFloatTensor(bn.output(0))) return false;
+    const int64_t M = w.dims[0];
+    const ir::Tensor* scale = constantFloats(bn.input(1), M);
+    const ir::Tensor* beta = constantFloats(bn.input(2), M);
+    const ir::Tensor* mean = constantFloats(bn.input(3), M);
+    const ir::Tensor* var = constantFloats(bn.input(4), M);
+    const ir::Tensor* bias = conv.inputs().size() > 2 && conv.input(2) ? constantFloats(conv.input(2), M) : nullptr;
+    if (!scale || !beta || !mean || !var || (conv.inputs().size() > 2 && conv.input(2) && !bias)) return false;
+    // The Conv's output must be [N, M, ...] so that BN's channel axis is the Conv's output channel.
+    const double eps = bn.attrFloat("epsilon", 1e-5f);
+    const int64_t per = M > 0 ? w.numElements() / M : 0;
+    if (M <= 0 || per <= 0) return false;
+    const std::vector<double> wv = w.toDouble();
+    std::vector<float> w2(wv.size()), b2(static_cast<std::size_t>(M));
+    for (int64_t m = 0; m < M; ++m) {
+        const double sc = scale->valueAsDouble(m) / std::sqrt(var->valueAsDouble(m) + eps);
+        for (int64_t k = 0; k < per; ++k)
+            w2[std::size_t(m * per + k)] = static_cast<float>(wv[std::size_t(m * per + k)] * sc);
+        const double b = bias ? bias->valueAsDouble(m) : 0.0;
+        b2[std::size_t(m)] = static_cast<float>((b - mean->valueAsDouble(m)) * sc + beta->valueAsDouble(m));
+    }
+    auto add = [&](const std::string& base, std::vector<int64_t> dims, std::vector<float> data) -> ir::Value* {
+        const std::string name = g.uniqueName(base);
+        auto v = g.addValue(name, ir::Type::tensor(ir::DataType::Float, ir::Shape::of(dims)));
+        if (!v) return nullptr;
+        (*v)->initializer = ir::Tensor::fromVector(name, ir::DataType::Float, std::move(dims), std::move(data));
+        g.initializers.push_back(*v);
+        return *v;
+    };
+    newW = add(conv.input(1)->name + "_bn", w.dims, std::move(w2));
+    newB = newW ? add(bn.output(0)->name + "_bias", {M}, std::move(b2)) : nullptr;
+    return newW && newB;
+}
+
 } // namespace
 
 int fuseConvChains(ir::Graph& g) {
@@ -75,9 +128,20 @@ int fuseConvChains(ir::Graph& g) {
         std::string act;
         std::vector<float> params;
         ir::Node* next = soleConsumer(out);
+        ir::Value* weightsIn = conv->input(1);
+        ir::Value* biasIn = conv->inputs().size() > 2 ? conv->input(2) : nullptr;
+        ir::Value *foldedW = nullptr, *foldedB = nullptr;
+        if (next && foldBatchNorm(g, *conv, *w, *next, foldedW, foldedB)) {
+            weightsIn = foldedW;
+            biasIn = foldedB;
+            chain.push_back(next);
+            out = next->output(0);
+            next = soleConsumer(out);
+        }
         if (next && next->opType == "Add" && isDefaultDomain(*next) && next->inputs().size() == 2) {
             ir::Value* other = next->input(0) == out ? next->input(1) : next->input(0);
             const bool sameShape = other && other != out && y->type.shape && other->type.shape &&
+                                   out->type.shape && *out->type.shape == *y->type.shape &&
                                    *y->type.shape == *other->type.shape && y->type.shape->isFullyKnown() &&
                                    isFloatTensor(other) && next->output(0);
             if (sameShape) {
@@ -96,7 +160,7 @@ int fuseConvChains(ir::Graph& g) {
         // Detach the chain's final output from its producer so the fused node can own it; the
         // node list is re-sorted below, which puts the fused node after the residual's producer.
         ir::Node* last = chain.back();
-        std::vector<ir::Value*> ins = {conv->input(0), conv->input(1), conv->input(2), residual};
+        std::vector<ir::Value*> ins = {conv->input(0), weightsIn, biasIn, residual};
         g.removeNode(last);
         chain.pop_back();
         ir::Node* fusedNode = g.addNode("FusedConv", kEdgewiseDomain, conv->name, ins, {out});

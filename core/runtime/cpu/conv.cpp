@@ -441,6 +441,7 @@ public:
             ds.kh = g.k[1];
             ds.kw = g.k[2];
             ds.stride = g.s[1];
+            ds.strideW = g.s[2];
             ds.padTop = g.p[1];
             ds.padLeft = g.p[2];
             const int64_t inPlane = g.in[1] * g.in[2], outPlane = g.out[1] * g.out[2];

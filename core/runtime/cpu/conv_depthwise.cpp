@@ -8,8 +8,8 @@
 namespace ew::rt::cpu {
 
 bool depthwiseSupported(int64_t kh, int64_t kw, int64_t strideH, int64_t strideW, int64_t dilH, int64_t dilW) {
-    return strideH == strideW && (strideH == 1 || strideH == 2) && dilH == 1 && dilW == 1 && kh >= 1 && kw >= 1 &&
-           kh <= kDwMaxKernel && kw <= kDwMaxKernel;
+    return (strideH == 1 || strideH == 2) && (strideW == 1 || strideW == 2) && dilH == 1 && dilW == 1 && kh >= 1 &&
+           kw >= 1 && kh <= kDwMaxKernel && kw <= kDwMaxKernel;
 }
 
 float* depthwiseScratch(std::size_t floats) {

@@ -1,6 +1,7 @@
 #pragma once
 // Depthwise convolution (group == channels, one filter per channel) for float 2-D maps, any kernel
-// up to 16x16 (square or not), stride 1 or 2, dilation 1, any (asymmetric) padding.
+// up to 16x16 (square or not), stride 1 or 2 in each direction (equal or not), dilation 1, any
+// (asymmetric) padding.
 //
 // Channels go in groups of 8 through a channel-interleaved row buffer: each input row the kernel
 // needs is transposed once into [padded column][8 channels] (zero padding and zero tail channels
@@ -24,6 +25,8 @@ namespace ew::rt::cpu {
 struct DepthwiseShape {
     int64_t channels = 0, h = 0, w = 0, oh = 0, ow = 0;
     int64_t kh = 3, kw = 3, stride = 1, padTop = 0, padLeft = 0;
+    /// Horizontal stride; 0: the same as `stride` (which is then the vertical one).
+    int64_t strideW = 0;
 };
 
 /// Largest kernel height/width the kernel takes.

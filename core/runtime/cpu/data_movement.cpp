@@ -88,7 +88,8 @@ public:
     void run(RunContext& ctx) override {
         std::byte* out = ctx.output(0).raw();
         int64_t outRow = ctx.output(0).dims()[m_axisPos] * m_innerBytes;
-        ctx.pool().parallelFor(0, m_outer, 1, [&](int64_t b, int64_t e) {
+        // Rows of at least ~64 KB per task: smaller copies are not worth a thread hand-off.
+        ctx.pool().parallelFor(0, m_outer, chunkRows(outRow, 65536), [&](int64_t b, int64_t e) {
             for (int64_t o = b; o < e; ++o) {
                 int64_t pos = 0;
                 for (std::size_t i = 0; i < m_inputs; ++i) {
