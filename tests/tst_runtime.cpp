@@ -24,6 +24,7 @@
 #include <cstring>
 #include <new>
 #include <random>
+#include <thread>
 
 // Counts heap allocations made anywhere in the process while g_counting is set.
 static std::atomic<bool> g_counting{false};
@@ -419,6 +420,25 @@ void TestRuntime::threadPoolCoversRangeOnce() {
         QCOMPARE(nested.load(), 2 * ((n + chunk - 1) / chunk));
     }
     QVERIFY(rt::ThreadPool::physicalCores() >= 1);
+    // An active InlineScope keeps every chunk on the calling thread (same chunk boundaries); an
+    // inactive one, or the end of the scope, gives the pool back.
+    const auto self = std::this_thread::get_id();
+    for (bool active : {true, false}) {
+        std::atomic<int> chunks{0}, elsewhere{0};
+        {
+            rt::ThreadPool::InlineScope scope(active);
+            pool.parallelFor(0, n, chunk, [&](int64_t b, int64_t e) {
+                QVERIFY(e - b <= chunk && (b % chunk) == 0);
+                chunks++;
+                if (std::this_thread::get_id() != self) elsewhere++;
+            });
+        }
+        QCOMPARE(chunks.load(), (n + chunk - 1) / chunk);
+        if (active) QCOMPARE(elsewhere.load(), 0);
+    }
+    std::atomic<int> after{0};
+    pool.parallelFor(0, n, chunk, [&](int64_t, int64_t) { after++; });
+    QCOMPARE(after.load(), (n + chunk - 1) / chunk);
 }
 
 void TestRuntime::plannerNeverOverlapsLiveBuffers() {

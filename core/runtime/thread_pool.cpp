@@ -14,12 +14,20 @@ thread_local bool t_insideJob = false;
 /// How long a caller waiting for a worker's last chunk spins before it sleeps.
 constexpr auto kSpinBudget = std::chrono::microseconds(500);
 
+/// PAUSE iterations an idle worker spins before it sleeps.
+constexpr int kWorkerSpins = 20000;
+
 inline void cpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
 }
 } // namespace
+
+ThreadPool::InlineScope::InlineScope(bool active) : m_saved(t_insideJob) {
+    if (active) t_insideJob = true;
+}
+ThreadPool::InlineScope::~InlineScope() { t_insideJob = m_saved; }
 
 int ThreadPool::physicalCores() {
     unsigned logical = std::thread::hardware_concurrency();
@@ -68,7 +76,7 @@ void ThreadPool::workerLoop() {
         // Spin briefly before sleeping: kernels issue many short parallelFors back to back, and a
         // futex wake-up per call costs more than the work (tens of microseconds on a VM). Longer
         // spinning measured slower on small models (the spinner competes with the caller).
-        for (int spin = 0; spin < 20000 && m_publishedGeneration.load(std::memory_order_acquire) == seen; ++spin)
+        for (int spin = 0; spin < kWorkerSpins && m_publishedGeneration.load(std::memory_order_acquire) == seen; ++spin)
             cpuRelax();
         std::unique_lock lock(m_mutex);
         m_wake.wait(lock, [&] { return m_stop || m_generation != seen; });

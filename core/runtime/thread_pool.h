@@ -36,6 +36,20 @@ public:
     /// Physical cores of this machine (SMT siblings counted once); at least 1.
     static int physicalCores();
 
+    /// While alive and active, every parallelFor on this thread runs inline, as nested calls do:
+    /// for kernels whose whole run is too small to pay for handing chunks to another core.
+    /// Chunk boundaries stay the same, so results do not change.
+    class InlineScope {
+    public:
+        explicit InlineScope(bool active = true);
+        ~InlineScope();
+        InlineScope(const InlineScope&) = delete;
+        InlineScope& operator=(const InlineScope&) = delete;
+
+    private:
+        bool m_saved;
+    };
+
 private:
     using Trampoline = void (*)(void*, int64_t, int64_t);
     void run(int64_t begin, int64_t end, int64_t chunk, Trampoline fn, void* ctx);

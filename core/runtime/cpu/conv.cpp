@@ -429,6 +429,10 @@ public:
         return {};
     }
     void run(RunContext& ctx) override {
+        const ConvGeom& gm = m_geom;
+        const int64_t macs = gm.N * gm.M * (gm.C / std::max<int64_t>(gm.G, 1)) * gm.k[0] * gm.k[1] * gm.k[2] *
+                             gm.out[0] * gm.out[1] * gm.out[2];
+        ThreadPool::InlineScope serial(macs < kMinParallelMacs);
         const float* z = m_fused && ctx.hasInput(3) ? ctx.input(3).data<float>() : nullptr;
         if (m_useDw) {
             const ConvGeom& g = m_geom;

@@ -117,6 +117,7 @@ public:
         return {};
     }
     void run(RunContext& ctx) override {
+        ThreadPool::InlineScope serial(m_M * m_N * m_K < kMinParallelMacs);
         if (m_fast) return runFast(ctx);
         (this->*m_fn)(ctx);
     }
@@ -292,6 +293,7 @@ public:
         return {};
     }
     void run(RunContext& ctx) override {
+        ThreadPool::InlineScope serial(static_cast<int64_t>(m_aOff.size()) * m_M * m_N * m_K < kMinParallelMacs);
         if (m_fast) return runFast(ctx);
         (this->*m_fn)(ctx);
     }

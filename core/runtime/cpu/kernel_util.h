@@ -207,6 +207,11 @@ inline bool isMovable(DataType t) {
 void rowMajorStrides(std::span<const int64_t> dims, std::vector<int64_t>& strides);
 
 /// Rows per parallel chunk so a chunk holds about `grain` elements.
+/// Multiply-accumulates below which a GEMM-like kernel runs on the calling thread alone: about
+/// 5 microseconds of work, less than handing half of it to another core costs (measured on small
+/// 1-D convs and SE blocks, where 2 threads were slower than 1). Used with ThreadPool::InlineScope.
+inline constexpr int64_t kMinParallelMacs = int64_t(1) << 18;
+
 inline int64_t chunkRows(int64_t rowSize, int64_t grain = 16384) {
     return rowSize >= grain ? 1 : grain / (rowSize > 0 ? rowSize : 1);
 }
