@@ -60,6 +60,33 @@ long allocationsDuring(F&& f) {
     g_counting = false;
     return g_allocs.load();
 }
+
+/// Heap allocations of three steady-state runs of `model` on two threads (after two runs that
+/// plan its memory); -1 when a session cannot be created or a run fails, with the reason in `why`.
+inline long steadyStateAllocations(const ir::Model& model, const rt::Session::NamedTensors& in, std::string& why) {
+    rt::SessionOptions opt;
+    opt.threads = 2;
+    auto s = rt::Session::create(model, opt);
+    if (!s) {
+        why = s.error().toString();
+        return -1;
+    }
+    std::vector<rt::Tensor> out;
+    for (int i = 0; i < 2; ++i)
+        if (auto r = (*s)->run(in, out); !r) {
+            why = r.error().toString();
+            return -1;
+        }
+    bool ok = true;
+    const long allocs = allocationsDuring([&] {
+        for (int i = 0; i < 3; ++i) ok = ok && (*s)->run(in, out).has_value();
+    });
+    if (!ok) {
+        why = "a steady-state run failed";
+        return -1;
+    }
+    return allocs;
+}
 } // namespace ew::test
 #endif
 

@@ -7,22 +7,18 @@
 #include "runtime/cpu/sgemm.h"
 #include "runtime/session.h"
 #include "runtime/thread_pool.h"
+#include "conv_test_util.h"
 #include "test_util.h"
 
 #include <cmath>
 #include <random>
 
 using namespace ew;
+using test::maxRelDiff;
+using test::randomFloats;
+using test::runOnce;
 
 namespace {
-
-std::vector<float> randomFloats(std::size_t n, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> d(-1.f, 1.f);
-    std::vector<float> v(n);
-    for (auto& x : v) x = d(rng);
-    return v;
-}
 
 struct ConvCase {
     int n, c, m, h, w, k, stride, pad, dil, group;
@@ -76,36 +72,6 @@ std::unique_ptr<ir::Model> convModel(const ConvCase& cc, int64_t& oh, int64_t& o
     }
     g.outputs.push_back(y);
     return m;
-}
-
-std::vector<float> runOnce(const ir::Model& m, const std::vector<std::pair<std::string, rt::Tensor>>& in, bool reference,
-                           int threads, std::size_t* steps = nullptr) {
-    rt::cpu::setPreferReferenceKernels(reference);
-    rt::SessionOptions opt;
-    opt.threads = threads;
-    // Kernels pick their path when they are prepared, which happens in the first run: the flag
-    // must hold until then.
-    auto s = rt::Session::create(m, opt);
-    if (!s) {
-        rt::cpu::setPreferReferenceKernels(false);
-        qWarning("%s", s.error().toString().c_str());
-        return {};
-    }
-    if (steps) *steps = (*s)->executionOrder().size();
-    auto out = (*s)->run(in);
-    rt::cpu::setPreferReferenceKernels(false);
-    if (!out) {
-        qWarning("%s", out.error().toString().c_str());
-        return {};
-    }
-    return (*out)[0].toVector<float>();
-}
-
-double maxRelDiff(const std::vector<float>& a, const std::vector<float>& b) {
-    double scale = 1e-6, worst = 0;
-    for (float v : a) scale = std::max(scale, double(std::abs(v)));
-    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(double(a[i]) - b[i]) / scale);
-    return worst;
 }
 
 struct DwCase {

@@ -18,29 +18,18 @@
 #include "runtime/cpu/kernel_util.h"
 #include "runtime/cpu/sgemm.h"
 #include "runtime/session.h"
+#include "conv_test_util.h"
 #include "test_util.h"
 
 #include <cmath>
 #include <random>
 
 using namespace ew;
+using test::maxRelDiff;
+using test::randomFloats;
+using test::runOnce;
 
 namespace {
-
-std::vector<float> randomFloats(std::size_t n, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> d(-1.f, 1.f);
-    std::vector<float> v(n);
-    for (auto& x : v) x = d(rng);
-    return v;
-}
-
-double maxRelDiff(const std::vector<float>& a, const std::vector<float>& b) {
-    double scale = 1e-6, worst = 0;
-    for (float v : a) scale = std::max(scale, double(std::abs(v)));
-    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(double(a[i]) - b[i]) / scale);
-    return worst;
-}
 
 /// Packer geometry for a test: x is [N, C, H, W] (all channels in one group).
 struct PackGeom {
@@ -178,26 +167,6 @@ std::unique_ptr<ir::Model> convModel(const ConvSpec& cs, std::vector<int64_t>& o
 }
 
 using Inputs = std::vector<std::pair<std::string, rt::Tensor>>;
-
-std::vector<float> runOnce(const ir::Model& m, const Inputs& in, bool reference, int threads) {
-    rt::cpu::setPreferReferenceKernels(reference);
-    rt::SessionOptions opt;
-    opt.threads = threads;
-    // Kernels pick their path when prepared (in the first run): hold the flag until then.
-    auto s = rt::Session::create(m, opt);
-    if (!s) {
-        rt::cpu::setPreferReferenceKernels(false);
-        qWarning("%s", s.error().toString().c_str());
-        return {};
-    }
-    auto out = (*s)->run(in);
-    rt::cpu::setPreferReferenceKernels(false);
-    if (!out) {
-        qWarning("%s", out.error().toString().c_str());
-        return {};
-    }
-    return (*out)[0].toVector<float>();
-}
 
 const ConvSpec kConvCases[] = {
     // n  c   m   h   w  kh kw sh sw dh dw pt pl pb pr  g  bias  act          res    1d
