@@ -6,6 +6,7 @@
 #include "common/assert.h"
 #include "ir/graph.h"
 #include "runtime/cpu/kernel_util.h"
+#include "runtime/cpu/sgemm.h"
 #include "runtime/session.h"
 
 #include <QFile>
@@ -16,6 +17,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <QtGlobal>
+
 #include <memory>
 #include <new>
 #include <set>
@@ -157,6 +160,31 @@ inline std::unique_ptr<ir::Model> singleNode(const std::string& op, const std::v
     for (auto& a : attrs) n->setAttr(std::move(a));
     g.outputs = vouts;
     return m;
+}
+
+/// Runs `m` once on `threads` threads and returns its first output as floats (empty on error,
+/// with a warning). `reference` makes the kernels take their reference loops: they choose their
+/// path when they are prepared, in the first run, so the flag is held until that run is over.
+/// `steps` receives the number of executed nodes (to check that fusion happened).
+inline std::vector<float> runOnce(const ir::Model& m, const std::vector<std::pair<std::string, rt::Tensor>>& in,
+                                  bool reference, int threads, std::size_t* steps = nullptr) {
+    rt::cpu::setPreferReferenceKernels(reference);
+    rt::SessionOptions opt;
+    opt.threads = threads;
+    auto s = rt::Session::create(m, opt);
+    if (!s) {
+        rt::cpu::setPreferReferenceKernels(false);
+        qWarning("%s", s.error().toString().c_str());
+        return {};
+    }
+    if (steps) *steps = (*s)->executionOrder().size();
+    auto out = (*s)->run(in);
+    rt::cpu::setPreferReferenceKernels(false);
+    if (!out) {
+        qWarning("%s", out.error().toString().c_str());
+        return {};
+    }
+    return (*out)[0].toVector<float>();
 }
 
 /// The non-constant inputs as session feeds.

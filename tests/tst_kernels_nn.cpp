@@ -429,22 +429,10 @@ void TestKernelsNn::fastMaxPoolMatchesReference() {
     attrs.push_back(ir::Attribute::makeInts("pads", {geom[8], geom[9], geom[10], geom[11]}));
     attrs.push_back(ir::Attribute::makeInt("ceil_mode", geom[12]));
     auto model = singleNode("MaxPool", ins, 1, std::move(attrs), 12);
-    auto runWith = [&](bool reference, int threads) {
-        rt::cpu::setPreferReferenceKernels(reference);
-        rt::SessionOptions opt;
-        opt.threads = threads;
-        // Kernels choose their path when they are prepared, which happens in the first run.
-        auto s = rt::Session::create(*model, opt);
-        EW_ASSERT(s.has_value());
-        auto out = (*s)->run(feeds(ins));
-        rt::cpu::setPreferReferenceKernels(false);
-        EW_ASSERT(out.has_value());
-        return (*out)[0].toVector<float>();
-    };
-    const std::vector<float> ref = runWith(true, 1);
+    const std::vector<float> ref = runOnce(*model, feeds(ins), true, 1);
     QVERIFY(!ref.empty());
     for (int threads : {1, 2}) {
-        const std::vector<float> fast = runWith(false, threads);
+        const std::vector<float> fast = runOnce(*model, feeds(ins), false, threads);
         QCOMPARE(fast.size(), ref.size());
         QVERIFY2(std::memcmp(fast.data(), ref.data(), ref.size() * sizeof(float)) == 0,
                  qPrintable(QString("threads %1: fast MaxPool differs from the reference loop").arg(threads)));

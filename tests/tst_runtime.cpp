@@ -535,18 +535,10 @@ void TestRuntime::globalPoolFastMatchesReference() {
     std::vector<ir::Attribute> attrs;
     if (op == "AveragePool") attrs.push_back(ir::Attribute::makeInts("kernel_shape", {d[2], d[3]}));
     auto model = singleNode(op.toStdString(), ins, 1, std::move(attrs), 13);
-    auto runWith = [&](bool reference, int threads) {
-        rt::cpu::setPreferReferenceKernels(reference); // read when kernels are prepared (first run)
-        rt::SessionOptions opt;
-        opt.threads = threads;
-        auto s = rt::Session::create(*model, opt);
-        EW_ASSERT(s.has_value());
-        auto out = (*s)->run(feeds(ins));
-        rt::cpu::setPreferReferenceKernels(false);
-        EW_ASSERT(out.has_value());
-        return (*out)[0].toVector<float>();
-    };
-    const std::vector<float> ref = runWith(true, 1), fast1 = runWith(false, 1), fast2 = runWith(false, 2);
+    const auto in = feeds(ins);
+    const std::vector<float> ref = runOnce(*model, in, true, 1), fast1 = runOnce(*model, in, false, 1),
+                             fast2 = runOnce(*model, in, false, 2);
+    QVERIFY(!ref.empty());
     QCOMPARE(fast1.size(), ref.size());
     QVERIFY(std::memcmp(fast1.data(), fast2.data(), fast1.size() * sizeof(float)) == 0);
     const bool exact = op == "GlobalMaxPool";
