@@ -386,6 +386,18 @@ void Graph::replaceAllUses(Value* from, Value* to) {
         if (o == from) o = to;
 }
 
+VoidResult Graph::renameValue(Value* v, std::string newName) {
+    EW_ASSERT(v && v->m_graph == this);
+    if (newName == v->name) return {};
+    if (newName.empty() || m_byName.count(newName))
+        return fail(StatusCode::Internal, "cannot rename value '" + v->name + "' to '" + newName +
+                                              "': the name is taken");
+    m_byName.erase(v->name);
+    v->name = std::move(newName);
+    m_byName[v->name] = v;
+    return {};
+}
+
 std::size_t Graph::nodeCountRecursive() const {
     std::size_t n = m_nodes.size();
     for (const auto& node : m_nodes)

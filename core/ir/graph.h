@@ -224,6 +224,8 @@ public:
     void removeValue(Value* v);
     /// Points every use of `from` (in this graph and nested graphs) at `to`; graph outputs too.
     void replaceAllUses(Value* from, Value* to);
+    /// Gives a value of this graph a new name; fails when another value here already has it.
+    VoidResult renameValue(Value* v, std::string newName);
 
     const std::vector<std::unique_ptr<Node>>& nodes() const { return m_nodes; }
     std::size_t nodeCount() const { return m_nodes.size(); }
