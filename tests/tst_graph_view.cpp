@@ -612,11 +612,19 @@ void TestGraphView::collapseAndExpand() {
     const QPointF cornerAfter =
         view->viewportTransform().map(scene->groupItem(group)->rect().topLeft());
     QVERIFY2((cornerAfter - cornerBefore).manhattanLength() <= 2,
-             qPrintable(QString("%1,%2 -> %3,%4")
+             qPrintable(QString("%1,%2 -> %3,%4 (viewport %5x%6, h %7 of %8..%9, v %10 of %11..%12)")
                             .arg(cornerBefore.x())
                             .arg(cornerBefore.y())
                             .arg(cornerAfter.x())
-                            .arg(cornerAfter.y())));
+                            .arg(cornerAfter.y())
+                            .arg(view->viewport()->width())
+                            .arg(view->viewport()->height())
+                            .arg(view->horizontalScrollBar()->value())
+                            .arg(view->horizontalScrollBar()->minimum())
+                            .arg(view->horizontalScrollBar()->maximum())
+                            .arg(view->verticalScrollBar()->value())
+                            .arg(view->verticalScrollBar()->minimum())
+                            .arg(view->verticalScrollBar()->maximum())));
     QVERIFY(page->statusText().contains("1 collapsed"));
     saveShot(w, shot + "_collapsed");
 

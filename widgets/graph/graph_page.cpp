@@ -29,6 +29,7 @@
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <cmath>
 #include <algorithm>
 
 namespace ew::ui {
@@ -58,6 +59,9 @@ GraphPage::GraphPage(QWidget* parent) : QWidget(parent) {
     m_status = new QLabel(this);
     m_status->setObjectName(QStringLiteral("graphStatus"));
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // The text changes with every layout (timings, zoom): it must never widen the page, or the
+    // view would resize under the user (and under an expand/collapse that keeps a group in place).
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_retry = new QPushButton(tr("Lay Out Again"), this);
     m_retry->setObjectName(QStringLiteral("graphRetry"));
     m_retry->hide();
@@ -393,6 +397,7 @@ void GraphPage::updateStatus() {
     if (!m_layoutNote.isEmpty()) head << m_layoutNote;
     if (!text.isEmpty()) head << text;
     m_status->setText(head.join(QStringLiteral("  ·  ")));
+    m_status->setToolTip(m_status->text());
 }
 
 void GraphPage::expandAll() {
@@ -424,12 +429,16 @@ void GraphPage::toggleGroup(layout::GroupId group) {
         if (model != m_model) return;
         GroupItem* g = m_scene->groupItem(group);
         if (!g) return;
-        const QPointF now = m_view->viewportTransform().map(g->rect().topLeft());
-        const QPointF delta = now - anchor;
-        m_view->horizontalScrollBar()->setValue(m_view->horizontalScrollBar()->value() +
-                                                qRound(delta.x()));
-        m_view->verticalScrollBar()->setValue(m_view->verticalScrollBar()->value() +
-                                              qRound(delta.y()));
+        // Scrolling can itself change the viewport (a scroll bar appearing or going), so
+        // correct until the corner stays put (twice is enough in practice).
+        for (int pass = 0; pass < 3; ++pass) {
+            const QPointF delta = m_view->viewportTransform().map(g->rect().topLeft()) - anchor;
+            if (std::abs(delta.x()) < 1 && std::abs(delta.y()) < 1) break;
+            m_view->horizontalScrollBar()->setValue(m_view->horizontalScrollBar()->value() +
+                                                    qRound(delta.x()));
+            m_view->verticalScrollBar()->setValue(m_view->verticalScrollBar()->value() +
+                                                  qRound(delta.y()));
+        }
         if (collapse) {
             m_syncing = true;
             m_scene->selectRef({Kind::Group, group});
