@@ -3,7 +3,8 @@
 # - With a display (and not CI): opens the GUI on resources/samples/digits_cnn.onnx.
 # - Headless or CI=true: runs the same pipeline through the CLI (inspect the sample, convert it to
 #   build/sample-out/, inspect the result and check it matches, run both on Edgewise's runtime with
-#   the same seeded input and check the outputs are identical, benchmark it with a per-op profile)
+#   the same seeded input and check the outputs are identical, optimize it (default pipeline,
+#   outputs verified), benchmark the original with a per-op profile and the optimized copy)
 #   and prints the results. Headless
 #   but not CI, with xvfb-run available, it then also opens the GUI under Xvfb and saves a
 #   screenshot to build/sample-out/edgewise-gui.png.
@@ -52,8 +53,15 @@ else
   exit 1
 fi
 echo
+opt=build/sample-out/digits_cnn.optimized.onnx
+echo "== edgewise-cli optimize $sample -o $opt --verify --report build/sample-out/optimize.json"
+"$cli" optimize "$sample" -o "$opt" --verify --report build/sample-out/optimize.json
+echo
 echo "== edgewise-cli bench $sample --runs 50 --profile"
 "$cli" bench "$sample" --runs 50 --profile
+echo
+echo "== edgewise-cli bench $opt --runs 50"
+"$cli" bench "$opt" --runs 50
 
 if [[ "$ci" != "true" && -x "$gui" ]] && command -v xvfb-run >/dev/null; then
   shot=build/sample-out/edgewise-gui.png

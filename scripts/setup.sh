@@ -17,6 +17,7 @@ packages=(
   libeigen3-dev                          # Eigen 3.4 (IR and CPU kernels)
   xvfb xauth                             # xvfb-run: the GUI and GUI tests on machines without a display
   python3-onnx python3-numpy             # the peer check of `edgewise-cli inspect` against python's onnx
+  nodejs npm                             # ONNX Runtime (npm onnxruntime-node) for the peer checks and bench/run-vs-ort.sh
 )
 
 missing=()

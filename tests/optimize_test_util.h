@@ -137,6 +137,21 @@ inline double relativeDiff(const rt::Tensor& a, const rt::Tensor& b) {
     return maxDiff / (maxAbs > 0 ? maxAbs : 1.0);
 }
 
+/// Worst relativeDiff over the outputs of two sessions run on the same inputs; negative (with a
+/// warning) when either cannot run.
+inline double outputsDiffOn(rt::Session& a, rt::Session& b, const rt::Session::NamedTensors& in) {
+    auto ra = a.run(in);
+    auto rb = b.run(in);
+    if (!ra || !rb) {
+        qWarning("cannot run: %s", (!ra ? ra.error() : rb.error()).toString().c_str());
+        return -1;
+    }
+    if (ra->size() != rb->size()) return INFINITY;
+    double worst = 0;
+    for (std::size_t k = 0; k < ra->size(); ++k) worst = std::max(worst, relativeDiff((*ra)[k], (*rb)[k]));
+    return worst;
+}
+
 /// Runs both models on the same seeded random inputs (runtime fusions off, so the pass is what
 /// is compared) and returns the worst relativeDiff over the outputs, or a negative number
 /// (with a warning) when either model cannot run.
@@ -152,16 +167,22 @@ inline double outputsDiff(const ir::Model& before, const ir::Model& after, uint3
         return -1;
     }
     const auto in = randomInputs(**a, seed, dynDim);
-    auto ra = (*a)->run(in);
-    auto rb = (*b)->run(in);
-    if (!ra || !rb) {
-        qWarning("cannot run: %s", (!ra ? ra.error() : rb.error()).toString().c_str());
+    return outputsDiffOn(**a, **b, in);
+}
+
+/// The same comparison on given inputs (e.g. a model's test_data_set_0).
+inline double outputsDiffOn(const ir::Model& before, const ir::Model& after,
+                            const rt::Session::NamedTensors& in) {
+    rt::SessionOptions o;
+    o.fuse = false;
+    o.threads = 1;
+    auto a = rt::Session::create(before, o);
+    auto b = rt::Session::create(after, o);
+    if (!a || !b) {
+        qWarning("cannot create a session: %s", (!a ? a.error() : b.error()).toString().c_str());
         return -1;
     }
-    if (ra->size() != rb->size()) return INFINITY;
-    double worst = 0;
-    for (std::size_t k = 0; k < ra->size(); ++k) worst = std::max(worst, relativeDiff((*ra)[k], (*rb)[k]));
-    return worst;
+    return outputsDiffOn(**a, **b, in);
 }
 
 /// Number of main-graph nodes with this op type.

@@ -20,10 +20,23 @@ namespace {
 constexpr std::string_view kDefault[] = {
     // clean-up
     "eliminate-identity",
+    "eliminate-nop",
+    "eliminate-common-subexpressions",
     // constants and shapes
+    "simplify-shape-subgraphs",
+    "fold-constants",
     // folding into Conv/Gemm
+    "fuse-conv-bn",
+    "fuse-gemm-bn",
+    "fuse-matmul-add",
+    "fuse-pad-conv",
+    "fuse-conv-affine",
     // pattern fusion
+    "fuse-layer-norm",
+    "fuse-gelu",
+    "fuse-hard-swish",
     // layout
+    "cancel-transposes",
     // final clean-up
     "eliminate-dead-nodes",
     "eliminate-unused-initializers",
@@ -32,10 +45,24 @@ constexpr std::string_view kDefault[] = {
 constexpr std::string_view kAggressive[] = {
     // clean-up
     "eliminate-identity",
+    "eliminate-nop",
+    "eliminate-common-subexpressions",
     // constants and shapes
+    "simplify-shape-subgraphs",
+    "fold-constants",
     // folding into Conv/Gemm
+    "fuse-conv-bn",
+    "fuse-gemm-bn",
+    "fuse-matmul-add",
+    "fuse-pad-conv",
+    "fuse-conv-affine",
     // pattern fusion
+    "fuse-layer-norm",
+    "fuse-gelu",
+    "fuse-hard-swish",
     // layout
+    "sink-transposes",
+    "cancel-transposes",
     // final clean-up
     "eliminate-dead-nodes",
     "eliminate-unused-initializers",
@@ -212,6 +239,7 @@ std::string OptimizeReport::toJson(int indent) const {
         w.key("parameter_bytes").value(t.parameterBytes);
         w.key("macs").value(t.macs);
         w.key("exact").value(t.exact);
+        if (t.fileBytes >= 0) w.key("file_bytes").value(t.fileBytes);
         w.endObject();
     };
     w.beginObject();

@@ -42,6 +42,7 @@ struct ModelTotals {
     int64_t parameterBytes = 0;
     int64_t macs = 0;
     bool exact = true;          ///< false when a shape was unknown (MACs are then a lower bound)
+    int64_t fileBytes = -1;     ///< size of the model file, when the caller knows it (-1: not known)
 };
 ModelTotals totalsOf(const ir::Model& model);
 
@@ -67,7 +68,8 @@ struct OptimizeReport {
     double ms = 0;
     /// {"pipeline", "target", "rounds", "passes": [{name, kind, runs, changed, removed, fused,
     ///  added, rewritten, nodes_delta, parameters_delta, macs_delta, ms, changes: [...]}],
-    ///  "before": {nodes, parameters, parameter_bytes, macs}, "after": {...}, "ms"}
+    ///  "before": {nodes, parameters, parameter_bytes, macs, exact[, file_bytes]}, "after": {...},
+    ///  "ms"}
     std::string toJson(int indent = 2) const;
 };
 

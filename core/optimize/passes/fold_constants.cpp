@@ -1,0 +1,220 @@
+// fold-constants
+//   before:  init %a : int64[2] = [2,3]         %c = Constant() {value=[4]}
+//            %s = Concat(%a, %c) {axis=0}
+//            %y = Reshape(%x, %s)
+//   after:   init %c : int64[1] = [4]
+//            init %s : int64[3] = [2,3,4]
+//            %y = Reshape(%x, %s)
+// Constant nodes become initializers of the same name. Any other node whose inputs are all
+// constant (initializers that are not graph inputs, Constant outputs, outer-scope constants) is
+// evaluated once with the runtime's own CPU kernel, so the folded value is bit-identical to what
+// the session would compute, and its outputs become initializers under their own names (a graph
+// output stays a graph output, now held by an initializer). Nodes are visited in topological
+// order, so a whole constant chain folds in one run.
+// Refused: nondeterministic ops (Random*, Bernoulli, Multinomial, Dropout), nodes with subgraphs,
+// ops with no CPU kernel for the model's opset, outputs of nested bodies, outputs whose inferred
+// shape or type is not static, anything larger than ctx.foldByteLimit, and outputs much larger
+// than the inputs (Expand/Tile/ConstantOfShape of big shapes would bloat the file). Sizes are
+// checked from the inferred types before anything runs, and the result must match them.
+#include "../graph_util.h"
+
+#include "runtime/kernel_registry.h"
+#include "runtime/session.h"
+
+#include <array>
+#include <memory>
+
+namespace ew::opt {
+
+namespace {
+
+// Outputs up to this size fold whatever the inputs were (shape arithmetic, small tables).
+constexpr std::size_t kAlwaysFoldBytes = 4096;
+// Above that, an output may be at most this many times the inputs' bytes.
+constexpr std::size_t kMaxGrowth = 4;
+
+bool nondeterministic(const ir::Node& n) {
+    static constexpr std::array<std::string_view, 7> kOps = {
+        "RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
+        "Bernoulli",    "Multinomial",      "Dropout"};
+    for (std::string_view op : kOps)
+        if (n.opType == op) return true;
+    return false;
+}
+
+/// The data of a constant operand; graph inputs with a default initializer can be overridden by
+/// the caller, so they are not constant.
+const ir::Tensor* constantInput(const ir::Value* v) {
+    if (!v || v->isGraphInput()) return nullptr;
+    return constantOf(v);
+}
+
+/// Bytes of a statically known tensor type the runtime can hold; nullopt otherwise.
+std::optional<std::size_t> staticBytes(const ir::Value* v) {
+    if (!v || !v->type.isTensor() || !v->type.shape) return std::nullopt;
+    const std::size_t es = rt::elementSize(v->type.elemType);
+    if (es == 0) return std::nullopt;
+    const std::optional<int64_t> n = v->type.shape->numElements();
+    if (!n || *n < 0) return std::nullopt;
+    if (static_cast<uint64_t>(*n) > (uint64_t(1) << 40) / es) return std::nullopt;
+    return static_cast<std::size_t>(*n) * es;
+}
+
+/// The tensor a Constant node holds, from whichever value_* attribute it uses.
+std::optional<ir::Tensor> constantNodeValue(const ir::Node& n) {
+    if (n.attributes.size() != 1) return std::nullopt;
+    const ir::Attribute& a = n.attributes[0];
+    if (!a.refAttrName.empty()) return std::nullopt;
+    if (a.name == "value" && a.type == ir::AttrType::Tensor) return a.t;
+    if (a.name == "value_float" && a.type == ir::AttrType::Float) return floatTensor({}, {a.f});
+    if (a.name == "value_floats" && a.type == ir::AttrType::Floats)
+        return floatTensor({static_cast<int64_t>(a.floats.size())}, a.floats);
+    if (a.name == "value_int" && a.type == ir::AttrType::Int) return int64Tensor({}, {a.i});
+    if (a.name == "value_ints" && a.type == ir::AttrType::Ints)
+        return int64Tensor({static_cast<int64_t>(a.ints.size())}, a.ints);
+    if ((a.name == "value_string" && a.type == ir::AttrType::String) ||
+        (a.name == "value_strings" && a.type == ir::AttrType::Strings)) {
+        ir::Tensor t;
+        t.dtype = ir::DataType::String;
+        if (a.type == ir::AttrType::String) {
+            t.strings = {a.s};
+        } else {
+            t.strings = a.strings;
+            t.dims = {static_cast<int64_t>(a.strings.size())};
+        }
+        return t;
+    }
+    return std::nullopt; // sparse_value: left to the importer's representation
+}
+
+/// Runs `n` alone on the CPU runtime with `inputs` as initializers; nullopt when the runtime
+/// refuses it or the result differs from the inferred output types.
+std::optional<std::vector<ir::Tensor>> evaluate(const ir::Node& n,
+                                                const std::vector<const ir::Tensor*>& inputs,
+                                                const PassContext& ctx,
+                                                const std::shared_ptr<rt::ThreadPool>& pool) {
+    ir::Graph mini;
+    std::vector<ir::Value*> ins, outs;
+    for (std::size_t k = 0; k < inputs.size(); ++k) {
+        if (!inputs[k]) {
+            ins.push_back(nullptr);
+            continue;
+        }
+        ir::Tensor t = *inputs[k];
+        t.name = "in" + std::to_string(k);
+        auto v = mini.addValue(t.name, ir::Type::tensor(t.dtype, ir::Shape::of(t.dims)));
+        if (!v) return std::nullopt;
+        (*v)->initializer = std::move(t);
+        mini.initializers.push_back(*v);
+        ins.push_back(*v);
+    }
+    for (std::size_t k = 0; k < n.outputs().size(); ++k) {
+        if (!n.output(k)) {
+            outs.push_back(nullptr);
+            continue;
+        }
+        auto v = mini.addValue("out" + std::to_string(k), n.output(k)->type);
+        if (!v) return std::nullopt;
+        outs.push_back(*v);
+        mini.outputs.push_back(*v);
+    }
+    ir::Node* copy = mini.addNode(n.opType, n.domain, n.name, ins, outs);
+    for (const ir::Attribute& a : n.attributes)
+        copy->attributes.push_back(a.clone(&mini, copy));
+
+    rt::SessionOptions o;
+    o.pool = pool;
+    o.fuse = false;
+    o.foldConstants = false;
+    o.inPlace = false;
+    auto session = rt::Session::createForGraph(mini, ctx.model().opsetImports, o);
+    if (!session) return std::nullopt;
+    auto results = (*session)->run({});
+    if (!results || results->size() != mini.outputs.size()) return std::nullopt;
+
+    std::vector<ir::Tensor> out(n.outputs().size());
+    std::size_t r = 0;
+    for (std::size_t k = 0; k < n.outputs().size(); ++k) {
+        const ir::Value* v = n.output(k);
+        if (!v) continue;
+        const rt::Tensor& t = (*results)[r++];
+        if (t.dtype() != v->type.elemType || t.dims() != *v->type.shape->sizes())
+            return std::nullopt;
+        out[k] = t.toIr(v->name);
+    }
+    return out;
+}
+
+} // namespace
+
+VoidResult foldConstants(ir::Graph& graph, PassContext& ctx) {
+    EW_TRY_ASSIGN(std::vector<ir::Node*> order, graph.topologicalOrder());
+    const bool nested = graph.parent() != nullptr;
+    std::shared_ptr<rt::ThreadPool> pool; // made on first use: most graphs fold nothing
+
+    for (ir::Node* n : order) {
+        const std::string_view domain = ir::canonicalDomain(n->domain);
+        // A nested body's outputs stay node outputs: Loop/Scan bodies are run per iteration by
+        // the control-flow kernels, which expect to find them produced there.
+        bool bodyOutput = false;
+        for (const ir::Value* v : n->outputs())
+            bodyOutput |= v && nested && v->isGraphOutput();
+        if (bodyOutput) continue;
+
+        if (isOp(*n, "Constant")) {
+            std::optional<ir::Tensor> t = constantNodeValue(*n);
+            if (!t || !n->output(0) || n->outputs().size() != 1) continue;
+            ctx.removed(*n);
+            std::vector<ir::Tensor> values;
+            values.push_back(std::move(*t));
+            replaceNodeWithConstants(graph, n, std::move(values));
+            continue;
+        }
+
+        if (n->inputs().empty() || nondeterministic(*n) || !n->subgraphs().empty()) continue;
+        if (!rt::findCpuKernel(domain, n->opType, ctx.opset(domain))) continue;
+
+        std::vector<const ir::Tensor*> inputs;
+        std::size_t inBytes = 0;
+        bool allConstant = true, anyInput = false;
+        for (const ir::Value* v : n->inputs()) {
+            if (!v) {
+                inputs.push_back(nullptr);
+                continue;
+            }
+            const ir::Tensor* t = constantInput(v);
+            if (!t) {
+                allConstant = false;
+                break;
+            }
+            anyInput = true;
+            inputs.push_back(t);
+            inBytes += t->byteSize();
+        }
+        if (!allConstant || !anyInput) continue;
+
+        bool fits = true, anyOutput = false;
+        std::size_t outBytes = 0;
+        for (const ir::Value* v : n->outputs()) {
+            if (!v) continue;
+            const std::optional<std::size_t> b = staticBytes(v);
+            if (!b || v->quant) {
+                fits = false;
+                break;
+            }
+            anyOutput = true;
+            outBytes += *b;
+        }
+        if (!fits || !anyOutput || outBytes > ctx.foldByteLimit) continue;
+        if (outBytes > kAlwaysFoldBytes && outBytes > kMaxGrowth * inBytes) continue;
+
+        if (!pool) pool = std::make_shared<rt::ThreadPool>(1);
+        std::optional<std::vector<ir::Tensor>> values = evaluate(*n, inputs, ctx, pool);
+        if (!values) continue;
+        ctx.removed(*n);
+        replaceNodeWithConstants(graph, n, std::move(*values));
+    }
+    return {};
+}
+
+} // namespace ew::opt
