@@ -477,6 +477,7 @@ NodeCost nodeCost(const Node& node) {
     const std::string_view dom = canonicalDomain(node.domain);
     const bool onnx = dom.empty();
     const bool ms = dom == "com.microsoft";
+    const bool edgewise = dom == "ai.edgewise"; // the runtime's fused ops (core/runtime/fusion.h)
 
     if ((onnx || ms) && op == "Conv")
         convCost(b, 0, 1, 2);
@@ -484,8 +485,10 @@ NodeCost nodeCost(const Node& node) {
         convCost(b, 0, 1, std::nullopt);
     else if ((onnx || ms) && op == "QLinearConv")
         convCost(b, 0, 3, 8);
-    else if (ms && op == "FusedConv")
+    else if ((ms || edgewise) && op == "FusedConv")
         convCost(b, 0, 1, 2);
+    else if (edgewise && op == "FusedGemm")
+        gemmCost(b);
     else if (onnx && op == "ConvTranspose")
         convTransposeCost(b);
     else if (onnx && op == "Gemm")

@@ -70,7 +70,11 @@ constexpr std::string_view kAggressive[] = {
 
 // Appended for --target edgewise, after the portable list reached its fixed point.
 constexpr std::string_view kRuntime[] = {
-    // runtime fusions
+    // runtime fusions (SiLU first: it hands Conv + SiLU chains to FusedConv and leaves Gemm + SiLU
+    // as one Silu node that fuse-gemm-activation then takes)
+    "fuse-silu",
+    "fuse-conv-activation",
+    "fuse-gemm-activation",
     "eliminate-dead-nodes",
 };
 

@@ -1,21 +1,62 @@
 #pragma once
 #include "ir/graph.h"
 
-namespace ew::rt {
+#include <functional>
 
-/// The runtime's own fusions, applied by Session::create on a private copy of the graph (the
-/// caller's model is never changed):
-///   Conv(float, constant 4-D weights) [-> BatchNormalization] [-> Add(residual of the same shape)]
-///   [-> activation] => ai.edgewise.FusedConv(X, W, B, residual) {activation, activation_params, conv attrs}
-/// An inference-mode BatchNormalization (training_mode 0, constant scale/B/mean/var, constant or no
-/// Conv bias) is folded into new weight and bias initializers computed in double.
-/// where every intermediate value has exactly one consumer and is not a graph output. The
-/// activation is one of Relu, Clip (constant bounds), LeakyRelu, HardSigmoid, HardSwish,
-/// Sigmoid, Tanh. The fused node keeps the Conv's name, so profiles map back to the graph.
-/// Returns how many Conv nodes were fused.
-int fuseConvChains(ir::Graph& graph);
+namespace ew::rt {
 
 /// Domain of Edgewise's own runtime ops.
 inline constexpr const char* kEdgewiseDomain = "ai.edgewise";
+
+/// Observes what the fusions do, so the optimizer can record every change (both callbacks are
+/// optional). A fused node always keeps the name of the node it grew from (the Conv, Gemm, MatMul
+/// or Mul), so profiles and change records map back onto the original graph.
+struct FusionListener {
+    /// `absorbed` is merged into the fused node that will carry `into`'s name (called while both
+    /// still exist, before anything is removed).
+    std::function<void(const ir::Node& absorbed, const ir::Node& into)> fused;
+    /// `node` is the new fused node, which replaced a node of the same name.
+    std::function<void(const ir::Node& node)> rewritten;
+};
+
+/// The runtime's own fusions. Session::create applies all of them (fuseForRuntime) on a private
+/// copy of the graph (the caller's model is never changed); the optimizer's runtime passes
+/// (core/optimize/passes/fuse_*.cpp) apply them one by one. In every pattern each intermediate
+/// value has exactly one consumer (SiLU's x: exactly the Sigmoid and the Mul) in the same graph
+/// and is not a graph output; everything is float32.
+///
+/// Activations fused (the `activation` attribute, parameters in `activation_params`): Relu,
+/// Clip (constant bounds: [min, max]), LeakyRelu [alpha], HardSigmoid [alpha, beta], HardSwish,
+/// Sigmoid, Tanh, and Silu, which is either the pair Mul(x, Sigmoid(x)) (either operand order)
+/// or an ai.edgewise.Silu node.
+
+/// Conv(float, constant 4-D weights) [-> BatchNormalization] [-> Add(residual of the same shape)]
+/// [-> activation] => ai.edgewise.FusedConv(X, W, B, residual) {activation, activation_params,
+/// conv attrs}. An inference-mode BatchNormalization (training_mode 0, constant scale/B/mean/var,
+/// constant or no Conv bias) is folded into new weight and bias initializers computed in double.
+/// Returns how many Conv nodes were fused.
+int fuseConvChains(ir::Graph& graph, const FusionListener* listener = nullptr);
+
+/// Gemm(A, constant 2-D B [, C]) -> activation, and MatMul(A of rank 2, constant 2-D B)
+/// [-> Add(constant bias of N elements, shape [N] or [1, N])] -> activation
+/// => ai.edgewise.FusedGemm(A, B [, C or bias]) {alpha, beta, transA, transB, activation,
+/// activation_params}. Without an activation nothing changes. Returns how many were fused.
+int fuseGemmActivations(ir::Graph& graph, const FusionListener* listener = nullptr);
+
+/// y = Mul(x, Sigmoid(x)) (either order, the Sigmoid's output used only by the Mul):
+///  - x from a Conv chain that fuseConvChains can take => FusedConv {activation: "Silu"};
+///  - x from an ai.edgewise.FusedConv without activation, x used only by the pair => that
+///    FusedConv gets activation "Silu";
+///  - otherwise => ai.edgewise.Silu(x) (x keeps its other consumers).
+/// Returns how many pairs were fused.
+int fuseSilu(ir::Graph& graph, const FusionListener* listener = nullptr);
+
+/// Everything above in the order that lets each pattern take the most: Conv chains (with SiLU),
+/// Gemm/MatMul + activation, then the remaining SiLU pairs. Returns the number of fusions.
+int fuseForRuntime(ir::Graph& graph);
+
+/// True when the graph has a node that fuseForRuntime may start from (Session skips copying
+/// graphs without one).
+bool hasRuntimeFusionCandidates(const ir::Graph& graph);
 
 } // namespace ew::rt

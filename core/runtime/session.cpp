@@ -114,13 +114,10 @@ int64_t Session::opsetFor(std::string_view domain) const {
 
 Result<std::unique_ptr<Session>> Session::create(const ir::Model& model, SessionOptions options) {
     if (!model.graph) return fail(StatusCode::InvalidInput, "model has no graph");
-    // Only graphs with a Conv can fuse: skip copying the others.
-    const bool hasConv = std::any_of(model.graph->nodes().begin(), model.graph->nodes().end(), [](const auto& n) {
-        return n->opType == "Conv" && ir::canonicalDomain(n->domain).empty();
-    });
-    if (options.fuse && hasConv && !cpu::preferReferenceKernels()) {
+    // Only graphs with a node a fusion can start from are copied.
+    if (options.fuse && hasRuntimeFusionCandidates(*model.graph) && !cpu::preferReferenceKernels()) {
         std::unique_ptr<ir::Graph> copy = model.graph->clone();
-        if (fuseConvChains(*copy) > 0) {
+        if (fuseForRuntime(*copy) > 0) {
             std::vector<ir::OpsetImport> opsets = model.opsetImports;
             opsets.push_back({kEdgewiseDomain, 1});
             EW_TRY_ASSIGN(auto s, createForGraph(*copy, std::move(opsets), std::move(options)));

@@ -27,9 +27,10 @@ struct SessionOptions {
     bool foldConstants = true;
     /// Let kernels that declare it write their output over a dead input.
     bool inPlace = true;
-    /// Apply the runtime fusions of fusion.h (Conv + residual Add + activation) to a private copy
-    /// of the graph before compiling (Session::create only; node callbacks then report the fused
-    /// node under the Conv's name).
+    /// Apply the runtime fusions of fusion.h (Conv [+ BN] [+ residual Add] + activation, Gemm /
+    /// MatMul + activation, x * Sigmoid(x)) to a private copy of the graph before compiling
+    /// (Session::create only; node callbacks then report the fused node under the name of the
+    /// Conv, Gemm, MatMul or Mul it grew from).
     bool fuse = true;
     /// Memory plans kept, one per input-shape signature (least recently used evicted). With 1 a
     /// new signature replaces the plan; more suit sessions whose input shapes alternate (the

@@ -3,6 +3,7 @@
 // output row (contiguous for stride 1). Every output is summed in the same order whatever the
 // thread count; threads split the (batch, output channel) planes.
 #include "kernel_util.h"
+#include "activation.h"
 #include "conv_depthwise.h"
 #include "conv_implicit.h"
 #include "conv_winograd.h"
@@ -272,31 +273,6 @@ void fastConvRun(const FastConv& fc, const ConvGeom& g, const float* X, const fl
         e.ldr = P;
         sgemmImplicit(fc.packed[grp], packer, &ic, g.N * P, out, e, pool);
     }
-}
-
-/// Reads FusedConv's activation attributes into an epilogue (plain Conv: none).
-VoidResult readActivation(const ir::Node& node, Epilogue& e) {
-    const std::string act = node.attrString("activation", "");
-    const std::vector<float> p = node.attrFloats("activation_params", {});
-    auto param = [&](std::size_t i, float def) { return i < p.size() ? p[i] : def; };
-    if (act.empty()) e.act = Activation::None;
-    else if (act == "Relu") e.act = Activation::Relu;
-    else if (act == "Clip") {
-        e.act = Activation::Clip;
-        e.alpha = param(0, -3.4e38f);
-        e.beta = param(1, 3.4e38f);
-    } else if (act == "LeakyRelu") {
-        e.act = Activation::LeakyRelu;
-        e.alpha = param(0, 0.01f);
-    } else if (act == "Sigmoid") e.act = Activation::Sigmoid;
-    else if (act == "HardSigmoid") {
-        e.act = Activation::HardSigmoid;
-        e.alpha = param(0, 0.2f);
-        e.beta = param(1, 0.5f);
-    } else if (act == "HardSwish") e.act = Activation::HardSwish;
-    else if (act == "Tanh") e.act = Activation::Tanh;
-    else return fail(StatusCode::Unsupported, "FusedConv: unknown activation '" + act + "'", node.displayName());
-    return {};
 }
 
 class ConvKernel final : public Kernel {

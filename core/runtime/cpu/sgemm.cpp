@@ -1,5 +1,6 @@
 #include "sgemm.h"
 
+#include "activation.h"
 #include "sgemm_micro.h"
 
 #include "runtime/thread_pool.h"
@@ -139,6 +140,7 @@ inline float activate(float v, const Epilogue& e) {
     case Activation::HardSigmoid: return std::min(1.f, std::max(0.f, e.alpha * v + e.beta));
     case Activation::HardSwish: return v * std::min(1.f, std::max(0.f, v / 6.f + 0.5f));
     case Activation::Tanh: return std::tanh(v);
+    case Activation::Silu: return v / (1.f + std::exp(-v));
     }
     return v;
 }
@@ -170,6 +172,7 @@ void epilogueBlock(float* c, int64_t ldc, int64_t rows, int64_t cols, int64_t m0
         case Activation::Clip:
             for (int64_t j = 0; j < cols; ++j) row[j] = std::min(std::max(row[j], e.alpha), e.beta);
             break;
+        case Activation::Silu: silu(row, row, cols); break;
         default:
             for (int64_t j = 0; j < cols; ++j) row[j] = activate(row[j], e);
         }

@@ -18,7 +18,7 @@ bool preferReferenceKernels();
 void setPreferReferenceKernels(bool reference);
 
 /// Activation applied by the epilogue (after bias and residual).
-enum class Activation { None, Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh };
+enum class Activation { None, Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh, Silu };
 
 /// What happens to each output element c[m][n] after the product:
 ///   c = act(c + bias + residual[m][n])

@@ -1,0 +1,24 @@
+#pragma once
+// Activations shared by the fused kernels (FusedConv, FusedGemm) and Edgewise's own Silu op:
+// the attribute form they are stored in, and a vectorized SiLU (x * sigmoid(x)).
+#include "common/status.h"
+#include "ir/graph.h"
+#include "sgemm.h"
+
+#include <cstdint>
+
+namespace ew::rt::cpu {
+
+/// Reads a fused node's `activation` (Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish,
+/// Tanh, Silu; empty: none) and `activation_params` attributes into an epilogue; an unknown name
+/// is an Unsupported error naming the node.
+VoidResult readActivation(const ir::Node& node, Epilogue& e);
+
+/// y[i] = x[i] / (1 + exp(-x[i])) for n floats (y may equal x). AVX2+FMA with a polynomial exp
+/// (relative error about 2e-7) where the CPU has it, std::exp elsewhere.
+void silu(const float* x, float* y, int64_t n);
+
+/// Forces the portable loop (tests compare both on the same machine).
+void siluForcePortable(bool portable);
+
+} // namespace ew::rt::cpu
