@@ -5,6 +5,7 @@
 #include "ir/onnx/onnx_import.h"
 #include "ir/quant_params.h"
 #include "ir/shape_inference.h"
+#include "ir/tflite/tflite_import.h"
 #include "ir/verifier.h"
 
 #include <algorithm>
@@ -62,7 +63,7 @@ ModelFormat probeFormat(const std::string& path) {
     auto mf = MappedFile::open(path);
     if (!mf || (*mf)->size() == 0) return ModelFormat::Unknown;
     auto head = (*mf)->bytes().first(std::min<std::size_t>((*mf)->size(), 4096));
-    if (head.size() >= 8 && std::memcmp(head.data() + 4, "TFL3", 4) == 0) return ModelFormat::TFLite;
+    if (tflitefmt::looksLikeTflite(head)) return ModelFormat::TFLite;
     if (onnxfmt::looksLikeOnnx(head)) return ModelFormat::Onnx;
     return ModelFormat::Unknown;
 }
@@ -75,6 +76,7 @@ Result<std::unique_ptr<Model>> loadModel(const std::string& path, const LoadOpti
         // Content decides; the extension only helps to explain what went wrong.
         ModelFormat byExt = formatFromExtension(path);
         if (byExt == ModelFormat::Onnx) fmt = ModelFormat::Onnx; // let the importer give the precise error
+        else if (byExt == ModelFormat::TFLite) fmt = ModelFormat::TFLite;
         else
             return fail(Status{StatusCode::InvalidInput,
                                "not a model file Edgewise can read (neither ONNX nor TFLite content)", path, {}});
@@ -87,8 +89,10 @@ Result<std::unique_ptr<Model>> loadModel(const std::string& path, const LoadOpti
         EW_TRY_ASSIGN(model, onnxfmt::importOnnxFile(path, io, reporter));
         break;
     }
-    case ModelFormat::TFLite:
-        return fail(Status{StatusCode::Unsupported, "TFLite files cannot be opened in this version of Edgewise", path, {}});
+    case ModelFormat::TFLite: {
+        EW_TRY_ASSIGN(model, tflitefmt::importTfliteFile(path, {}, reporter));
+        break;
+    }
     case ModelFormat::Unknown: break;
     }
     if (reporter.isCancelled()) return fail(Status{StatusCode::Cancelled, "cancelled", path, {}});
