@@ -8,6 +8,8 @@
 #include "ir/io/model_io.h"
 #include "ir/npy.h"
 #include "widgets/format_util.h"
+#include "widgets/graph/graph_page.h"
+#include "widgets/graph/graph_scene.h"
 #include "widgets/i18n.h"
 #include "widgets/inspector/inspector_panel.h"
 #include "widgets/inspector/tensor_analysis.h"
@@ -123,6 +125,7 @@ class TestInspector : public QObject {
     void channelAxis_data();
     void channelAxis();
     void nodeViewQuantized();
+    void tfliteQuantized();
     void convWeight_data();
     void convWeight();
     void dtypes_data();
@@ -300,6 +303,50 @@ void TestInspector::nodeViewQuantized() {
     QVERIFY(w.selectNode("conv1.weight_DequantizeLinear"));
     QTest::qWait(100);
     saveShot(w, "inspector_qdq_per_channel");
+}
+
+// A TFLite file opens like an ONNX one: graph, node list, and the importer's per-channel
+// quantization parameters (axis remapped to NCHW) in the inspector's table.
+void TestInspector::tfliteQuantized() {
+    EW_REQUIRE_MODELS();
+    const QString path = ew::test::modelsDir() + "/tflite/mlperf-tiny/kws_ref_model.tflite";
+    QVERIFY2(QFileInfo::exists(path), qPrintable(path + " not found"));
+    auto ref = ir::loadModel(path.toStdString());
+    QVERIFY2(ref, ref ? "" : ref.error().toString().c_str());
+    const ir::Graph& g = *(*ref)->graph;
+    // The first Conv weight's DequantizeLinear: int8 [64,1,10,4] quantized per output channel.
+    const ir::Node* dq = nullptr;
+    for (const auto& n : g.nodes())
+        if (n->opType == "DequantizeLinear" && n->input(0) && n->input(0)->isInitializer() &&
+            n->input(0)->quant && n->input(0)->quant->isPerAxis() &&
+            n->input(0)->type.elemType == ir::DataType::Int8 && n->input(0)->initializer->dims.size() == 4) {
+            dq = n.get();
+            break;
+        }
+    QVERIFY(dq);
+    const ir::Value* wq = dq->input(0);
+    const int channels = int(wq->quant->scales.size());
+    QCOMPARE(int64_t(channels), wq->initializer->dims[0]);
+
+    ui::MainWindow w;
+    w.resize(1600, 1000);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(loadInto(w, path));
+    QCOMPARE(w.document()->graph()->nodeCount(), g.nodeCount());
+    QTRY_VERIFY(!w.graphPage()->scene()->nodeItems().empty());
+    ui::PropertiesPanel* p = w.properties();
+    QVERIFY(w.selectNode(QString::fromStdString(dq->name)));
+    QCOMPARE(p->valueOf("input:0:dtype"), QString("int8"));
+    QCOMPARE(p->valueOf("input:0:quant"), QString("per channel, axis 0, %1 channels").arg(channels));
+    QTableWidget* table = p->quantTable("input:0");
+    QVERIFY(table);
+    QCOMPARE(table->rowCount(), channels);
+    for (int c : {0, channels / 2, channels - 1}) {
+        QCOMPARE(table->item(c, 1)->text(), ui::formatStatNumber(wq->quant->scales[std::size_t(c)]));
+        QCOMPARE(table->item(c, 2)->text(), QString::number(wq->quant->zeroPoints[std::size_t(c)]));
+    }
+    saveShot(w, "inspector_tflite_kws");
 }
 
 void TestInspector::convWeight_data() {
