@@ -345,6 +345,11 @@ void TestOptimize::realModelsKeepOutputs() {
     QVERIFY2(r->after.nodes <= r->before.nodes,
              qPrintable(QString("%1 -> %2 nodes").arg(r->before.nodes).arg(r->after.nodes)));
     QVERIFY(r->rounds < o.maxRounds); // reached a fixed point
+    // The weights do not grow beyond small folded tables (folding a QDQ model's DequantizeLinear
+    // would make them 4x, folding slices of shared weights would duplicate them).
+    QVERIFY2(r->after.parameterBytes <= r->before.parameterBytes + r->before.parameterBytes / 100 + 16384,
+             qPrintable(QString("%1 -> %2 parameter bytes").arg(r->before.parameterBytes).arg(r->after.parameterBytes)));
+    QCOMPARE(ew::test::countOp(*optimized, "DequantizeLinear"), ew::test::countOp(*original, "DequantizeLinear"));
     // Inputs: the model's own test data where there is some (random data does not suit every
     // model: sample rates, minimum lengths), seeded random data otherwise.
     double diff = -1;

@@ -220,7 +220,7 @@ Result<OptimizeReport> optimize(ir::Model& model, const OptimizeOptions& options
                 s.parametersDelta += now.parameters - current.parameters;
                 s.macsDelta += now.macs - current.macs;
                 current = now;
-                reporter.log(Severity::Info, std::string(passes[k]->name) + ": " +
+                reporter.log(Severity::Debug, std::string(passes[k]->name) + ": " +
                                                  std::to_string(ctx.changes().size()) + " change(s)");
             }
             s.ms += msSince(tp);

@@ -11,16 +11,20 @@
 // the session would compute, and its outputs become initializers under their own names (a graph
 // output stays a graph output, now held by an initializer). Nodes are visited in topological
 // order, so a whole constant chain folds in one run.
-// Refused: nondeterministic ops (Random*, Bernoulli, Multinomial, Dropout), nodes with subgraphs,
+// Refused: nondeterministic ops (Random*, Bernoulli, Multinomial, Dropout), DequantizeLinear (a
+// QDQ model's quantized weights stay quantized), nodes with subgraphs,
 // ops with no CPU kernel for the model's opset, outputs of nested bodies, outputs whose inferred
-// shape or type is not static, anything larger than ctx.foldByteLimit, and outputs much larger
-// than the inputs (Expand/Tile/ConstantOfShape of big shapes would bloat the file). Sizes are
+// shape or type is not static, anything larger than ctx.foldByteLimit, and outputs over 4 KiB
+// that would grow the file (more bytes than the initializers that die with the node; the
+// aggressive pipeline allows 4x the inputs), so Expand/Tile/ConstantOfShape of big shapes and
+// slices of still-shared weights stay. Sizes are
 // checked from the inferred types before anything runs, and the result must match them.
 #include "../graph_util.h"
 
 #include "runtime/kernel_registry.h"
 #include "runtime/session.h"
 
+#include <algorithm>
 #include <array>
 #include <memory>
 
@@ -30,7 +34,8 @@ namespace {
 
 // Outputs up to this size fold whatever the inputs were (shape arithmetic, small tables).
 constexpr std::size_t kAlwaysFoldBytes = 4096;
-// Above that, an output may be at most this many times the inputs' bytes.
+// Above that, in the aggressive pipeline, an output may be at most this many times the inputs'
+// bytes (the default pipeline allows no growth).
 constexpr std::size_t kMaxGrowth = 4;
 
 bool nondeterministic(const ir::Node& n) {
@@ -41,6 +46,11 @@ bool nondeterministic(const ir::Node& n) {
         if (n.opType == op) return true;
     return false;
 }
+
+/// DequantizeLinear of a constant is how a QDQ model stores its quantized weights: folding it
+/// would turn the int8 weights back into float (4x the bytes) and lose the quantization that
+/// runtimes (ours, ONNX Runtime, the TFLite exporter) read from the pattern.
+bool keepsQuantization(const ir::Node& n) { return n.opType == "DequantizeLinear"; }
 
 /// The data of a constant operand; graph inputs with a default initializer can be overridden by
 /// the caller, so they are not constant.
@@ -171,11 +181,13 @@ VoidResult foldConstants(ir::Graph& graph, PassContext& ctx) {
             continue;
         }
 
-        if (n->inputs().empty() || nondeterministic(*n) || !n->subgraphs().empty()) continue;
+        if (n->inputs().empty() || nondeterministic(*n) || !n->subgraphs().empty() ||
+            keepsQuantization(*n))
+            continue;
         if (!rt::findCpuKernel(domain, n->opType, ctx.opset(domain))) continue;
 
         std::vector<const ir::Tensor*> inputs;
-        std::size_t inBytes = 0;
+        std::size_t inBytes = 0, freedBytes = 0;
         bool allConstant = true, anyInput = false;
         for (const ir::Value* v : n->inputs()) {
             if (!v) {
@@ -190,6 +202,10 @@ VoidResult foldConstants(ir::Graph& graph, PassContext& ctx) {
             anyInput = true;
             inputs.push_back(t);
             inBytes += t->byteSize();
+            // Data that goes with the node: an initializer only it reads (counted once).
+            const bool seen = std::find(n->inputs().begin(), n->inputs().end(), v) !=
+                              n->inputs().begin() + std::ptrdiff_t(inputs.size() - 1);
+            if (v->isInitializer() && onlyUsedBy(v, n) && !seen) freedBytes += t->byteSize();
         }
         if (!allConstant || !anyInput) continue;
 
@@ -206,7 +222,12 @@ VoidResult foldConstants(ir::Graph& graph, PassContext& ctx) {
             outBytes += *b;
         }
         if (!fits || !anyOutput || outBytes > ctx.foldByteLimit) continue;
-        if (outBytes > kAlwaysFoldBytes && outBytes > kMaxGrowth * inBytes) continue;
+        // The file must not grow: beyond small results, a fold may add at most what it frees
+        // (slices of a weight that other nodes still read would duplicate it; our runtime folds
+        // those at session creation anyway). The aggressive pipeline trades up to kMaxGrowth x.
+        if (outBytes > kAlwaysFoldBytes) {
+            if (ctx.aggressive ? outBytes > kMaxGrowth * inBytes : outBytes > freedBytes) continue;
+        }
 
         if (!pool) pool = std::make_shared<rt::ThreadPool>(1);
         std::optional<std::vector<ir::Tensor>> values = evaluate(*n, inputs, ctx, pool);
