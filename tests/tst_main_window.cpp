@@ -501,7 +501,7 @@ void TestMainWindow::germanTranslation() {
         QStringList menus;
         for (QAction* a : w.menuBar()->actions())
             menus << a->text();
-        QCOMPARE(menus, QStringList({"&Datei", "&Ansicht", "&Hilfe"}));
+        QCOMPARE(menus, QStringList({"&Datei", "&Bearbeiten", "&Ansicht", "&Hilfe"}));
         QCOMPARE(w.findChild<QDockWidget*>("nodesDock")->windowTitle(), QString("Knoten"));
         QCOMPARE(w.findChild<QDockWidget*>("propertiesDock")->windowTitle(), QString("Inspektor"));
         QCOMPARE(w.findChild<QDockWidget*>("summaryDock")->windowTitle(),

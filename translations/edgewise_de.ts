@@ -506,6 +506,30 @@
         <translation>&amp;Ansicht</translation>
     </message>
     <message>
+        <source>&amp;Edit</source>
+        <translation>&amp;Bearbeiten</translation>
+    </message>
+    <message>
+        <source>&amp;Undo</source>
+        <translation>&amp;Rückgängig</translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation>&amp;Wiederholen</translation>
+    </message>
+    <message>
+        <source>&amp;Optimize…</source>
+        <translation>&amp;Optimieren…</translation>
+    </message>
+    <message>
+        <source>Simplify and fuse the graph with the optimizer&apos;s passes</source>
+        <translation>Den Graphen mit den Durchläufen des Optimierers vereinfachen und zusammenfassen</translation>
+    </message>
+    <message>
+        <source>Optimize</source>
+        <translation>Optimieren</translation>
+    </message>
+    <message>
         <source>&amp;Help</source>
         <translation>&amp;Hilfe</translation>
     </message>

@@ -7,6 +7,7 @@
 #include "log_panel.h"
 #include "node_list_panel.h"
 #include "node_table_model.h"
+#include "optimize/optimize_panel.h"
 #include "overlay/overlay_controller.h"
 #include "overlay/overlay_panel.h"
 #include "overview_page.h"
@@ -38,6 +39,7 @@
 #include <QStyle>
 #include <QTabWidget>
 #include <QToolBar>
+#include <QUndoStack>
 #include <QUrl>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -93,6 +95,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_tabs->addTab(m_overview, tr("Overview"));
     setCentralWidget(m_tabs);
 
+    m_undo = new QUndoStack(this);
     createActions();
     createDocks();
     createMenus();
@@ -162,6 +165,12 @@ void MainWindow::createActions() {
         tr("Colour the nodes by per-node values from a JSON file (latency, error, …)"));
     connect(m_loadOverlayAction, &QAction::triggered, this, &MainWindow::showLoadOverlayDialog);
 
+    m_optimizeAction = new QAction(tr("&Optimize…"), this);
+    m_optimizeAction->setObjectName(QStringLiteral("optimizeAction"));
+    m_optimizeAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+    m_optimizeAction->setStatusTip(tr("Simplify and fuse the graph with the optimizer's passes"));
+    connect(m_optimizeAction, &QAction::triggered, this, &MainWindow::showOptimizePanel);
+
     m_closeAction = new QAction(tr("&Close Model"), this);
     m_closeAction->setShortcut(QKeySequence::Close);
     connect(m_closeAction, &QAction::triggered, this, &MainWindow::closeModel);
@@ -220,6 +229,15 @@ void MainWindow::createDocks() {
     // Properties and summary share the right column as tabs so each gets its full height; the
     // summary comes to the front when a model opens, the properties when a node is selected.
     tabifyDockWidget(m_propertiesDock, m_summaryDock);
+    // The optimizer: a third tab there, so the graph stays in view while it runs.
+    m_optimize = new OptimizePanel(m_undo, m_overlays,
+                                   [this](const DocumentPtr& doc) { replaceDocument(doc); }, this);
+    m_optimizeDock = makeDock(tr("Optimize"), QStringLiteral("optimizeDock"), m_optimize,
+                              Qt::RightDockWidgetArea);
+    tabifyDockWidget(m_summaryDock, m_optimizeDock);
+    connect(m_optimize, &OptimizePanel::nodeActivated, this, &MainWindow::selectNode);
+    connect(m_optimize, &OptimizePanel::saveRequested, this, &MainWindow::showSaveAsDialog);
+    connect(m_optimize, &OptimizePanel::logLine, m_log, &LogPanel::appendReporterLine);
     setTabPosition(Qt::RightDockWidgetArea, QTabWidget::North);
 }
 
@@ -239,8 +257,19 @@ void MainWindow::createMenus() {
     m_fileMenu->addAction(m_quitAction);
     rebuildRecentMenu();
 
+    m_editMenu = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = m_undo->createUndoAction(this, tr("&Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    QAction* redo = m_undo->createRedoAction(this, tr("&Redo"));
+    redo->setShortcut(QKeySequence::Redo);
+    m_editMenu->addAction(undo);
+    m_editMenu->addAction(redo);
+    m_editMenu->addSeparator();
+    m_editMenu->addAction(m_optimizeAction);
+
     m_viewMenu = menuBar()->addMenu(tr("&View"));
-    for (QDockWidget* d : {m_nodeDock, m_propertiesDock, m_summaryDock, m_overlayDock, m_logDock})
+    for (QDockWidget* d : {m_nodeDock, m_propertiesDock, m_summaryDock, m_optimizeDock,
+                           m_overlayDock, m_logDock})
         m_viewMenu->addAction(d->toggleViewAction());
 
     m_helpMenu = menuBar()->addMenu(tr("&Help"));
@@ -391,6 +420,7 @@ void MainWindow::onTaskFinished() {
             showError(tr("Cannot Open Model"), tr("Could not open %1.").arg(file), m_lastError);
             emit loadFailed(m_lastError);
         } else {
+            m_undo->clear(); // edits belong to the previous model
             setDocument(out.document);
             addRecentFile(path);
             statusBar()->showMessage(tr("Opened %1").arg(file), 5000);
@@ -440,6 +470,7 @@ void MainWindow::setDocument(DocumentPtr doc) {
     m_summary->setDocument(m_doc);
     m_overview->setDocument(m_doc);
     m_graphPage->setDocument(m_doc);
+    m_optimize->setDocument(m_doc);
     if (m_doc) {
         setWindowTitle(tr("%1 — Edgewise").arg(QFileInfo(m_doc->path).fileName()));
         setWindowFilePath(m_doc->path);
@@ -458,6 +489,7 @@ void MainWindow::setDocument(DocumentPtr doc) {
 void MainWindow::closeModel() {
     if (m_task || !m_doc) return;
     m_log->append(Severity::Info, tr("Closed %1").arg(QFileInfo(m_doc->path).fileName()));
+    m_undo->clear();
     setDocument(nullptr);
 }
 
@@ -470,6 +502,20 @@ void MainWindow::updateActions() {
     m_exportOnnxAction->setEnabled(idle && m_doc);
     m_closeAction->setEnabled(idle && m_doc);
     m_loadOverlayAction->setEnabled(idle && m_doc);
+}
+
+void MainWindow::showOptimizePanel() {
+    m_optimizeDock->show();
+    m_optimizeDock->raise();
+    // Its statistics table has many columns: a little more room than the inspector needs.
+    if (!m_optimizeDock->isFloating() && m_optimizeDock->width() < width() * 36 / 100)
+        resizeDocks({m_optimizeDock}, {width() * 36 / 100}, Qt::Horizontal);
+}
+
+void MainWindow::replaceDocument(const DocumentPtr& doc) {
+    setDocument(doc);
+    // setDocument brings the summary forward, which would hide the run's results.
+    if (m_optimizeDock->toggleViewAction()->isChecked()) m_optimizeDock->raise();
 }
 
 PropertiesPanel* MainWindow::properties() const {

@@ -17,6 +17,7 @@ class QMessageBox;
 class QMimeData;
 class QProgressDialog;
 class QTabWidget;
+class QUndoStack;
 
 namespace ew::ui {
 
@@ -25,6 +26,7 @@ class InspectorPanel;
 class LogPanel;
 class NodeListPanel;
 class OverlayController;
+class OptimizePanel;
 class OverlayPanel;
 class OverviewPage;
 class PropertiesPanel;
@@ -66,6 +68,9 @@ class MainWindow : public QMainWindow {
     OverlayController* overlays() const { return m_overlays; }
     OverlayPanel* overlayPanel() const { return m_overlayPanel; }
     SummaryPanel* summary() const { return m_summary; }
+    OptimizePanel* optimizePanel() const { return m_optimize; }
+    /// Edits of the open model (optimize runs); cleared when another model opens or it closes.
+    QUndoStack* undoStack() const { return m_undo; }
     LogPanel* logPanel() const { return m_log; }
     OverviewPage* overview() const { return m_overview; }
     GraphPage* graphPage() const { return m_graphPage; }
@@ -88,6 +93,10 @@ class MainWindow : public QMainWindow {
     /// that are not nodes of the model are a warning in the log, not an error.
     bool loadOverlay(const QString& path);
     void showLoadOverlayDialog();
+    /// Shows the Optimize dock.
+    void showOptimizePanel();
+    /// Shows `doc` as the open model without loading anything: an edit's result or its undo.
+    void replaceDocument(const DocumentPtr& doc);
 
   signals:
     void modelLoaded(const QString& path);
@@ -129,6 +138,8 @@ class MainWindow : public QMainWindow {
     InspectorPanel* m_inspector = nullptr;
     OverlayController* m_overlays = nullptr;
     OverlayPanel* m_overlayPanel = nullptr;
+    OptimizePanel* m_optimize = nullptr;
+    QUndoStack* m_undo = nullptr;
     SummaryPanel* m_summary = nullptr;
     LogPanel* m_log = nullptr;
     QDockWidget* m_nodeDock = nullptr;
@@ -136,10 +147,12 @@ class MainWindow : public QMainWindow {
     QDockWidget* m_summaryDock = nullptr;
     QDockWidget* m_logDock = nullptr;
     QDockWidget* m_overlayDock = nullptr;
+    QDockWidget* m_optimizeDock = nullptr;
     QLabel* m_statusModel = nullptr;
 
     QMenu* m_fileMenu = nullptr;
     QMenu* m_recentMenu = nullptr;
+    QMenu* m_editMenu = nullptr;
     QMenu* m_viewMenu = nullptr;
     QMenu* m_helpMenu = nullptr;
     QAction* m_openAction = nullptr;
@@ -147,6 +160,7 @@ class MainWindow : public QMainWindow {
     QAction* m_saveAsAction = nullptr;
     QAction* m_exportOnnxAction = nullptr;
     QAction* m_loadOverlayAction = nullptr;
+    QAction* m_optimizeAction = nullptr;
     QAction* m_closeAction = nullptr;
     QAction* m_quitAction = nullptr;
     QAction* m_clearRecentAction = nullptr;
