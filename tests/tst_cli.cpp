@@ -117,8 +117,6 @@ void TestCli::usageErrors_data() {
     QTest::newRow("convert two inputs")
         << QStringList{"convert", "a.onnx", "b.onnx", "-o", "c.onnx"}
         << "unexpected argument 'b.onnx'";
-    QTest::newRow("convert to tflite")
-        << QStringList{"convert", "m.onnx", "-o", "m.tflite"} << "not supported yet";
     QTest::newRow("convert unknown ext")
         << QStringList{"convert", "m.onnx", "-o", "m.xyz"} << "cannot tell the output format";
 }

@@ -5,6 +5,7 @@
 #include "ir/onnx/onnx_import.h"
 #include "ir/quant_params.h"
 #include "ir/shape_inference.h"
+#include "ir/tflite/tflite_export.h"
 #include "ir/tflite/tflite_import.h"
 #include "ir/verifier.h"
 
@@ -125,11 +126,16 @@ VoidResult saveModel(const Model& model, const std::string& path, const SaveOpti
         reporter.progress("Writing ONNX", 1.0);
         return {};
     }
-    case ModelFormat::TFLite:
-        return fail(Status{StatusCode::Unsupported, "writing TFLite files is not supported in this version", path, {}});
+    case ModelFormat::TFLite: {
+        reporter.progress("Writing TFLite", 0.0);
+        auto r = tflitefmt::exportTfliteFile(model, path);
+        if (!r) return std::unexpected(std::move(r).error().withFile(path));
+        reporter.progress("Writing TFLite", 1.0);
+        return {};
+    }
     case ModelFormat::Unknown: break;
     }
-    return fail(Status{StatusCode::Usage, "unknown output format: use the .onnx extension", path, {}});
+    return fail(Status{StatusCode::Usage, "unknown output format: use the .onnx or .tflite extension", path, {}});
 }
 
 } // namespace ew::ir
