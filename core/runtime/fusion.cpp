@@ -267,6 +267,192 @@ int fuseConvChainsImpl(ir::Graph& g, ActFilter filter, const FusionListener* lis
     return fused;
 }
 
+/// DequantizeLinear(q, scale, zp) feeding `v` (in g): the node, or nullptr. Blocked forms and
+/// opset-21 output_dtype other than float are not taken.
+ir::Node* dequantizeOf(const ir::Graph& g, const ir::Value* v) {
+    ir::Node* dq = v ? v->producer() : nullptr;
+    if (!dq || dq->graph() != &g || !isOp(*dq, "DequantizeLinear") || dq->inputs().size() < 2 || !dq->input(0) ||
+        !dq->input(1))
+        return nullptr;
+    if (dq->attrInt("block_size", 0) != 0) return nullptr;
+    const int64_t od = dq->attrInt("output_dtype", 0);
+    if (od != 0 && od != static_cast<int64_t>(ir::DataType::Float)) return nullptr;
+    if (!isFloatTensor(dq->output(0))) return nullptr;
+    return dq;
+}
+
+bool is8Bit(ir::DataType t) { return t == ir::DataType::UInt8 || t == ir::DataType::Int8; }
+
+/// Zero point input i of a Q/DQ node: absent, or constant with `n` elements of type `t`.
+bool zeroPointOk(const ir::Node& n, std::size_t i, int64_t count, ir::DataType t) {
+    if (n.inputs().size() <= i || !n.input(i)) return true;
+    const ir::Tensor* z = ir::constantTensorOf(n.input(i));
+    return z && z->dtype == t && z->numElements() == count;
+}
+
+/// Scalar activation quantization: DequantizeLinear(x_q 8-bit, scalar constant scale, scalar
+/// constant zero point).
+bool scalarDequantize(const ir::Node& dq) {
+    const ir::Value* q = dq.input(0);
+    if (!q->type.isTensor() || !is8Bit(q->type.elemType)) return false;
+    const ir::Tensor* s = constantFloats(dq.input(1), 1);
+    return s && s->dims.size() <= 1 && zeroPointOk(dq, 2, 1, q->type.elemType);
+}
+
+/// Weight quantization: constant 8-bit w_q of `rank` dims, scale (and zero point) a scalar or one
+/// per entry of dimension `channelAxis`. Sets the channel count.
+bool weightDequantize(const ir::Node& dq, std::size_t rank, int64_t channelAxis, int64_t& channels) {
+    const ir::Tensor* w = ir::constantTensorOf(dq.input(0));
+    if (!w || !is8Bit(w->dtype) || w->dims.size() != rank) return false;
+    channels = w->dims[std::size_t(channelAxis)];
+    const ir::Tensor* s = ir::constantTensorOf(dq.input(1));
+    if (!s || s->dtype != ir::DataType::Float) return false;
+    if (s->numElements() == 1 && s->dims.size() <= 1) return zeroPointOk(dq, 2, 1, w->dtype);
+    int64_t axis = dq.attrInt("axis", 1);
+    if (axis < 0) axis += static_cast<int64_t>(rank);
+    if (axis != channelAxis || s->dims.size() != 1 || s->numElements() != channels) return false;
+    return zeroPointOk(dq, 2, channels, w->dtype);
+}
+
+/// The bias as int32 at scale x_scale * w_scale[c] (c < channels): from DequantizeLinear(int32
+/// constant) or a float constant. Reuses the int32 initializer when its scale is already that one.
+ir::Value* quantizedBias(ir::Graph& g, ir::Value* b, float xs, const ir::Tensor& ws, int64_t channels, bool apply) {
+    auto shapeOk = [&](const std::vector<int64_t>& d) {
+        return d == std::vector<int64_t>{channels} || d == std::vector<int64_t>{1, channels};
+    };
+    std::vector<double> values;
+    ir::Value* reuse = nullptr;
+    if (const ir::Tensor* f = constantFloats(b, channels)) {
+        if (!shapeOk(f->dims)) return nullptr;
+        if (!apply) return b;
+        values = f->toDouble();
+    } else {
+        ir::Node* dq = b ? b->producer() : nullptr;
+        if (!dq || dq->graph() != &g || !isOp(*dq, "DequantizeLinear") || dq->inputs().size() < 2 || !isFloatTensor(b))
+            return nullptr;
+        const ir::Tensor* q = ir::constantTensorOf(dq->input(0));
+        const ir::Tensor* s = ir::constantTensorOf(dq->input(1));
+        if (!q || q->dtype != ir::DataType::Int32 || q->numElements() != channels || !shapeOk(q->dims)) return nullptr;
+        if (!s || s->dtype != ir::DataType::Float || (s->numElements() != 1 && s->numElements() != channels)) return nullptr;
+        const ir::Tensor* z = dq->inputs().size() > 2 && dq->input(2) ? ir::constantTensorOf(dq->input(2)) : nullptr;
+        if (dq->inputs().size() > 2 && dq->input(2) && (!z || (z->numElements() != 1 && z->numElements() != channels)))
+            return nullptr;
+        if (!apply) return b;
+        bool same = true;
+        values.resize(static_cast<std::size_t>(channels));
+        for (int64_t c = 0; c < channels; ++c) {
+            const int64_t zc = z ? z->valueAsInt(z->numElements() == 1 ? 0 : c) : 0;
+            const float sc = static_cast<float>(s->valueAsDouble(s->numElements() == 1 ? 0 : c));
+            const float target = xs * static_cast<float>(ws.valueAsDouble(ws.numElements() == 1 ? 0 : c));
+            if (zc != 0 || sc != target) same = false;
+            // What DequantizeLinear computes, in float.
+            values[std::size_t(c)] = static_cast<float>(q->valueAsInt(c) - zc) * sc;
+        }
+        if (same && q->dims.size() == 1) reuse = dq->input(0);
+    }
+    if (reuse) return reuse;
+    std::vector<int32_t> qb(static_cast<std::size_t>(channels));
+    for (int64_t c = 0; c < channels; ++c) {
+        const double sc = static_cast<double>(xs * static_cast<float>(ws.valueAsDouble(ws.numElements() == 1 ? 0 : c)));
+        double v = sc != 0 ? std::nearbyint(values[std::size_t(c)] / sc) : 0.0;
+        v = std::clamp(v, double(std::numeric_limits<int32_t>::lowest()), double(std::numeric_limits<int32_t>::max()));
+        qb[std::size_t(c)] = static_cast<int32_t>(v);
+    }
+    const std::string name = g.uniqueName(b->name + "_int32");
+    auto v = g.addValue(name, ir::Type::tensor(ir::DataType::Int32, ir::Shape::of({channels})));
+    if (!v) return nullptr;
+    (*v)->initializer = ir::Tensor::fromVector(name, ir::DataType::Int32, {channels}, std::move(qb));
+    g.initializers.push_back(*v);
+    return *v;
+}
+
+/// Removes `n` (a DequantizeLinear) when nothing reads its output any more.
+void dropIfUnused(ir::Graph& g, ir::Node* n) {
+    if (!n) return;
+    ir::Value* out = n->output(0);
+    if (!out || !out->uses().empty() || out->isGraphOutput()) return;
+    g.removeNode(n);
+    g.removeValue(out);
+}
+
+} // namespace
+
+int fuseQdq(ir::Graph& g, const FusionListener* listener) {
+    int fused = 0;
+    std::vector<ir::Node*> heads;
+    for (const auto& n : g.nodes())
+        if (isOp(*n, "Conv") || isOp(*n, "Gemm") || isOp(*n, "MatMul")) heads.push_back(n.get());
+    for (ir::Node* head : heads) {
+        const bool conv = head->opType == "Conv";
+        const bool gemm = head->opType == "Gemm";
+        if (head->inputs().size() < 2 || !head->output(0) || !isFloatTensor(head->output(0))) continue;
+        ir::Node* dqx = dequantizeOf(g, head->input(0));
+        ir::Node* dqw = dequantizeOf(g, head->input(1));
+        if (!dqx || !dqw || dqx == dqw || !scalarDequantize(*dqx)) continue;
+        bool transB = false;
+        if (gemm) {
+            if (head->attrInt("transA", 0) != 0 || head->attrFloat("alpha", 1.f) != 1.f) continue;
+            if (head->inputs().size() > 2 && head->input(2) && head->attrFloat("beta", 1.f) != 1.f) continue;
+            transB = head->attrInt("transB", 0) != 0;
+        }
+        int64_t channels = 0;
+        if (!weightDequantize(*dqw, conv ? 4 : 2, conv ? 0 : (transB ? 0 : 1), channels)) continue;
+        if (conv && head->attrInt("group", 1) < 1) continue;
+        // The chain: [activation] -> QuantizeLinear, each float value read only by the next.
+        std::vector<ir::Node*> chain;
+        ir::Value* out = head->output(0);
+        ir::Node* next = soleConsumer(g, out);
+        ActivationMatch act;
+        bool hasAct = false;
+        if (next && (isOp(*next, "Relu") || isOp(*next, "Clip")) && next->input(0) == out &&
+            activationOf(*next, act.name, act.params) && next->output(0) && isFloatTensor(next->output(0))) {
+            hasAct = true;
+            act.nodes = {next};
+            chain.push_back(next);
+            out = next->output(0);
+            next = soleConsumer(g, out);
+        }
+        if (!next || !isOp(*next, "QuantizeLinear") || next->inputs().size() < 2 || next->input(0) != out ||
+            !next->output(0) || next->attrInt("output_dtype", 0) != 0 || next->attrInt("block_size", 0) != 0)
+            continue;
+        const ir::Tensor* ys = constantFloats(next->input(1), 1);
+        if (!ys || ys->dims.size() > 1) continue;
+        ir::DataType yt = ir::DataType::UInt8;
+        if (next->inputs().size() > 2 && next->input(2)) {
+            const ir::Tensor* z = ir::constantTensorOf(next->input(2));
+            if (!z || !is8Bit(z->dtype) || z->numElements() != 1) continue;
+            yt = z->dtype;
+        }
+        if (!next->output(0)->type.isTensor() || next->output(0)->type.elemType != yt) continue;
+        chain.push_back(next);
+        // Bias (checked, then built once the pattern is known to be taken).
+        ir::Value* bias = nullptr;
+        if (head->inputs().size() > 2 && head->input(2)) {
+            bias = head->input(2);
+            const ir::Tensor* ws = ir::constantTensorOf(dqw->input(1));
+            if (!quantizedBias(g, bias, 0.f, *ws, channels, /*apply=*/false)) continue;
+        }
+        const float xs = static_cast<float>(ir::constantTensorOf(dqx->input(1))->valueAsDouble(0));
+        ir::Node* dqb = bias ? bias->producer() : nullptr;
+        if (bias) {
+            bias = quantizedBias(g, bias, xs, *ir::constantTensorOf(dqw->input(1)), channels, /*apply=*/true);
+            if (!bias) continue;
+        }
+        auto in = [](const ir::Node* n, std::size_t i) { return n->inputs().size() > i ? n->input(i) : nullptr; };
+        std::vector<ir::Value*> ins = {dqx->input(0), dqx->input(1), in(dqx, 2), dqw->input(0), dqw->input(1),
+                                       in(dqw, 2),    next->input(1), in(next, 2), bias};
+        ir::Node* node = replaceChain(g, head, chain, conv ? "QConv" : "QGemm", ins, hasAct ? &act : nullptr, listener);
+        if (!conv && !node->hasAttr("transB")) node->setAttr(ir::Attribute::makeInt("transB", 0));
+        dropIfUnused(g, dqx);
+        dropIfUnused(g, dqw);
+        if (dqb && dqb->graph() == &g && isOp(*dqb, "DequantizeLinear")) dropIfUnused(g, dqb);
+        ++fused;
+    }
+    if (fused) (void)g.sortTopologically();
+    return fused;
+}
+
+namespace {
 } // namespace
 
 int fuseConvChains(ir::Graph& g, const FusionListener* listener) {
@@ -354,8 +540,9 @@ int fuseSilu(ir::Graph& g, const FusionListener* listener) {
     return fused + pairs;
 }
 
-int fuseForRuntime(ir::Graph& g) {
-    int n = fuseConvChains(g);
+int fuseForRuntime(ir::Graph& g, bool qdq) {
+    int n = qdq ? fuseQdq(g) : 0;
+    n += fuseConvChains(g);
     n += fuseGemmActivations(g);
     n += fuseSilu(g);
     return n;

@@ -51,9 +51,25 @@ int fuseGemmActivations(ir::Graph& graph, const FusionListener* listener = nullp
 /// Returns how many pairs were fused.
 int fuseSilu(ir::Graph& graph, const FusionListener* listener = nullptr);
 
-/// Everything above in the order that lets each pattern take the most: Conv chains (with SiLU),
-/// Gemm/MatMul + activation, then the remaining SiLU pairs. Returns the number of fusions.
-int fuseForRuntime(ir::Graph& graph);
+/// QDQ patterns into integer nodes (the INT8 runtime path, cpu/int8_*.cpp):
+///   DequantizeLinear(x_q) and DequantizeLinear(w_q constant, per tensor or per output channel)
+///   -> Conv (4-D weights) / Gemm (transA 0, alpha 1, beta 1) / MatMul (2-D weights)
+///   [bias: DequantizeLinear(int32 constant) or a float constant, one value per output channel]
+///   [-> Relu | Clip(constant bounds)] -> QuantizeLinear (scalar scale and zero point)
+/// => ai.edgewise.QConv / ai.edgewise.QGemm with QLinearConv's / QLinearMatMul's inputs
+/// (x_q, x_scale, x_zp, w_q, w_scale, w_zp, y_scale, y_zp, bias int32) and `activation`. The bias
+/// is used as it is when its scale equals x_scale * w_scale (what quantizers write), else
+/// requantized to that scale. x_q is 8-bit with scalar scale/zero point; the float output of the
+/// product (and of the activation) must feed only the QuantizeLinear. A DequantizeLinear of x
+/// shared with other nodes stays for them. The fused node computes in integers what the float
+/// pattern computes in float: outputs agree within one step of the output quantization.
+/// Returns how many patterns were fused.
+int fuseQdq(ir::Graph& graph, const FusionListener* listener = nullptr);
+
+/// Everything above in the order that lets each pattern take the most: QDQ patterns (when
+/// `qdq`), Conv chains (with SiLU), Gemm/MatMul + activation, then the remaining SiLU pairs.
+/// Returns the number of fusions.
+int fuseForRuntime(ir::Graph& graph, bool qdq = true);
 
 /// True when the graph has a node that fuseForRuntime may start from (Session skips copying
 /// graphs without one).

@@ -117,7 +117,7 @@ Result<std::unique_ptr<Session>> Session::create(const ir::Model& model, Session
     // Only graphs with a node a fusion can start from are copied.
     if (options.fuse && hasRuntimeFusionCandidates(*model.graph) && !cpu::preferReferenceKernels()) {
         std::unique_ptr<ir::Graph> copy = model.graph->clone();
-        if (fuseForRuntime(*copy) > 0) {
+        if (fuseForRuntime(*copy, options.int8Kernels) > 0) {
             std::vector<ir::OpsetImport> opsets = model.opsetImports;
             opsets.push_back({kEdgewiseDomain, 1});
             EW_TRY_ASSIGN(auto s, createForGraph(*copy, std::move(opsets), std::move(options)));

@@ -32,6 +32,12 @@ struct SessionOptions {
     /// (Session::create only; node callbacks then report the fused node under the name of the
     /// Conv, Gemm, MatMul or Mul it grew from).
     bool fuse = true;
+    /// With `fuse`, also run QDQ patterns (DequantizeLinear -> Conv/Gemm/MatMul -> QuantizeLinear)
+    /// as fused integer ops (fusion.h fuseQdq). Off by default: on AVX2 without VNNI the exact
+    /// int8 path is still slower than running the QDQ pattern in float (bench_int8), and a
+    /// default must never make a model slower. QLinearConv/QLinearMatMul/ConvInteger/
+    /// MatMulInteger models use the fast integer kernels either way.
+    bool int8Kernels = false;
     /// Memory plans kept, one per input-shape signature (least recently used evicted). With 1 a
     /// new signature replaces the plan; more suit sessions whose input shapes alternate (the
     /// sub-sessions of Loop/Scan bodies, whose loop-carried shapes may change per iteration).

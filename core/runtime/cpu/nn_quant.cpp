@@ -4,7 +4,9 @@
 // 1-3 spatial dims, groups, dilations; padding contributes the zero point, i.e. nothing).
 // Rounding is half to even; the float side is computed in float like the ONNX reference, the
 // integer accumulation exactly in int64.
+#include "int8_kernels.h"
 #include "nn_util.h"
+#include "sgemm.h"
 
 #include <limits>
 
@@ -135,6 +137,28 @@ class QuantizeKernel final : public Kernel {
         const Tensor* zp = ctx.hasInput(2) ? &ctx.input(2) : nullptr;
         Q* y = ctx.output(0).data<Q>();
         const ParamLayout& L = m_layout;
+        if constexpr (sizeof(Q) == 1) {
+            if (L.kind == 0 && x.dtype() == DataType::Float && s.dtype() == DataType::Float && !preferReferenceKernels()) {
+                // The common per-tensor float -> 8-bit case, in a loop the compiler vectorizes:
+                // the same float operations as below, with round-half-even done by adding and
+                // removing 1.5 * 2^23 (exact for |v| < 2^22; larger values saturate anyway).
+                const float* xp = x.data<float>();
+                const float sc = s.data<float>()[0];
+                const float z = zp ? static_cast<float>(intElem(*zp, 0)) : 0.f;
+                const float lo = std::numeric_limits<Q>::lowest(), hi = std::numeric_limits<Q>::max();
+                const int64_t n = x.numElements();
+                ctx.pool().parallelFor(0, n, 16384, [&](int64_t b, int64_t e) {
+                    for (int64_t i = b; i < e; ++i) {
+                        float v = xp[i] / sc;
+                        v = v != v ? -z : std::min(std::max(v, -4194304.f), 4194304.f);
+                        v = (v + 12582912.f) - 12582912.f;
+                        v = std::min(std::max(v + z, lo), hi);
+                        y[i] = static_cast<Q>(static_cast<int32_t>(v));
+                    }
+                });
+                return;
+            }
+        }
         ctx.pool().parallelFor(
             0, L.outer * L.axisLen, chunkRows(L.inner), [&](int64_t b, int64_t e) {
                 for (int64_t oa = b; oa < e; ++oa) {
@@ -199,6 +223,25 @@ class DequantizeKernel final : public Kernel {
         const Tensor* zp = ctx.hasInput(2) ? &ctx.input(2) : nullptr;
         T* y = ctx.output(0).data<T>();
         const ParamLayout& L = m_layout;
+        if constexpr (std::is_same_v<T, float>) {
+            if (L.kind == 0 && s.dtype() == DataType::Float && !preferReferenceKernels() &&
+                (x.dtype() == DataType::UInt8 || x.dtype() == DataType::Int8)) {
+                // Per-tensor 8-bit -> float: the same arithmetic in a loop the compiler vectorizes.
+                const float sc = s.data<float>()[0];
+                const int32_t z = zp ? static_cast<int32_t>(intElem(*zp, 0)) : 0;
+                const int64_t n = x.numElements();
+                auto go = [&](auto tag) {
+                    using Q = typename decltype(tag)::type;
+                    const Q* q = x.data<Q>();
+                    ctx.pool().parallelFor(0, n, 16384, [&](int64_t b, int64_t e) {
+                        for (int64_t i = b; i < e; ++i) y[i] = static_cast<float>(static_cast<int32_t>(q[i]) - z) * sc;
+                    });
+                };
+                if (x.dtype() == DataType::UInt8) go(TypeTag<uint8_t>{});
+                else go(TypeTag<int8_t>{});
+                return;
+            }
+        }
         ctx.pool().parallelFor(
             0, L.outer * L.axisLen, chunkRows(L.inner), [&](int64_t b, int64_t e) {
                 for (int64_t oa = b; oa < e; ++oa) {
@@ -537,6 +580,23 @@ template <bool kQLinear> class IntConvKernel final : public Kernel {
             m_d[3] = {1, 1, 1}, m_pb[3] = {0, 0, 0};
 };
 
+/// Runs the fast integer kernel of int8_kernels.h when it applies to this node (decided at init
+/// from the constant inputs; never when the session prefers reference kernels), else Ref.
+template <typename Ref, std::unique_ptr<Kernel> (*Fast)(const InitContext&, bool), bool kQLinear>
+class RoutedKernel final : public Kernel {
+  public:
+    VoidResult init(InitContext& ctx) override {
+        if (!preferReferenceKernels()) m_impl = Fast(ctx, kQLinear);
+        if (!m_impl) m_impl = std::make_unique<Ref>();
+        return m_impl->init(ctx);
+    }
+    VoidResult prepare(PrepareContext& ctx) override { return m_impl->prepare(ctx); }
+    void run(RunContext& ctx) override { m_impl->run(ctx); }
+
+  private:
+    std::unique_ptr<Kernel> m_impl;
+};
+
 } // namespace
 } // namespace cpu
 
@@ -550,16 +610,16 @@ std::unique_ptr<Kernel> makeDynamicQuantizeLinear() {
     return std::make_unique<cpu::DynamicQuantizeKernel>();
 }
 std::unique_ptr<Kernel> makeMatMulInteger() {
-    return std::make_unique<cpu::IntMatMulKernel<false>>();
+    return std::make_unique<cpu::RoutedKernel<cpu::IntMatMulKernel<false>, cpu::makeFastIntMatMul, false>>();
 }
 std::unique_ptr<Kernel> makeQLinearMatMul() {
-    return std::make_unique<cpu::IntMatMulKernel<true>>();
+    return std::make_unique<cpu::RoutedKernel<cpu::IntMatMulKernel<true>, cpu::makeFastIntMatMul, true>>();
 }
 std::unique_ptr<Kernel> makeConvInteger() {
-    return std::make_unique<cpu::IntConvKernel<false>>();
+    return std::make_unique<cpu::RoutedKernel<cpu::IntConvKernel<false>, cpu::makeFastIntConv, false>>();
 }
 std::unique_ptr<Kernel> makeQLinearConv() {
-    return std::make_unique<cpu::IntConvKernel<true>>();
+    return std::make_unique<cpu::RoutedKernel<cpu::IntConvKernel<true>, cpu::makeFastIntConv, true>>();
 }
 
 } // namespace ew::rt

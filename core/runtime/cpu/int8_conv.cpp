@@ -1,0 +1,359 @@
+// Fast 2-D integer convolution: QLinearConv, ConvInteger and ai.edgewise.QConv (QLinearConv's
+// inputs plus a fused Relu/Clip, written by the QDQ fusion). Bit-exact against nn_quant.cpp.
+//
+// Per run the input is converted once into zero-padded int16 planes holding x - x_zero_point
+// (padding reads 0, which is exactly what padding with the zero point contributes). Then:
+//  - depthwise (group = C = M): per channel, taps accumulated over output rows in int32;
+//  - otherwise, per group, an integer GEMM: A = the weights (w - w_zero_point, packed once at
+//    init), B = the im2col matrix, packed panel by panel straight from the padded planes (16
+//    output pixels in a row of the map are 16 consecutive int16 for stride 1, every other one for
+//    stride 2: one or two vector loads per tap; anything else is gathered through per-column
+//    offsets). 1x1 stride-1 convolutions read their input rows directly in the same way.
+// The epilogue adds the int32 bias and requantizes with the reference formula (int8_gemm.h).
+#include "int8_gemm.h"
+#include "int8_kernels.h"
+#include "kernel_util.h"
+
+#include "runtime/thread_pool.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace ew::rt {
+namespace cpu {
+namespace {
+
+bool isInt8Like(DataType t) { return t == DataType::Int8 || t == DataType::UInt8; }
+
+int64_t intAt(const Tensor& t, int64_t i) {
+    switch (t.dtype()) {
+    case DataType::Int8: return t.data<int8_t>()[i];
+    case DataType::UInt8: return t.data<uint8_t>()[i];
+    case DataType::Int32: return t.data<int32_t>()[i];
+    default: return t.intAt(i);
+    }
+}
+
+float floatAt(const Tensor& t, int64_t i) {
+    switch (t.dtype()) {
+    case DataType::Float: return t.data<float>()[i];
+    case DataType::Double: return static_cast<float>(t.data<double>()[i]);
+    case DataType::Float16: return halfToFloatFast(t.data<uint16_t>()[i]);
+    default: return static_cast<float>(t.doubleAt(i));
+    }
+}
+
+struct PackCtx {
+    const int16_t* xp = nullptr;    ///< padded planes, first channel of the group, image 0
+    const int64_t* tapOff = nullptr; ///< per k: offset of tap (c, kh, kw) in the padded planes
+    int64_t K = 0, imageStride = 0, P = 0, OW = 0, sh = 1, sw = 1, Wp = 0;
+};
+
+void packConvB(const void* vctx, int64_t n0, int64_t nc, int16_t* out) {
+    const PackCtx& c = *static_cast<const PackCtx*>(vctx);
+    const int64_t kp = qDepthPairs(c.K);
+    for (int64_t j0 = 0; j0 < nc; j0 += kQColTile) {
+        const int64_t w = std::min<int64_t>(kQColTile, nc - j0);
+        int64_t offs[kQColTile];
+        for (int64_t j = 0; j < kQColTile; ++j) {
+            const int64_t col = n0 + j0 + std::min(j, w - 1);
+            const int64_t b = col / c.P, p = col % c.P, oh = p / c.OW, ow = p % c.OW;
+            offs[j] = b * c.imageStride + oh * c.sh * c.Wp + ow * c.sw;
+        }
+        // A run of 16 pixels in one output row reads consecutive (stride) input elements per tap.
+        int64_t stride = w == kQColTile ? offs[1] - offs[0] : 0;
+        if (stride != 1 && stride != 2) stride = 0;
+        for (int j = 1; j < kQColTile && stride; ++j)
+            if (offs[j] - offs[j - 1] != stride) stride = 0;
+        int16_t* panel = out + (j0 / kQColTile) * kp * 32;
+        for (int64_t q = 0; q < kp; ++q) {
+            const int64_t k0 = 2 * q, k1 = 2 * q + 1;
+            const int16_t* r0 = c.xp + c.tapOff[k0];
+            const int16_t* r1 = k1 < c.K ? c.xp + c.tapOff[k1] : nullptr;
+            int16_t* dst = panel + q * 32;
+            if (stride) {
+                qInterleavePair(r0 + offs[0], r1 ? r1 + offs[0] : nullptr, stride, dst);
+                continue;
+            }
+            for (int64_t j = 0; j < kQColTile; ++j) {
+                const bool valid = j < w;
+                dst[j * 2] = valid ? r0[offs[j]] : int16_t(0);
+                dst[j * 2 + 1] = valid && r1 ? r1[offs[j]] : int16_t(0);
+            }
+        }
+    }
+}
+
+class FastIntConv final : public Kernel {
+public:
+    FastIntConv(bool qlinear, bool fusedAct) : m_qlinear(qlinear), m_fusedAct(fusedAct) {
+        kW = qlinear ? 3 : 1;
+        kWzp = qlinear ? 5 : 3;
+    }
+
+    /// Whether this node can run here (checked before init, from constants only).
+    static bool applies(const InitContext& ctx, bool qlinear) {
+        const std::size_t w = qlinear ? 3 : 1, wzp = qlinear ? 5 : 3;
+        const Tensor* wt = ctx.constantInput(w);
+        if (!wt || wt->rank() != 4 || !isInt8Like(wt->dtype())) return false;
+        if (ctx.hasInput(wzp) && !ctx.constantInput(wzp)) return false;
+        const int64_t k = wt->dims()[1] * wt->dims()[2] * wt->dims()[3];
+        return k > 0 && k <= kInt8MaxDepth && wt->dims()[0] > 0;
+    }
+
+    VoidResult init(InitContext& ctx) override {
+        const ir::Node& n = ctx.node();
+        const Tensor* w = ctx.constantInput(kW);
+        if (!w || w->rank() != 4 || !isInt8Like(w->dtype()))
+            return ctx.error(StatusCode::Unsupported, "needs constant 4-D int8/uint8 weights");
+        const Tensor* wzp = ctx.hasInput(kWzp) ? ctx.constantInput(kWzp) : nullptr;
+        if (ctx.hasInput(kWzp) && !wzp) return ctx.error(StatusCode::Unsupported, "needs a constant weight zero point");
+        m_group = n.attrInt("group", 1);
+        m_M = w->dims()[0];
+        m_Cg = w->dims()[1];
+        m_KH = w->dims()[2];
+        m_KW = w->dims()[3];
+        m_K = m_Cg * m_KH * m_KW;
+        if (m_group < 1 || m_M % m_group) return ctx.error(StatusCode::InvalidInput, "group must divide the output channels");
+        if (m_K > kInt8MaxDepth) return ctx.error(StatusCode::Unsupported, "reduction too deep for int32 accumulation");
+        if (wzp && wzp->numElements() != 1 && wzp->numElements() != m_M)
+            return ctx.error(StatusCode::InvalidInput, "w_zero_point must be a scalar or per output channel");
+        const int64_t kdims[2] = {m_KH, m_KW};
+        EW_TRY(readWindow(n, 2, kdims, m_window));
+        if (m_fusedAct) {
+            const std::string act = n.attrString("activation", "");
+            std::vector<float> p = n.attrFloats("activation_params");
+            m_actLo = -std::numeric_limits<float>::infinity();
+            m_actHi = std::numeric_limits<float>::infinity();
+            if (act == "Relu") {
+                m_actLo = 0.f;
+            } else if (act == "Clip") {
+                if (p.size() != 2) return ctx.error(StatusCode::InvalidInput, "Clip needs activation_params [min, max]");
+                m_actLo = p[0];
+                m_actHi = p[1];
+            } else if (!act.empty()) {
+                return ctx.error(StatusCode::Unsupported, "activation '" + act + "' is not supported");
+            }
+        }
+        auto wAt = [&](int64_t i) { return intAt(*w, i); };
+        auto zwAt = [&](int64_t m) { return wzp ? intAt(*wzp, wzp->numElements() == 1 ? 0 : m) : int64_t(0); };
+        m_depthwise = m_Cg == 1 && m_group == m_M;
+        if (m_depthwise) {
+            const int64_t taps = m_KH * m_KW;
+            m_dw.resize(static_cast<std::size_t>(m_M * taps));
+            for (int64_t m = 0; m < m_M; ++m)
+                for (int64_t t = 0; t < taps; ++t) m_dw[std::size_t(m * taps + t)] = static_cast<int16_t>(wAt(m * taps + t) - zwAt(m));
+        } else {
+            const int64_t mg = m_M / m_group;
+            m_packedA.assign(qPackedAElems(mg, m_K) * static_cast<std::size_t>(m_group), 0);
+            for (int64_t g = 0; g < m_group; ++g)
+                qPackA(m_packedA.data() + g * qPackedAElems(mg, m_K), mg, m_K, [&](int64_t r, int64_t k) {
+                    const int64_t m = g * mg + r;
+                    return wAt(m * m_K + k) - zwAt(m);
+                });
+        }
+        return {};
+    }
+
+    VoidResult prepare(PrepareContext& ctx) override {
+        const Tensor& x = ctx.input(0);
+        if (!isInt8Like(x.dtype())) return ctx.error(StatusCode::Unsupported, "x must be int8 or uint8");
+        if (x.rank() != 4) return ctx.error(StatusCode::InvalidInput, "x must be [N, C, H, W] for 4-D weights");
+        m_N = x.dims()[0];
+        m_C = x.dims()[1];
+        m_H = x.dims()[2];
+        m_W = x.dims()[3];
+        if (m_C != m_group * m_Cg)
+            return ctx.error(StatusCode::InvalidInput, "channels do not match group " + std::to_string(m_group));
+        WindowParams wp = m_window;
+        std::vector<int64_t> out;
+        if (!windowOutput(wp, std::span<const int64_t>(x.dims()).subspan(2), out))
+            return ctx.error(StatusCode::InvalidInput, "kernel larger than the padded input");
+        m_OH = out[0];
+        m_OW = out[1];
+        m_sh = wp.strides[0];
+        m_sw = wp.strides[1];
+        m_dh = wp.dilations[0];
+        m_dwl = wp.dilations[1];
+        m_pt = wp.padBegin[0];
+        m_pl = wp.padBegin[1];
+        // Rows/columns the windows reach (pads may be larger than what any window reads).
+        m_Hp = std::max(m_H + m_pt, (m_OH - 1) * m_sh + (m_KH - 1) * m_dh + 1);
+        m_Wp = std::max(m_W + m_pl, (m_OW - 1) * m_sw + (m_KW - 1) * m_dwl + 1);
+        if (ctx.hasInput(2) && ctx.input(2).dtype() != x.dtype())
+            return ctx.error(StatusCode::InvalidInput, "x_zero_point must have x's type");
+        std::vector<int64_t> dims{m_N, m_M, m_OH, m_OW};
+        if (m_qlinear) {
+            if (ctx.input(4).numElements() != 1 && ctx.input(4).numElements() != m_M)
+                return ctx.error(StatusCode::InvalidInput, "w_scale must be a scalar or per output channel");
+            if (ctx.input(1).numElements() != 1 || ctx.input(6).numElements() != 1)
+                return ctx.error(StatusCode::InvalidInput, "x_scale and y_scale must be scalars");
+            if (ctx.hasInput(8) && (ctx.input(8).dtype() != DataType::Int32 || ctx.input(8).numElements() != m_M))
+                return ctx.error(StatusCode::InvalidInput, "B must be int32 [M]");
+            m_outType = ctx.hasInput(7) ? ctx.input(7).dtype() : x.dtype();
+            if (!isInt8Like(m_outType)) return ctx.error(StatusCode::Unsupported, "output type is not supported");
+        } else {
+            m_outType = DataType::Int32;
+        }
+        ctx.setOutput(0, m_outType, dims);
+        m_mult.assign(static_cast<std::size_t>(m_M), 0.f);
+        // Tap offsets relative to the group's first channel, in the padded planes.
+        const int64_t plane = m_Hp * m_Wp;
+        m_tapOff.resize(static_cast<std::size_t>(m_K));
+        for (int64_t c = 0; c < m_Cg; ++c)
+            for (int64_t i = 0; i < m_KH; ++i)
+                for (int64_t j = 0; j < m_KW; ++j)
+                    m_tapOff[std::size_t((c * m_KH + i) * m_KW + j)] = c * plane + i * m_dh * m_Wp + j * m_dwl;
+        // Padded planes plus slack for the 32-element reads of stride-2 runs.
+        ctx.setScratchBytes(static_cast<std::size_t>(m_N * m_C * plane + 64) * sizeof(int16_t) + 64);
+        return {};
+    }
+
+    void run(RunContext& ctx) override {
+        const Tensor& x = ctx.input(0);
+        int16_t* xp = reinterpret_cast<int16_t*>((reinterpret_cast<uintptr_t>(ctx.scratch()) + 63) & ~uintptr_t(63));
+        const int32_t zx = ctx.hasInput(2) ? static_cast<int32_t>(intAt(ctx.input(2), 0)) : 0;
+        const int64_t plane = m_Hp * m_Wp, HW = m_H * m_W;
+        ThreadPool::InlineScope serial(m_N * m_M * m_OH * m_OW * m_K < kMinParallelMacs);
+        ctx.pool().parallelFor(0, m_N * m_C, chunkRows(plane), [&](int64_t b, int64_t e) {
+            for (int64_t pc = b; pc < e; ++pc) {
+                int16_t* dst = xp + pc * plane;
+                std::fill(dst, dst + plane, int16_t(0));
+                if (x.dtype() == DataType::UInt8)
+                    convertPlane(x.data<uint8_t>() + pc * HW, zx, dst);
+                else
+                    convertPlane(x.data<int8_t>() + pc * HW, zx, dst);
+            }
+        });
+        std::fill(xp + m_N * m_C * plane, xp + m_N * m_C * plane + 64, int16_t(0));
+
+        QEpilogue epi;
+        const int32_t* bias = nullptr;
+        if (m_qlinear) {
+            const float xs = floatAt(ctx.input(1), 0), ys = floatAt(ctx.input(6), 0);
+            const Tensor& ws = ctx.input(4);
+            for (int64_t m = 0; m < m_M; ++m)
+                m_mult[std::size_t(m)] = xs * floatAt(ws, ws.numElements() == 1 ? 0 : m) / ys;
+            const float zy = ctx.hasInput(7) ? static_cast<float>(intAt(ctx.input(7), 0)) : 0.f;
+            const bool u8 = m_outType == DataType::UInt8;
+            epi.out = u8 ? QEpilogue::Out::UInt8 : QEpilogue::Out::Int8;
+            epi.zp = zy;
+            epi.lo = u8 ? 0.f : -128.f;
+            epi.hi = u8 ? 255.f : 127.f;
+            if (m_fusedAct) {
+                // Quantization is monotonic: Q(clamp(y, lo, hi)) = clamp(Q(y), Q(lo), Q(hi)).
+                auto q = [&](float v) { return std::nearbyint(v / ys) + zy; };
+                if (std::isfinite(m_actLo)) epi.lo = std::max(epi.lo, q(m_actLo));
+                if (std::isfinite(m_actHi)) epi.hi = std::min(epi.hi, q(m_actHi));
+                if (epi.hi < epi.lo) epi.hi = epi.lo;
+            }
+            epi.mult = m_mult.data();
+            if (ctx.hasInput(8)) bias = ctx.input(8).data<int32_t>();
+        } else {
+            epi.out = QEpilogue::Out::Int32;
+        }
+        epi.bias = bias;
+        Tensor& y = ctx.output(0);
+        void* yp = y.raw();
+        const int64_t P = m_OH * m_OW;
+        if (m_depthwise) {
+            runDepthwise(xp, epi, yp, ctx.pool());
+            return;
+        }
+        const int64_t mg = m_M / m_group;
+        const std::size_t es = elementSize(m_outType);
+        for (int64_t g = 0; g < m_group; ++g) {
+            PackCtx pc;
+            pc.xp = xp + g * m_Cg * plane;
+            pc.tapOff = m_tapOff.data();
+            pc.K = m_K;
+            pc.imageStride = m_C * plane;
+            pc.P = P;
+            pc.OW = m_OW;
+            pc.sh = m_sh;
+            pc.sw = m_sw;
+            pc.Wp = m_Wp;
+            QGemmArgs a;
+            a.a = m_packedA.data() + g * qPackedAElems(mg, m_K);
+            a.m = mg;
+            a.k = m_K;
+            a.n = m_N * P;
+            a.packB = packConvB;
+            a.packCtx = &pc;
+            a.epi = epi;
+            a.chBase = g * mg;
+            a.out.y = static_cast<std::byte*>(yp) + static_cast<std::size_t>(g * mg * P) * es;
+            a.out.ldr = P;
+            a.out.groupCols = P;
+            a.out.groupStride = m_M * P;
+            qgemm(a, ctx.pool());
+        }
+    }
+
+private:
+    template <typename T>
+    void convertPlane(const T* src, int32_t zx, int16_t* dst) const {
+        for (int64_t h = 0; h < m_H; ++h) {
+            int16_t* d = dst + (m_pt + h) * m_Wp + m_pl;
+            const T* s = src + h * m_W;
+            for (int64_t w = 0; w < m_W; ++w) d[w] = static_cast<int16_t>(static_cast<int32_t>(s[w]) - zx);
+        }
+    }
+
+    void runDepthwise(const int16_t* xp, const QEpilogue& epi, void* y, ThreadPool& pool) const {
+        const int64_t plane = m_Hp * m_Wp, taps = m_KH * m_KW, OW = m_OW;
+        pool.parallelFor(0, m_N * m_M, 1, [&](int64_t b, int64_t e) {
+            constexpr int64_t kChunk = 256;
+            alignas(64) int32_t acc[kChunk];
+            for (int64_t pc = b; pc < e; ++pc) {
+                const int64_t c = pc % m_M;
+                const int16_t* xpl = xp + pc * plane;
+                const int16_t* wk = m_dw.data() + c * taps;
+                for (int64_t oh = 0; oh < m_OH; ++oh)
+                    for (int64_t ow0 = 0; ow0 < OW; ow0 += kChunk) {
+                        const int64_t n = std::min(kChunk, OW - ow0);
+                        std::fill(acc, acc + n, 0);
+                        for (int64_t i = 0; i < m_KH; ++i) {
+                            const int16_t* row = xpl + (oh * m_sh + i * m_dh) * m_Wp + ow0 * m_sw;
+                            for (int64_t j = 0; j < m_KW; ++j)
+                                qDwAccumulate(row + j * m_dwl, n, m_sw, wk[i * m_KW + j], acc);
+                        }
+                        qStoreRow(acc, n, c, epi, y, (pc * m_OH + oh) * OW + ow0);
+                    }
+            }
+        });
+    }
+
+    bool m_qlinear, m_fusedAct;
+    std::size_t kW = 3, kWzp = 5;
+    int64_t m_group = 1, m_M = 0, m_Cg = 0, m_KH = 1, m_KW = 1, m_K = 0;
+    WindowParams m_window;
+    float m_actLo = 0.f, m_actHi = 0.f;
+    bool m_depthwise = false;
+    std::vector<int16_t> m_dw;
+    std::vector<int16_t> m_packedA;
+    // Per prepare.
+    int64_t m_N = 0, m_C = 0, m_H = 0, m_W = 0, m_OH = 0, m_OW = 0, m_sh = 1, m_sw = 1, m_dh = 1, m_dwl = 1,
+            m_pt = 0, m_pl = 0, m_Hp = 0, m_Wp = 0;
+    DataType m_outType = DataType::UInt8;
+    std::vector<float> m_mult;
+    std::vector<int64_t> m_tapOff;
+};
+
+} // namespace
+
+std::unique_ptr<Kernel> makeFastIntConv(const InitContext& ctx, bool qlinear) {
+    if (!FastIntConv::applies(ctx, qlinear)) return nullptr;
+    return std::make_unique<FastIntConv>(qlinear, false);
+}
+
+} // namespace cpu
+
+/// ai.edgewise.QConv: QLinearConv's inputs and attributes plus `activation` (Relu, Clip) with
+/// `activation_params`; written by the QDQ fusion, which guarantees constant 4-D weights.
+std::unique_ptr<Kernel> makeQConv() {
+    return std::make_unique<cpu::FastIntConv>(true, true);
+}
+
+} // namespace ew::rt

@@ -1,0 +1,199 @@
+// The integer GEMM driver and its portable kernels (see int8_gemm.h); the AVX2 kernels are in
+// int8_gemm_avx2.cpp, picked at run time.
+#include "int8_gemm.h"
+
+#include "kernel_util.h"
+
+#include "runtime/thread_pool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+namespace ew::rt::cpu {
+
+void qMicroKernelAvx2(int64_t kp, const int16_t* a, int h, const int16_t* b, int32_t* c);
+void qStoreRowAvx2(const int32_t* acc, int64_t n, int64_t ch, const QEpilogue& e, void* out, int64_t at);
+void qInterleavePairAvx2(const int16_t* r0, const int16_t* r1, int16_t* out);
+void qInterleavePairStride2Avx2(const int16_t* r0, const int16_t* r1, int16_t* out);
+void qDwAccumulateAvx2(const int16_t* s, int64_t n, int64_t sw, int32_t w, int32_t* acc);
+
+namespace {
+
+std::atomic<bool> g_forcePortable{false};
+
+bool cpuHasAvx2() {
+#if defined(__x86_64__) || defined(__i386__)
+    static const bool has = __builtin_cpu_supports("avx2");
+    return has;
+#else
+    return false;
+#endif
+}
+
+void microPortable(int64_t kp, const int16_t* a, int h, const int16_t* b, int32_t* c) {
+    int32_t acc[kQRowTile][kQColTile] = {};
+    for (int64_t q = 0; q < kp; ++q) {
+        const int16_t* ap = a + q * h * 2;
+        const int16_t* bp = b + q * 32;
+        for (int r = 0; r < h; ++r) {
+            const int32_t a0 = ap[r * 2], a1 = ap[r * 2 + 1];
+            for (int j = 0; j < kQColTile; ++j) acc[r][j] += a0 * bp[j * 2] + a1 * bp[j * 2 + 1];
+        }
+    }
+    for (int r = 0; r < h; ++r) std::memcpy(c + r * kQColTile, acc[r], sizeof(acc[r]));
+}
+
+template <typename T>
+void storePortable(const int32_t* acc, int64_t n, int64_t ch, const QEpilogue& e, T* y) {
+    for (int64_t i = 0; i < n; ++i) {
+        const int64_t c = e.perColumn ? ch + i : ch;
+        const int32_t v = acc[i] + (e.bias ? e.bias[c] : 0);
+        if constexpr (std::is_same_v<T, int32_t>) {
+            y[i] = v;
+        } else {
+            float f = std::nearbyint(static_cast<float>(v) * e.mult[c]) + e.zp;
+            f = std::min(std::max(f, e.lo), e.hi);
+            y[i] = static_cast<T>(static_cast<int32_t>(f));
+        }
+    }
+}
+
+void storeRowPortable(const int32_t* acc, int64_t n, int64_t ch, const QEpilogue& e, void* out, int64_t at) {
+    switch (e.out) {
+    case QEpilogue::Out::UInt8:
+        return storePortable(acc, n, ch, e, static_cast<uint8_t*>(out) + at);
+    case QEpilogue::Out::Int8:
+        return storePortable(acc, n, ch, e, static_cast<int8_t*>(out) + at);
+    case QEpilogue::Out::Int32:
+        return storePortable(acc, n, ch, e, static_cast<int32_t*>(out) + at);
+    }
+}
+
+/// Per-thread buffer for packed B blocks: grows once, then reused.
+int16_t* threadBuffer(std::size_t elems) {
+    struct Buffer {
+        void* p = nullptr;
+        std::size_t n = 0;
+        ~Buffer() { std::free(p); }
+    };
+    thread_local Buffer buf;
+    if (buf.n < elems) {
+        std::free(buf.p);
+        buf.p = std::aligned_alloc(64, (elems * sizeof(int16_t) + 63) / 64 * 64);
+        buf.n = elems;
+    }
+    return static_cast<int16_t*>(buf.p);
+}
+
+} // namespace
+
+bool int8UsesAvx2() { return cpuHasAvx2() && !g_forcePortable.load(std::memory_order_relaxed); }
+void int8ForcePortable(bool portable) { g_forcePortable.store(portable, std::memory_order_relaxed); }
+
+void qMicroKernel(int64_t kp, const int16_t* a, int h, const int16_t* b, int32_t* c) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (int8UsesAvx2()) return qMicroKernelAvx2(kp, a, h, b, c);
+#endif
+    microPortable(kp, a, h, b, c);
+}
+
+void qStoreRow(const int32_t* acc, int64_t n, int64_t ch, const QEpilogue& e, void* out, int64_t at) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (int8UsesAvx2()) return qStoreRowAvx2(acc, n, ch, e, out, at);
+#endif
+    storeRowPortable(acc, n, ch, e, out, at);
+}
+
+void qInterleavePair(const int16_t* r0, const int16_t* r1, int64_t stride, int16_t* out) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (int8UsesAvx2()) {
+        if (stride == 1) return qInterleavePairAvx2(r0, r1, out);
+        if (stride == 2) return qInterleavePairStride2Avx2(r0, r1, out);
+    }
+#endif
+    for (int j = 0; j < kQColTile; ++j) {
+        out[j * 2] = r0[j * stride];
+        out[j * 2 + 1] = r1 ? r1[j * stride] : int16_t(0);
+    }
+}
+
+void qDwAccumulate(const int16_t* s, int64_t n, int64_t sw, int32_t w, int32_t* acc) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (int8UsesAvx2()) return qDwAccumulateAvx2(s, n, sw, w, acc);
+#endif
+    if (sw == 1) {
+        for (int64_t i = 0; i < n; ++i) acc[i] += static_cast<int32_t>(s[i]) * w;
+    } else {
+        for (int64_t i = 0; i < n; ++i) acc[i] += static_cast<int32_t>(s[i * sw]) * w;
+    }
+}
+
+void qgemm(const QGemmArgs& g, ThreadPool& pool) {
+    const int64_t kp = qDepthPairs(g.k);
+    const int64_t rowPanels = (g.m + kQRowTile - 1) / kQRowTile;
+    const int64_t colPanels = (g.n + kQColTile - 1) / kQColTile;
+    if (rowPanels == 0 || colPanels == 0) return;
+    // Columns per task: the packed B block (kp * 64 bytes per panel) stays within about 192 KB
+    // so it is read from L2 by every row panel of the task.
+    const int64_t panelBytes = kp * 64;
+    const int64_t blockPanels = std::clamp<int64_t>(196608 / std::max<int64_t>(panelBytes, 1), 1, 6);
+    const int64_t colBlocks = (colPanels + blockPanels - 1) / blockPanels;
+    // Few column blocks (deep layers on small maps, MatMul with a few rows): split the rows too.
+    const int64_t want = 4 * static_cast<int64_t>(pool.threads());
+    const int64_t rowGroups = std::clamp<int64_t>((want + colBlocks - 1) / colBlocks, 1, rowPanels);
+    const int64_t panelsPerGroup = (rowPanels + rowGroups - 1) / rowGroups;
+    const bool perCol = g.epi.perColumn;
+#if defined(__x86_64__) || defined(__i386__)
+    const bool avx2 = int8UsesAvx2();
+    auto micro = avx2 ? qMicroKernelAvx2 : microPortable;
+    auto store = avx2 ? qStoreRowAvx2 : storeRowPortable;
+#else
+    auto micro = microPortable;
+    auto store = storeRowPortable;
+#endif
+
+    ThreadPool::InlineScope serial(g.m * g.n * g.k < kMinParallelMacs);
+    pool.parallelFor(0, colBlocks * rowGroups, 1, [&](int64_t tb, int64_t te) {
+        alignas(64) int32_t tile[kQRowTile * kQColTile];
+        for (int64_t t = tb; t < te; ++t) {
+            const int64_t cb = t / rowGroups, rg = t % rowGroups;
+            const int64_t p0 = cb * blockPanels, p1 = std::min(colPanels, p0 + blockPanels);
+            const int64_t n0 = p0 * kQColTile, n1 = std::min(g.n, p1 * kQColTile);
+            const int16_t* bBlock;
+            if (g.packB) {
+                int16_t* buf = threadBuffer(static_cast<std::size_t>((p1 - p0) * kp * 32));
+                g.packB(g.packCtx, n0, n1 - n0, buf);
+                bBlock = buf;
+            } else {
+                bBlock = g.packedB + p0 * kp * 32;
+            }
+            const int64_t rp0 = rg * panelsPerGroup, rp1 = std::min(rowPanels, rp0 + panelsPerGroup);
+            for (int64_t rp = rp0; rp < rp1; ++rp) {
+                const int64_t r0 = rp * kQRowTile;
+                const int h = static_cast<int>(std::min<int64_t>(kQRowTile, g.m - r0));
+                const int16_t* ap = g.a + r0 * kp * 2;
+                for (int64_t p = p0; p < p1; ++p) {
+                    micro(kp, ap, h, bBlock + (p - p0) * kp * 32, tile);
+                    const int64_t j0 = p * kQColTile, w = std::min<int64_t>(kQColTile, g.n - j0);
+                    for (int r = 0; r < h; ++r) {
+                        const int64_t row = r0 + r;
+                        // Split the tile row where it crosses from one image into the next.
+                        for (int64_t j = j0; j < j0 + w;) {
+                            const int64_t grp = j / g.out.groupCols, inG = j % g.out.groupCols;
+                            const int64_t len = std::min(j0 + w - j, g.out.groupCols - inG);
+                            const int64_t at = grp * g.out.groupStride + row * g.out.ldr + inG;
+                            store(tile + r * kQColTile + (j - j0), len, perCol ? g.chBase + j : g.chBase + row,
+                                  g.epi, g.out.y, at);
+                            j += len;
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+} // namespace ew::rt::cpu

@@ -1,0 +1,136 @@
+#pragma once
+// Integer GEMM for the INT8 kernels (QLinearConv, ConvInteger, QLinearMatMul, MatMulInteger and
+// the fused ai.edgewise.QConv / QGemm written by the QDQ fusion).
+//
+// Exactness first: both operands are stored as int16 with their zero points already subtracted
+// (x - zx and w - zw both lie in [-255, 255]), and the AVX2 micro-kernel multiplies them with
+// vpmaddwd (int16 x int16 -> pairs summed into int32). A pair sum is at most 2 * 255^2, so nothing
+// saturates (vpmaddubsw would: u8 x s8 pairs overflow int16), zero points need no correction terms,
+// and padding is simply 0. Accumulation is int32, exact for K <= kInt8MaxDepth. Without VNNI, the
+// u8 x s8 route needs vpmaddubsw + vpmaddwd for 32 products, the same two multiply-port uops as two
+// vpmaddwd for 2 x 16, so the exact route costs no throughput on AVX2 machines. No AVX-512 VNNI
+// code: the machine this was written on has none to test it.
+//
+// Requantization is the reference kernels' formula, element for element:
+//   y = saturate(nearbyint(float(acc + bias) * mult[ch]) + zp), mult = (x_scale * w_scale) / y_scale
+// computed in float in that order, so the fast kernels match nn_quant.cpp's reference bit for bit.
+//
+// Layouts (int16 elements; Kp = ceil(K / 2) depth pairs, an odd K padded with a zero):
+//   A (row operand, M x K) in panels of up to 6 rows: the panel starting at row r0 with h rows is
+//     at a + r0 * Kp * 2; element (r0 + r, k) at + (k / 2) * h * 2 + r * 2 + k % 2.
+//   B (column operand, K x N) in panels of 16 columns: element (k, j) of a panel at
+//     + (k / 2) * 32 + j * 2 + k % 2 (columns past N zero).
+#include <cstddef>
+#include <cstdint>
+
+namespace ew::rt {
+class ThreadPool;
+}
+
+namespace ew::rt::cpu {
+
+/// Largest depth whose int32 accumulation cannot overflow (K * 255 * 255 < 2^31).
+inline constexpr int64_t kInt8MaxDepth = 32768;
+inline constexpr int kQRowTile = 6;
+inline constexpr int kQColTile = 16;
+
+inline int64_t qDepthPairs(int64_t k) { return (k + 1) / 2; }
+/// int16 elements of a packed A of m rows or of a packed B of n columns (n rounded up to 16).
+inline std::size_t qPackedAElems(int64_t m, int64_t k) { return static_cast<std::size_t>(m * qDepthPairs(k) * 2); }
+inline std::size_t qPackedBElems(int64_t n, int64_t k) {
+    return static_cast<std::size_t>((n + kQColTile - 1) / kQColTile * qDepthPairs(k) * 32);
+}
+
+/// True when the AVX2 micro-kernels run (the CPU has AVX2 and the portable path is not forced).
+bool int8UsesAvx2();
+/// Forces the portable kernels (tests compare both on one machine).
+void int8ForcePortable(bool portable);
+
+/// Packs A(r, k) = at(r, k) (an int in [-32768, 32767]) for r < m, k < kDepth.
+template <typename F>
+void qPackA(int16_t* out, int64_t m, int64_t kDepth, F&& at) {
+    const int64_t kp = qDepthPairs(kDepth);
+    for (int64_t r0 = 0; r0 < m; r0 += kQRowTile) {
+        const int64_t h = m - r0 < kQRowTile ? m - r0 : kQRowTile;
+        int16_t* p = out + r0 * kp * 2;
+        for (int64_t q = 0; q < kp; ++q)
+            for (int64_t r = 0; r < h; ++r)
+                for (int t = 0; t < 2; ++t) {
+                    const int64_t k = 2 * q + t;
+                    p[(q * h + r) * 2 + t] = k < kDepth ? static_cast<int16_t>(at(r0 + r, k)) : int16_t(0);
+                }
+    }
+}
+
+/// Packs B(k, j) = at(k, j) for k < kDepth, j < n into ceil(n / 16) column panels.
+template <typename F>
+void qPackB(int16_t* out, int64_t kDepth, int64_t n, F&& at) {
+    const int64_t kp = qDepthPairs(kDepth);
+    for (int64_t j0 = 0; j0 < n; j0 += kQColTile) {
+        int16_t* p = out + (j0 / kQColTile) * kp * 32;
+        for (int64_t q = 0; q < kp; ++q)
+            for (int j = 0; j < kQColTile; ++j)
+                for (int t = 0; t < 2; ++t) {
+                    const int64_t k = 2 * q + t;
+                    p[q * 32 + j * 2 + t] =
+                        (k < kDepth && j0 + j < n) ? static_cast<int16_t>(at(k, j0 + j)) : int16_t(0);
+                }
+    }
+}
+
+/// What happens to the int32 products: requantization to uint8/int8 or the raw int32 values.
+/// Channel ch is the row (conv: output channel) or, with perColumn, the column (MatMul: N).
+struct QEpilogue {
+    enum class Out { UInt8, Int8, Int32 };
+    Out out = Out::UInt8;
+    const int32_t* bias = nullptr; ///< per channel, may be null
+    const float* mult = nullptr;   ///< per channel (requantizing outputs only)
+    float zp = 0.f;                ///< output zero point
+    float lo = 0.f, hi = 255.f;    ///< clamp after adding zp: type range, narrowed by Relu/Clip
+    bool perColumn = false;
+};
+
+/// Where element (row r, column j) goes: y + ((j / groupCols) * groupStride + r * ldr + j % groupCols)
+/// elements (a conv over a batch: groupCols = pixels per image, groupStride = the image's output).
+struct QOutLayout {
+    void* y = nullptr;
+    int64_t ldr = 0;
+    int64_t groupCols = 0;
+    int64_t groupStride = 0;
+};
+
+/// C tile = A panel (h rows) x B panel (16 columns) over kp depth pairs, int32 row-major [h][16].
+void qMicroKernel(int64_t kp, const int16_t* a, int h, const int16_t* b, int32_t* c);
+
+/// Requantizes/stores acc[n] (channel `ch` for every element when !perColumn, else channel
+/// ch + i for element i) into out (element type from e.out) at element offset `at`.
+void qStoreRow(const int32_t* acc, int64_t n, int64_t ch, const QEpilogue& e, void* out, int64_t at);
+
+/// One depth pair (rows k and k+1, r1 null past K) of a B panel from 16 columns that are
+/// consecutive (stride 1) or every other element (stride 2) in both int16 rows; stride 2 reads
+/// 32 elements from each row.
+void qInterleavePair(const int16_t* r0, const int16_t* r1, int64_t stride, int16_t* out);
+
+/// acc[i] += s[i * sw] * w for i < n (the depthwise kernel's tap loop).
+void qDwAccumulate(const int16_t* s, int64_t n, int64_t sw, int32_t w, int32_t* acc);
+
+
+/// C = A (packed, M x K) x B, then the epilogue. B's column panels come from `packB` one block of
+/// columns at a time (or, when packB is null, from `packedB`, all N columns packed once).
+/// packB(ctx, n0, nc, out) writes columns [n0, n0 + nc) as ceil(nc / 16) panels at out (called
+/// from several threads at once). Row offset rowBase and column offset colBase are added to the
+/// channel index (per-group convolutions).
+using QPackBFn = void (*)(const void* ctx, int64_t n0, int64_t nc, int16_t* out);
+struct QGemmArgs {
+    const int16_t* a = nullptr;
+    int64_t m = 0, k = 0, n = 0;
+    QPackBFn packB = nullptr;
+    const void* packCtx = nullptr;
+    const int16_t* packedB = nullptr;
+    QEpilogue epi;
+    int64_t chBase = 0;
+    QOutLayout out;
+};
+void qgemm(const QGemmArgs& args, ThreadPool& pool);
+
+} // namespace ew::rt::cpu

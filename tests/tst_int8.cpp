@@ -1,0 +1,511 @@
+// The INT8 runtime path: the fast integer kernels (cpu/int8_*.cpp) against nn_quant.cpp's
+// reference kernels (bit-exact, AVX2 and portable, 1 and 2 threads), the QDQ fusion's structure
+// (what fuses and what must not), fused vs unfused QDQ models (within one step of the output
+// quantization), and ONNX Runtime's quantized test models through the fast path.
+#include "kernel_test_util.h"
+#include "test_util.h"
+
+#include "ir/io/model_io.h"
+#include "ir/onnx/onnx_import.h"
+#include "ir/shape_inference.h"
+#include "runtime/cpu/int8_gemm.h"
+#include "runtime/cpu/int8_kernels.h"
+#include "runtime/fusion.h"
+
+#include <QtTest/QtTest>
+
+#include <random>
+
+using namespace ew;
+using namespace ew::test;
+using ir::Attribute;
+
+namespace {
+
+std::vector<double> randomInts(std::size_t n, int lo, int hi, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> d(lo, hi);
+    std::vector<double> v(n);
+    for (auto& x : v) x = d(rng);
+    return v;
+}
+
+std::vector<double> randomReals(std::size_t n, double lo, double hi, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> d(lo, hi);
+    std::vector<double> v(n);
+    for (auto& x : v) x = d(rng);
+    return v;
+}
+
+int lowOf(DataType t) { return t == DataType::UInt8 ? 0 : -128; }
+int highOf(DataType t) { return t == DataType::UInt8 ? 255 : 127; }
+
+/// Runs `m` with the reference kernels and with the fast ones (AVX2 when the CPU has it, and the
+/// portable kernels), on 1 and 2 threads; every fast result must equal the reference bytes.
+void expectFastEqualsReference(const ir::Model& m, const rt::Session::NamedTensors& in) {
+    auto runRaw = [&](bool reference, bool portable, int threads) -> std::vector<uint8_t> {
+        rt::cpu::setPreferReferenceKernels(reference);
+        rt::cpu::int8ForcePortable(portable);
+        rt::SessionOptions opt;
+        opt.threads = threads;
+        auto s = rt::Session::create(m, opt);
+        std::vector<uint8_t> bytes;
+        if (s) {
+            auto out = (*s)->run(in);
+            if (out) {
+                const auto* p = reinterpret_cast<const uint8_t*>((*out)[0].raw());
+                bytes.assign(p, p + (*out)[0].byteSize());
+            } else {
+                qWarning("%s", out.error().toString().c_str());
+            }
+        } else {
+            qWarning("%s", s.error().toString().c_str());
+        }
+        rt::cpu::setPreferReferenceKernels(false);
+        rt::cpu::int8ForcePortable(false);
+        return bytes;
+    };
+    const std::vector<uint8_t> want = runRaw(true, false, 1);
+    QVERIFY(!want.empty());
+    for (bool portable : {false, true})
+        for (int threads : {1, 2}) {
+            const std::vector<uint8_t> got = runRaw(false, portable, threads);
+            QCOMPARE(got.size(), want.size());
+            std::size_t firstDiff = got.size();
+            for (std::size_t i = 0; i < got.size() && firstDiff == got.size(); ++i)
+                if (got[i] != want[i]) firstDiff = i;
+            if (firstDiff != got.size())
+                QFAIL(qPrintable(QString("portable=%1 threads=%2: byte %3 differs (%4 vs %5)")
+                                     .arg(portable)
+                                     .arg(threads)
+                                     .arg(firstDiff)
+                                     .arg(got[firstDiff])
+                                     .arg(want[firstDiff])));
+        }
+}
+
+/// True when the fast kernel takes the model's single node.
+bool fastApplies(const ir::Model& m, bool conv, bool qlinear) {
+    const ir::Node& n = *m.graph->nodes().front();
+    std::vector<rt::Tensor> owned;
+    owned.reserve(n.inputs().size());
+    std::vector<const rt::Tensor*> constants;
+    for (const ir::Value* v : n.inputs()) {
+        if (v && v->initializer) {
+            owned.push_back(*rt::Tensor::fromIr(*v->initializer));
+            constants.push_back(&owned.back());
+        } else {
+            constants.push_back(nullptr);
+        }
+    }
+    rt::InitContext ctx(n, 13, constants, 1);
+    return conv ? rt::cpu::makeFastIntConv(ctx, qlinear) != nullptr : rt::cpu::makeFastIntMatMul(ctx, qlinear) != nullptr;
+}
+
+// ---- QDQ graph building -------------------------------------------------------------------
+
+/// A small QDQ graph builder on an ir::Graph (opset 13).
+struct QdqBuilder {
+    std::unique_ptr<ir::Model> model = std::make_unique<ir::Model>();
+    ir::Graph& g = *model->graph;
+    int counter = 0;
+    QdqBuilder() { model->opsetImports = {{"", 13}}; }
+
+    ir::Value* constant(const std::string& base, DataType dt, std::vector<int64_t> dims, const std::vector<double>& v) {
+        const std::string name = base + std::to_string(counter++);
+        ir::Value* val = *g.addValue(name, ir::Type::tensor(dt, ir::Shape::of(dims)));
+        val->initializer = makeTensor(dt, dims, v).toIr(name);
+        g.initializers.push_back(val);
+        return val;
+    }
+    ir::Value* value(const std::string& base, DataType dt = DataType::Float) {
+        return *g.addValue(base + std::to_string(counter++), ir::Type::tensor(dt, std::nullopt));
+    }
+    ir::Value* node(const std::string& op, std::vector<ir::Value*> ins, DataType outType = DataType::Float,
+                    std::vector<Attribute> attrs = {}) {
+        ir::Value* out = value(op + "_out", outType);
+        ir::Node* n = g.addNode(op, "", op + "_" + std::to_string(counter++), ins, {out});
+        for (auto& a : attrs) n->setAttr(std::move(a));
+        return out;
+    }
+    /// Q then DQ with a scalar scale / zero point.
+    ir::Value* qdq(ir::Value* x, float scale, int zp, DataType t, ir::Value** quantized = nullptr) {
+        ir::Value* s = constant("s", DataType::Float, {}, {scale});
+        ir::Value* z = constant("z", t, {}, {double(zp)});
+        ir::Value* q = node("QuantizeLinear", {x, s, z}, t);
+        if (quantized) *quantized = q;
+        return node("DequantizeLinear", {q, s, z});
+    }
+    /// DQ of constant int8 weights, per channel along `axis` (or per tensor).
+    ir::Value* weights(std::vector<int64_t> dims, int64_t axis, bool perChannel, uint32_t seed, DataType t = DataType::Int8) {
+        int64_t n = 1;
+        for (int64_t d : dims) n *= d;
+        const int64_t ch = dims[std::size_t(axis)];
+        ir::Value* w = constant("w", t, dims, randomInts(std::size_t(n), lowOf(t), highOf(t), seed));
+        std::vector<double> sc = randomReals(perChannel ? std::size_t(ch) : 1, 0.002, 0.01, seed + 1);
+        std::vector<int64_t> sdims = perChannel ? std::vector<int64_t>{ch} : std::vector<int64_t>{};
+        ir::Value* s = constant("ws", DataType::Float, sdims, sc);
+        ir::Value* z = constant("wz", t, sdims, std::vector<double>(sc.size(), t == DataType::UInt8 ? 128 : 0));
+        return node("DequantizeLinear", {w, s, z}, DataType::Float, attrs(Attribute::makeInt("axis", axis)));
+    }
+    void input(const std::string& name, std::vector<int64_t> dims) {
+        ir::Value* v = *g.addValue(name, ir::Type::tensor(DataType::Float, ir::Shape::of(dims)));
+        g.inputs.push_back(v);
+    }
+    ir::Value* in(const std::string& name) { return g.findValue(name); }
+    void output(ir::Value* v) { g.outputs.push_back(v); }
+    std::unique_ptr<ir::Model> done() {
+        (void)g.sortTopologically();
+        return std::move(model);
+    }
+};
+
+int countOps(const rt::Session& s, const std::string& op) {
+    int n = 0;
+    for (const ir::Node* node : s.executionOrder()) n += node->opType == op;
+    return n;
+}
+
+std::vector<double> outputValues(const rt::Tensor& t) {
+    std::vector<double> v(std::size_t(t.numElements()));
+    for (int64_t i = 0; i < t.numElements(); ++i) v[std::size_t(i)] = t.doubleAt(i);
+    return v;
+}
+
+} // namespace
+
+class TestInt8 : public QObject {
+    Q_OBJECT
+private slots:
+    void cleanup() {
+        rt::cpu::setPreferReferenceKernels(false);
+        rt::cpu::int8ForcePortable(false);
+    }
+
+    void convMatchesReference_data() {
+        QTest::addColumn<QList<int>>("shape"); // N C H W M KH KW stride pad dil group
+        QTest::addColumn<int>("xType");        // 0 u8, 1 s8
+        QTest::addColumn<int>("wType");
+        QTest::addColumn<bool>("perChannel");
+        QTest::addColumn<bool>("bias");
+        QTest::addColumn<bool>("qlinear");
+        QTest::addColumn<float>("yScale");
+        auto row = [](const char* name, QList<int> s, int xt, int wt, bool pc, bool b, bool ql, float ys = 0.05f) {
+            QTest::newRow(name) << s << xt << wt << pc << b << ql << ys;
+        };
+        row("3x3 pad1", {1, 8, 10, 12, 16, 3, 3, 1, 1, 1, 1}, 0, 1, true, true, true);
+        row("3x3 stride2 odd", {1, 5, 13, 11, 7, 3, 3, 2, 1, 1, 1}, 0, 1, true, true, true);
+        row("1x1", {2, 19, 7, 9, 13, 1, 1, 1, 0, 1, 1}, 0, 1, false, true, true);
+        row("1x1 stride2", {1, 16, 14, 14, 24, 1, 1, 2, 0, 1, 1}, 1, 1, true, false, true);
+        row("7x7 stride2 pad3", {1, 3, 33, 31, 8, 7, 7, 2, 3, 1, 1}, 0, 1, true, true, true);
+        row("dilation2", {1, 4, 17, 19, 6, 3, 3, 1, 2, 2, 1}, 1, 1, false, true, true);
+        row("group2", {1, 8, 9, 20, 10, 3, 3, 1, 1, 1, 2}, 0, 1, true, true, true);
+        row("depthwise", {2, 12, 15, 18, 12, 3, 3, 1, 1, 1, 12}, 0, 1, true, true, true);
+        row("depthwise stride2", {1, 9, 16, 17, 9, 3, 3, 2, 1, 1, 9}, 1, 1, true, true, true);
+        row("depthwise 5x5", {1, 6, 11, 40, 6, 5, 5, 1, 2, 1, 6}, 0, 1, false, false, true);
+        row("u8 weights", {1, 3, 24, 24, 32, 3, 3, 1, 2, 1, 1}, 0, 0, false, true, true);
+        row("s8 x s8 out s8", {1, 6, 12, 12, 5, 3, 3, 1, 1, 1, 1}, 1, 1, true, true, true);
+        row("saturating", {1, 16, 8, 8, 8, 3, 3, 1, 1, 1, 1}, 0, 1, true, true, true, 0.0005f);
+        row("deep K", {1, 256, 5, 5, 20, 3, 3, 1, 1, 1, 1}, 0, 1, true, true, true);
+        row("wide 16-aligned", {1, 4, 4, 64, 6, 1, 3, 1, 0, 1, 1}, 0, 1, true, true, true);
+        row("ConvInteger", {1, 7, 9, 11, 9, 3, 3, 1, 1, 1, 1}, 0, 1, false, false, false);
+        row("ConvInteger s8 group", {2, 6, 8, 8, 4, 3, 3, 2, 1, 1, 2}, 1, 1, false, false, false);
+    }
+    void convMatchesReference() {
+        QFETCH(QList<int>, shape);
+        QFETCH(int, xType);
+        QFETCH(int, wType);
+        QFETCH(bool, perChannel);
+        QFETCH(bool, bias);
+        QFETCH(bool, qlinear);
+        QFETCH(float, yScale);
+        const int64_t N = shape[0], C = shape[1], H = shape[2], W = shape[3], M = shape[4], KH = shape[5], KW = shape[6],
+                      S = shape[7], P = shape[8], D = shape[9], G = shape[10];
+        const DataType xt = xType == 0 ? DataType::UInt8 : DataType::Int8;
+        const DataType wt = wType == 0 ? DataType::UInt8 : DataType::Int8;
+        const std::size_t xn = std::size_t(N * C * H * W), wn = std::size_t(M * (C / G) * KH * KW);
+        const int64_t pcn = perChannel ? M : 1;
+        std::vector<In> ins;
+        In x{"x", xt, {N, C, H, W}, randomInts(xn, lowOf(xt), highOf(xt), 1)};
+        In xzp{"x_zp", xt, {}, {double(xt == DataType::UInt8 ? 131 : -3)}, true};
+        In w{"w", wt, {M, C / G, KH, KW}, randomInts(wn, lowOf(wt), highOf(wt), 2), true};
+        std::vector<double> wz = randomInts(std::size_t(pcn), lowOf(wt) / 8 + (wt == DataType::UInt8 ? 120 : 0),
+                                            highOf(wt) / 8 + (wt == DataType::UInt8 ? 100 : 0), 3);
+        In wzp{"w_zp", wt, perChannel ? std::vector<int64_t>{M} : std::vector<int64_t>{}, wz, true};
+        std::vector<Attribute> at;
+        at.push_back(Attribute::makeInts("strides", {S, S}));
+        at.push_back(Attribute::makeInts("pads", {P, P, P, P}));
+        at.push_back(Attribute::makeInts("dilations", {D, D}));
+        at.push_back(Attribute::makeInt("group", G));
+        std::unique_ptr<ir::Model> m;
+        if (qlinear) {
+            In xs{"x_s", DataType::Float, {}, {0.02}, true};
+            In ws{"w_s", DataType::Float, perChannel ? std::vector<int64_t>{M} : std::vector<int64_t>{},
+                  randomReals(std::size_t(pcn), 0.001, 0.01, 4), true};
+            In ys{"y_s", DataType::Float, {}, {yScale}, true};
+            In yzp{"y_zp", xt, {}, {double(xt == DataType::UInt8 ? 100 : 5)}, true};
+            In b = bias ? In{"b", DataType::Int32, {M}, randomInts(std::size_t(M), -5000, 5000, 5), true} : In{};
+            ins = {x, xs, xzp, w, ws, wzp, ys, yzp, b};
+            m = singleNode("QLinearConv", ins, 1, std::move(at), 13);
+        } else {
+            ins = {x, w, xzp, wzp};
+            m = singleNode("ConvInteger", ins, 1, std::move(at), 13);
+        }
+        QVERIFY(fastApplies(*m, true, qlinear));
+        expectFastEqualsReference(*m, feeds(ins));
+    }
+
+    void matmulMatchesReference_data() {
+        QTest::addColumn<QList<int>>("shape"); // batch M K N
+        QTest::addColumn<int>("aType");
+        QTest::addColumn<int>("bType");
+        QTest::addColumn<bool>("perColumn");
+        QTest::addColumn<bool>("qlinear");
+        QTest::newRow("gemv") << QList<int>{1, 1, 512, 1000} << 0 << 1 << true << true;
+        QTest::newRow("odd") << QList<int>{1, 7, 33, 19} << 1 << 1 << false << true;
+        QTest::newRow("batched A") << QList<int>{3, 5, 16, 40} << 0 << 0 << true << true;
+        QTest::newRow("integer u8s8") << QList<int>{1, 9, 65, 17} << 0 << 1 << true << false;
+        QTest::newRow("integer s8u8") << QList<int>{2, 4, 8, 33} << 1 << 0 << false << false;
+    }
+    void matmulMatchesReference() {
+        QFETCH(QList<int>, shape);
+        QFETCH(int, aType);
+        QFETCH(int, bType);
+        QFETCH(bool, perColumn);
+        QFETCH(bool, qlinear);
+        const int64_t B = shape[0], M = shape[1], K = shape[2], N = shape[3];
+        const DataType at = aType == 0 ? DataType::UInt8 : DataType::Int8;
+        const DataType bt = bType == 0 ? DataType::UInt8 : DataType::Int8;
+        std::vector<int64_t> adims = B > 1 ? std::vector<int64_t>{B, M, K} : std::vector<int64_t>{M, K};
+        In a{"a", at, adims, randomInts(std::size_t(B * M * K), lowOf(at), highOf(at), 11)};
+        In azp{"a_zp", at, {}, {double(at == DataType::UInt8 ? 120 : 7)}, true};
+        In b{"b", bt, {K, N}, randomInts(std::size_t(K * N), lowOf(bt), highOf(bt), 12), true};
+        const int64_t pcn = perColumn ? N : 1;
+        std::vector<double> bz = randomInts(std::size_t(pcn), bt == DataType::UInt8 ? 110 : -9, bt == DataType::UInt8 ? 140 : 9, 13);
+        In bzp{"b_zp", bt, perColumn ? std::vector<int64_t>{N} : std::vector<int64_t>{}, bz, true};
+        std::vector<In> ins;
+        std::unique_ptr<ir::Model> m;
+        if (qlinear) {
+            In as{"a_s", DataType::Float, {}, {0.03}, true};
+            In bs{"b_s", DataType::Float, perColumn ? std::vector<int64_t>{N} : std::vector<int64_t>{},
+                  randomReals(std::size_t(pcn), 0.001, 0.01, 14), true};
+            In ys{"y_s", DataType::Float, {}, {0.2}, true};
+            In yzp{"y_zp", at, {}, {double(at == DataType::UInt8 ? 128 : 0)}, true};
+            ins = {a, as, azp, b, bs, bzp, ys, yzp};
+            m = singleNode("QLinearMatMul", ins, 1, {}, 13);
+        } else {
+            ins = {a, b, azp, bzp};
+            m = singleNode("MatMulInteger", ins, 1, {}, 13);
+        }
+        QVERIFY(fastApplies(*m, false, qlinear));
+        expectFastEqualsReference(*m, feeds(ins));
+    }
+
+    void fastPathNotTakenForComputedWeights() {
+        In a{"a", DataType::UInt8, {2, 4}, randomInts(8, 0, 255, 1)};
+        In b{"b", DataType::Int8, {4, 3}, randomInts(12, -128, 127, 2)}; // a graph input
+        auto m = singleNode("MatMulInteger", {a, b}, 1, {}, 13);
+        QVERIFY(!fastApplies(*m, false, false));
+        expectFastEqualsReference(*m, feeds({a, b}));
+    }
+
+    void quantizeDequantizeMatchReference_data() {
+        QTest::addColumn<int>("type");
+        QTest::newRow("uint8") << 0;
+        QTest::newRow("int8") << 1;
+    }
+    void quantizeDequantizeMatchReference() {
+        QFETCH(int, type);
+        const DataType t = type == 0 ? DataType::UInt8 : DataType::Int8;
+        // Ties (x / s = k + 0.5) round to even; huge values and NaN saturate like the reference.
+        std::vector<double> xv = randomReals(4000, -3.0, 3.0, 21);
+        for (int k = -300; k < 300; ++k) xv.push_back((k + 0.5) * 0.02);
+        for (double v : {1e30, -1e30, 1e7, -1e7, std::nan(""), 0.0, -0.0}) xv.push_back(v);
+        In x{"x", DataType::Float, {int64_t(xv.size())}, xv};
+        In s{"s", DataType::Float, {}, {0.02}, true};
+        In z{"z", t, {}, {double(type == 0 ? 117 : -9)}, true};
+        expectFastEqualsReference(*singleNode("QuantizeLinear", {x, s, z}, 1, {}, 13), feeds({x, s, z}));
+        In q{"q", t, {5000}, randomInts(5000, lowOf(t), highOf(t), 22)};
+        expectFastEqualsReference(*singleNode("DequantizeLinear", {q, s, z}, 1, {}, 13), feeds({q, s, z}));
+    }
+
+    // ---- QDQ fusion ------------------------------------------------------------------------
+
+    void qdqFusionStructure_data() {
+        QTest::addColumn<QString>("pattern");
+        QTest::addColumn<int>("qconv");
+        QTest::addColumn<int>("qgemm");
+        QTest::newRow("conv relu") << "conv_relu" << 1 << 0;
+        QTest::newRow("conv clip per-tensor") << "conv_clip" << 1 << 0;
+        QTest::newRow("conv float bias") << "conv_floatbias" << 1 << 0;
+        QTest::newRow("gemm transB") << "gemm" << 0 << 1;
+        QTest::newRow("matmul relu") << "matmul" << 0 << 1;
+        QTest::newRow("shared DQ(x): both fuse") << "shared_x" << 2 << 0;
+        QTest::newRow("conv output read twice: no") << "conv_two_readers" << 0 << 0;
+        QTest::newRow("computed weights: no") << "conv_weights_input" << 0 << 0;
+        QTest::newRow("no Q at the output: no") << "conv_no_q" << 0 << 0;
+        QTest::newRow("per-channel on the wrong axis: no") << "conv_wrong_axis" << 0 << 0;
+    }
+    void qdqFusionStructure() {
+        QFETCH(QString, pattern);
+        QFETCH(int, qconv);
+        QFETCH(int, qgemm);
+        auto model = buildPattern(pattern.toStdString());
+        QVERIFY(model);
+        // Fused session vs unfused (fuse off): output within one output step; structure counted.
+        rt::SessionOptions on, off;
+        on.int8Kernels = true;
+        off.fuse = false;
+        auto fused = rt::Session::create(*model, on);
+        QVERIFY2(fused, fused ? "" : fused.error().toString().c_str());
+        auto plain = rt::Session::create(*model, off);
+        QVERIFY(plain);
+        QCOMPARE(countOps(**fused, "QConv"), qconv);
+        QCOMPARE(countOps(**fused, "QGemm"), qgemm);
+        QCOMPARE(countOps(**plain, "QConv") + countOps(**plain, "QGemm"), 0);
+        rt::Session::NamedTensors in;
+        for (const auto& info : (*plain)->inputInfo()) {
+            std::vector<int64_t> dims;
+            for (const auto& d : info.shape->dims) dims.push_back(d.value);
+            int64_t n = 1;
+            for (int64_t d : dims) n *= d;
+            in.emplace_back(info.name, makeTensor(DataType::Float, dims, randomReals(std::size_t(n), -1.0, 1.5, 77)));
+        }
+        auto a = (*fused)->run(in);
+        auto b = (*plain)->run(in);
+        QVERIFY(a && b);
+        QCOMPARE(a->size(), b->size());
+        for (std::size_t o = 0; o < a->size(); ++o) {
+            const std::vector<double> x = outputValues((*a)[o]), y = outputValues((*b)[o]);
+            QCOMPARE(x.size(), y.size());
+            int differ = 0;
+            for (std::size_t i = 0; i < x.size(); ++i) {
+                QVERIFY2(std::abs(x[i] - y[i]) <= 1.0, qPrintable(QString("output %1 element %2: %3 vs %4").arg(o).arg(i).arg(x[i]).arg(y[i])));
+                differ += x[i] != y[i];
+            }
+            // Off-by-one only where float rounding decides a tie; nearly everything is equal.
+            QVERIFY2(differ * 50 <= int(x.size()), qPrintable(QString("%1 of %2 differ").arg(differ).arg(x.size())));
+        }
+    }
+
+    void ortQuantizedModels_data() {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<int>("qconv");
+        QTest::newRow("conv_qdq_s8s8") << "conv_qdq_s8s8" << 1;
+        QTest::newRow("conv_qdq_s8s8_perchannel") << "conv_qdq_s8s8_perchannel" << 1;
+        QTest::newRow("conv_qdq_u8u8") << "conv_qdq_u8u8" << 1;
+        QTest::newRow("dynamic_quantize_matmul_int8") << "dynamic_quantize_matmul_int8" << 0;
+        QTest::newRow("matmul_integer_to_float_int8") << "matmul_integer_to_float_int8" << 0;
+    }
+    void ortQuantizedModels() {
+        EW_REQUIRE_MODELS();
+        QFETCH(QString, name);
+        QFETCH(int, qconv);
+        const std::string dir = str(modelsDir()) + "/onnx/ort-testdata/";
+        auto model = ir::loadModel(dir + str(name) + ".onnx");
+        QVERIFY2(model, model ? "" : model.error().toString().c_str());
+        rt::SessionOptions o;
+        o.int8Kernels = true;
+        auto s = rt::Session::create(**model, o);
+        QVERIFY2(s, s ? "" : s.error().toString().c_str());
+        QCOMPARE(countOps(**s, "QConv"), qconv);
+        // Off by default (slower than the float QDQ path on AVX2 without VNNI).
+        auto plain = rt::Session::create(**model);
+        QVERIFY(plain);
+        QCOMPARE(countOps(**plain, "QConv"), 0);
+        const std::string data = dir + str(name) + ".test_data_set_0/";
+        rt::Session::NamedTensors in;
+        for (std::size_t i = 0; i < (*s)->inputInfo().size(); ++i) {
+            auto t = onnxfmt::readTensorProtoFile(data + "input_" + std::to_string(i) + ".pb");
+            QVERIFY2(t, t ? "" : t.error().toString().c_str());
+            in.emplace_back((*s)->inputInfo()[i].name, *rt::Tensor::fromIr(*t));
+        }
+        auto out = (*s)->run(in);
+        QVERIFY2(out, out ? "" : out.error().toString().c_str());
+        auto want = onnxfmt::readTensorProtoFile(data + "output_0.pb");
+        QVERIFY(want);
+        const rt::Tensor w = *rt::Tensor::fromIr(*want);
+        QCOMPARE((*out)[0].dims(), w.dims());
+        // The QDQ conv outputs are dequantized: one output step (output_scale) at most.
+        double tol = 1e-4;
+        for (const ir::Value* v : (*model)->graph->initializers)
+            if (v->name == "output_scale") tol = v->initializer->valueAsDouble(0) * 1.0001;
+        double worst = 0, scale = 1e-6;
+        for (int64_t i = 0; i < w.numElements(); ++i) {
+            worst = std::max(worst, std::abs((*out)[0].doubleAt(i) - w.doubleAt(i)));
+            scale = std::max(scale, std::abs(w.doubleAt(i)));
+        }
+        if (tol == 1e-4) worst /= scale;
+        QVERIFY2(worst <= tol, qPrintable(QString("max diff %1 > %2").arg(worst).arg(tol)));
+    }
+
+private:
+    /// QDQ test graphs; every one ends in the quantized output (so 1.0 is one output step).
+    std::unique_ptr<ir::Model> buildPattern(const std::string& p) {
+        QdqBuilder b;
+        const bool conv = p.starts_with("conv") || p == "shared_x";
+        if (conv) b.input("x", {1, 6, 9, 10});
+        else b.input("x", {3, 24});
+        ir::Value* xq = b.qdq(b.in("x"), 0.01f, 120, DataType::UInt8);
+        auto quantOut = [&](ir::Value* y) {
+            ir::Value* q = nullptr;
+            ir::Value* s = b.constant("ys", DataType::Float, {}, {0.02});
+            ir::Value* z = b.constant("yz", DataType::UInt8, {}, {110});
+            q = b.node("QuantizeLinear", {y, s, z}, DataType::UInt8);
+            b.output(q);
+        };
+        auto convNode = [&](ir::Value* x, ir::Value* w, ir::Value* bias) {
+            std::vector<ir::Value*> ins{x, w};
+            if (bias) ins.push_back(bias);
+            return b.node("Conv", ins, DataType::Float,
+                          attrs(Attribute::makeInts("pads", {1, 1, 1, 1}), Attribute::makeInts("kernel_shape", {3, 3})));
+        };
+        auto int32Bias = [&](int64_t n, float scale) {
+            ir::Value* q = b.constant("bq", DataType::Int32, {n}, randomInts(std::size_t(n), -3000, 3000, 9));
+            ir::Value* s = b.constant("bs", DataType::Float, {n}, std::vector<double>(std::size_t(n), scale));
+            return b.node("DequantizeLinear", {q, s}, DataType::Float, attrs(Attribute::makeInt("axis", 0)));
+        };
+        if (p == "conv_relu" || p == "conv_two_readers" || p == "conv_no_q") {
+            ir::Value* y = convNode(xq, b.weights({8, 6, 3, 3}, 0, true, 3), int32Bias(8, 0.01f * 0.005f));
+            if (p == "conv_relu") {
+                quantOut(b.node("Relu", {y}));
+            } else if (p == "conv_two_readers") {
+                quantOut(y);
+                b.output(b.node("Relu", {y}));
+            } else {
+                b.output(b.node("Relu", {y}));
+            }
+        } else if (p == "conv_clip") {
+            ir::Value* lo = b.constant("lo", DataType::Float, {}, {0.0});
+            ir::Value* hi = b.constant("hi", DataType::Float, {}, {1.2});
+            quantOut(b.node("Clip", {convNode(xq, b.weights({8, 6, 3, 3}, 0, false, 4), nullptr), lo, hi}));
+        } else if (p == "conv_floatbias") {
+            ir::Value* bias = b.constant("bf", DataType::Float, {8}, randomReals(8, -0.3, 0.3, 5));
+            quantOut(convNode(xq, b.weights({8, 6, 3, 3}, 0, true, 6), bias));
+        } else if (p == "conv_wrong_axis") {
+            quantOut(convNode(xq, b.weights({8, 6, 3, 3}, 1, true, 7), nullptr));
+        } else if (p == "conv_weights_input") {
+            b.input("wf", {8, 6, 3, 3});
+            ir::Value* wq = b.qdq(b.in("wf"), 0.01f, 0, DataType::Int8);
+            quantOut(convNode(xq, wq, nullptr));
+        } else if (p == "shared_x") {
+            quantOut(b.node("Relu", {convNode(xq, b.weights({8, 6, 3, 3}, 0, true, 8), nullptr)}));
+            quantOut(convNode(xq, b.weights({4, 6, 3, 3}, 0, true, 9), nullptr));
+        } else if (p == "gemm") {
+            ir::Value* y = b.node("Gemm", {xq, b.weights({16, 24}, 0, true, 10), int32Bias(16, 0.01f * 0.005f)},
+                                  DataType::Float, attrs(Attribute::makeInt("transB", 1)));
+            quantOut(y);
+        } else if (p == "matmul") {
+            quantOut(b.node("Relu", {b.node("MatMul", {xq, b.weights({24, 16}, 1, true, 11)})}));
+        } else {
+            return nullptr;
+        }
+        auto m = b.done();
+        ir::inferShapes(*m);
+        return m;
+    }
+};
+
+QTEST_GUILESS_MAIN(TestInt8)
+#include "tst_int8.moc"
