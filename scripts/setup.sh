@@ -15,6 +15,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler   # ONNX import/export (find_package ONNX, Protobuf)
   libflatbuffers-dev flatbuffers-compiler flatbuffers-compiler-dev  # TFLite (FlatBuffers config + flatc targets)
   libeigen3-dev                          # Eigen 3.4 (IR and CPU kernels)
+  libjpeg62-turbo-dev libpng-dev         # JPEG / PNG decoding of calibration and evaluation images (core/optimize/dataset)
   xvfb xauth                             # xvfb-run: the GUI and GUI tests on machines without a display
   python3-onnx python3-numpy             # the peer check of `edgewise-cli inspect` against python's onnx
   nodejs npm                             # ONNX Runtime (npm onnxruntime-node) for the peer checks and bench/run-vs-ort.sh
