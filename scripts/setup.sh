@@ -18,7 +18,6 @@ packages=(
   libjpeg62-turbo-dev libpng-dev         # JPEG / PNG decoding of calibration and evaluation images (core/optimize/dataset)
   xvfb xauth                             # xvfb-run: the GUI and GUI tests on machines without a display
   python3-onnx python3-numpy             # the peer check of `edgewise-cli inspect` against python's onnx
-  nodejs npm                             # ONNX Runtime (npm onnxruntime-node) for the peer checks and bench/run-vs-ort.sh
 )
 
 missing=()
@@ -26,6 +25,11 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
+# node and npm run ONNX Runtime (npm onnxruntime-node) for the peer checks and
+# bench/run-vs-ort.sh. Checked as commands: a Node.js from another source (which bundles npm and
+# conflicts with Debian's npm package) serves as well.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 echo "setup: installing ${missing[*]}"
