@@ -27,9 +27,19 @@ using ir::DataType;
 namespace {
 
 /// Ir: the TFLite tensor holds the IR value as it is. Cl: a rank-4 IR value (NCHW) held
-/// channels-last, i.e. transposed by kToNhwc.
+/// channels-last, i.e. transposed by kToNhwc, or a rank-3 one (NCW, 1-D convolutions) held
+/// as NWC (transposed by {0,2,1}).
 enum class Lay { Ir = 0, Cl = 1 };
 const std::vector<int64_t> kToNhwc{0, 2, 3, 1};
+const std::vector<int64_t> kToNwc{0, 2, 1};
+const std::vector<int64_t> kToNchw{0, 3, 1, 2};
+
+/// Ranks that have a channels-last form.
+bool clRank(int r) { return r == 3 || r == 4; }
+/// IR -> channels-last permutation for rank r (3 or 4).
+const std::vector<int64_t>& clPerm(int r) { return r == 3 ? kToNwc : kToNhwc; }
+/// Channels-last -> IR.
+const std::vector<int64_t>& irPerm(int r) { return r == 3 ? kToNwc : kToNchw; }
 
 using BO = fb::BuiltinOperator;
 using Act = fb::ActivationFunctionType;
@@ -325,7 +335,7 @@ public:
     /// Outer values an If branch reads become its subgraph inputs.
     void capture(const ir::Value* outer, const std::string& name) {
         const int t = newTensorFor(outer, Lay::Ir, name);
-        m_tensors[outer][0] = t;
+        m_tensors.try_emplace(outer, std::array<int, 2>{-1, -1}).first->second[0] = t;
         sg().inputs.push_back(t);
     }
     VoidResult emit(bool mainGraph);
@@ -346,10 +356,10 @@ private:
         const int r = rank(v);
         t.hasRank = r >= 0;
         t.dims = valueDims(v);
-        if (L == Lay::Cl && r == 4) t.dims = permuteDims(t.dims, kToNhwc);
+        if (L == Lay::Cl && clRank(r)) t.dims = permuteDims(t.dims, clPerm(r));
         if (isIntStorage(v->type.elemType)) {
             t.quant = quantOf(v);
-            if (t.quant && t.quant->isPerAxis() && L == Lay::Cl && r == 4) t.quant->axis = permutedAxis(kToNhwc, t.quant->axis);
+            if (t.quant && t.quant->isPerAxis() && L == Lay::Cl && clRank(r)) t.quant->axis = permutedAxis(clPerm(r), t.quant->axis);
         }
         return addTensor(std::move(t));
     }
@@ -415,16 +425,16 @@ private:
     }
     /// The layout an activation is available in (Cl preferred for rank 4).
     Lay available(const ir::Value* v) const {
-        if (rank(v) == 4 && has(v, Lay::Cl)) return Lay::Cl;
+        if (clRank(rank(v)) && (has(v, Lay::Cl) || m_unitH.count(v))) return Lay::Cl;
         return Lay::Ir;
     }
     void bind(const ir::Value* v, Lay L, int t) {
         auto& a = m_tensors.try_emplace(v, std::array<int, 2>{-1, -1}).first->second;
-        a[static_cast<int>(rank(v) == 4 ? L : Lay::Ir)] = t;
+        a[static_cast<int>(clRank(rank(v)) ? L : Lay::Ir)] = t;
     }
     /// A fresh tensor for node output v in layout L (bound to v).
     int output(const ir::Value* v, Lay L) {
-        if (rank(v) != 4) L = Lay::Ir;
+        if (!clRank(rank(v))) L = Lay::Ir;
         auto fn = m_fusedName.find(v);
         int t = newTensorFor(v, L, fn != m_fusedName.end() ? fn->second : v->name);
         bind(v, L, t);
@@ -450,6 +460,7 @@ private:
     VoidResult emitMatMul(const ir::Node* n, const ir::Value* out, bool q);
     VoidResult emitBinary(const ir::Node* n, Act act, const ir::Value* out, bool q);
     VoidResult emitIf(const ir::Node* n);
+    VoidResult emitLstm(const ir::Node* n);
     VoidResult emitGeneric(const ir::Node* n);
     /// Input `i` of a node in quantized mode: the integer tensor behind its DequantizeLinear.
     Result<int> dataInput(const ir::Node* n, std::size_t i, Lay L, bool q);
@@ -459,9 +470,20 @@ private:
     Result<int> bias(const ir::Node* n, std::size_t i, int64_t channels, float inScale,
                      const std::optional<ir::QuantParams>& wq, bool q, float scaleBy = 1.f);
     /// Explicit spatial pads become a PAD op before `x` unless they are TFLite's SAME or VALID.
-    Result<std::pair<fb::Padding, int>> spatialPadding(const ir::Node* n, int x, const ir::Value* xv,
-                                                       const std::vector<int64_t>& k, const std::vector<int64_t>& s,
-                                                       const std::vector<int64_t>& d, bool maxPool, bool q);
+    /// `in` is the input's NCHW dims and `pads` the node's explicit pads as 2-D [t,l,b,r] (a 1-D
+    /// node's are given with a unit height).
+    Result<std::pair<fb::Padding, int>> spatialPadding(const ir::Node* n, int x, const std::vector<int64_t>& in,
+                                                       std::vector<int64_t> pads, const std::vector<int64_t>& k,
+                                                       const std::vector<int64_t>& s, const std::vector<int64_t>& d, bool maxPool,
+                                                       bool q);
+    /// Input of a 1-D convolution or pooling as the TFLite tensor [N,1,W,C].
+    Result<int> unitHeightInput(const ir::Node* n, bool q);
+    /// The 2-D view of a 1-D (rank-3) Conv/pool node: NCHW dims with H = 1, and the kernel,
+    /// strides, dilations and pads with a unit height.
+    struct Spatial {
+        std::vector<int64_t> in, k, s, d, pads;
+    };
+    std::optional<Spatial> spatialOf(const ir::Node* n, const std::vector<int64_t>& kernelDefault) const;
     /// Flatten/Reshape feeding a matmul with constant weights, when folding it avoids a TRANSPOSE:
     /// the channels-last source value, else null.
     /// Unsqueeze of a one-element value read only through Transposes by elementwise binary ops.
@@ -492,6 +514,8 @@ private:
     std::unordered_map<std::string, int> m_constCache;
     std::unordered_set<const ir::Node*> m_skip; ///< folded into another op
     std::unordered_map<const ir::Value*, std::string> m_fusedName;
+    /// Rank-3 values a 1-D convolution or pooling wrote as [N,1,W,C] (the TFLite tensor index).
+    std::unordered_map<const ir::Value*, int> m_unitH;
 };
 
 Result<int> GraphEmitter::constOf(const ir::Value* v, const ir::Tensor& t, const std::vector<int64_t>& perm,
@@ -518,11 +542,20 @@ Result<int> GraphEmitter::constOf(const ir::Value* v, const ir::Tensor& t, const
 
 Result<int> GraphEmitter::tensor(const ir::Value* v, Lay L, const std::string& where) {
     if (!v) return invalid("a required input is missing", where);
-    if (rank(v) != 4) L = Lay::Ir;
+    if (!clRank(rank(v))) L = Lay::Ir;
     if (has(v, L)) return m_tensors[v][static_cast<int>(L)];
+    if (auto it = m_unitH.find(v); it != m_unitH.end() && !has(v, Lay::Cl)) {
+        // A 1-D convolution's [N,1,W,C] result: its NWC form drops the unit height (no data moves).
+        const int src = it->second;
+        int y = newTensorFor(v, Lay::Cl, v->name);
+        addOp(BO::SQUEEZE, {src}, {y}, fb::BuiltinOptions::SqueezeOptions,
+              [](auto& b) { return fb::CreateSqueezeOptions(b, b.CreateVector(std::vector<int32_t>{1})).Union(); });
+        bind(v, Lay::Cl, y);
+        if (L == Lay::Cl) return y;
+    }
     if (const ir::Tensor* t = ir::constantTensorOf(v)) {
         std::vector<int64_t> perm;
-        if (L == Lay::Cl) perm = kToNhwc;
+        if (L == Lay::Cl) perm = clPerm(rank(v));
         EW_TRY_ASSIGN(int idx, constOf(v, *t, perm, v->name, v->name + (L == Lay::Cl ? "#cl" : "#ir")));
         bind(v, L, idx);
         return idx;
@@ -546,7 +579,7 @@ Result<int> GraphEmitter::tensor(const ir::Value* v, Lay L, const std::string& w
         for (int64_t i = 0; i < *count; ++i) std::memcpy(bytes.data() + static_cast<std::size_t>(i) * esz, fill.bytes().data(), esz);
         ir::Tensor t = ir::Tensor::fromVector(v->name, fill.dtype, dims, std::move(bytes));
         std::vector<int64_t> perm;
-        if (L == Lay::Cl) perm = kToNhwc;
+        if (L == Lay::Cl) perm = clPerm(rank(v));
         EW_TRY_ASSIGN(int idx, constOf(v, t, perm, v->name, v->name + (L == Lay::Cl ? "#cl" : "#ir")));
         bind(v, L, idx);
         return idx;
@@ -564,8 +597,9 @@ Result<int> GraphEmitter::tensor(const ir::Value* v, Lay L, const std::string& w
 
 Result<int> GraphEmitter::convertLayout(const ir::Value* v, int src, Lay from, Lay to) {
     const auto ird = valueDims(v);
-    const std::vector<int64_t> perm = to == Lay::Cl ? kToNhwc : std::vector<int64_t>{0, 3, 1, 2};
-    const auto srcDims = from == Lay::Cl ? permuteDims(ird, kToNhwc) : ird;
+    const int r = static_cast<int>(ird.size());
+    const std::vector<int64_t> perm = to == Lay::Cl ? clPerm(r) : irPerm(r);
+    const auto srcDims = from == Lay::Cl ? permuteDims(ird, clPerm(r)) : ird;
     int out = newTensorFor(v, to, v->name + (to == Lay::Cl ? "_nhwc" : "_nchw"));
     if (allKnown(ird) && permIsReshape(srcDims, perm)) {
         const auto d = trec(out).dims;
@@ -584,53 +618,57 @@ Result<int> GraphEmitter::convertLayout(const ir::Value* v, int src, Lay from, L
 
 Result<int> GraphEmitter::broadcastOperand(const ir::Value* v, Lay L, int outRank, const std::string& where) {
     const int r = rank(v);
-    if (L == Lay::Ir || outRank != 4 || r == 4) return tensor(v, L, where);
+    if (L == Lay::Ir || !clRank(outRank) || r == outRank) return tensor(v, L, where);
     if (r < 0) return unsupported("the rank of '" + v->name + "' is unknown", where);
     const auto d = valueDims(v);
     int64_t n = 1;
     for (auto x : d) n = x < 0 || n < 0 ? -1 : n * x;
     if (n == 1) return tensor(v, Lay::Ir, where); // broadcasts the same in any layout
-    std::vector<int64_t> d4(static_cast<std::size_t>(4 - r), 1);
+    if (r > outRank) return invalid("operand '" + v->name + "' has a higher rank than the result", where);
+    const auto& perm = clPerm(outRank);
+    const int lead = outRank - r;
+    std::vector<int64_t> d4(static_cast<std::size_t>(lead), 1);
     d4.insert(d4.end(), d.begin(), d.end());
     if (const ir::Tensor* t = ir::constantTensorOf(v)) {
         ir::Tensor t4 = *t;
         t4.dims = d4;
         auto q = isIntStorage(t->dtype) ? quantOf(v) : std::nullopt;
-        if (q && q->isPerAxis()) q->axis += 4 - r;
+        if (q && q->isPerAxis()) q->axis += lead;
         // constOf reads quantOf(v); the shifted axis is applied through a copy below.
-        EW_TRY_ASSIGN(int idx, constOf(nullptr, t4, kToNhwc, v->name, v->name + "#b4"));
+        EW_TRY_ASSIGN(int idx, constOf(nullptr, t4, perm, v->name, v->name + "#b" + std::to_string(outRank)));
         if (q) {
-            if (q->isPerAxis()) q->axis = permutedAxis(kToNhwc, q->axis);
+            if (q->isPerAxis()) q->axis = permutedAxis(perm, q->axis);
             sg().tensors[static_cast<std::size_t>(idx)].quant = q;
         }
         return idx;
     }
-    const std::string key = v->name + "#b4v";
+    const std::string key = v->name + "#b" + std::to_string(outRank) + "v";
     if (auto it = m_constCache.find(key); it != m_constCache.end()) return it->second;
     EW_TRY_ASSIGN(int x, tensor(v, Lay::Ir, where));
     auto tt = trec(x);
-    int r4 = newTensor(v->name + "_4d", tt.type, d4, tt.quant);
-    if (r4 >= 0 && tt.quant && tt.quant->isPerAxis()) sg().tensors[static_cast<std::size_t>(r4)].quant->axis += 4 - r;
-    int s = constI32(d4, v->name + "_4d_shape");
+    const std::string sfx = "_" + std::to_string(outRank) + "d";
+    int r4 = newTensor(v->name + sfx, tt.type, d4, tt.quant);
+    if (r4 >= 0 && tt.quant && tt.quant->isPerAxis()) sg().tensors[static_cast<std::size_t>(r4)].quant->axis += lead;
+    int s = constI32(d4, v->name + sfx + "_shape");
     addOp(BO::RESHAPE, {x, s}, {r4}, fb::BuiltinOptions::ReshapeOptions,
           [d4](auto& b) {
               std::vector<int32_t> ns;
               for (auto x : d4) ns.push_back(clampI32(x));
               return fb::CreateReshapeOptions(b, b.CreateVector(ns)).Union();
           });
-    const auto dcl = permuteDims(d4, kToNhwc);
-    int out = newTensor(v->name + "_4d_nhwc", tt.type, dcl, trec(r4).quant);
+    const auto dcl = permuteDims(d4, perm);
+    int out = newTensor(v->name + sfx + "_cl", tt.type, dcl, trec(r4).quant);
     if (trec(out).quant && trec(out).quant->isPerAxis())
-        sg().tensors[static_cast<std::size_t>(out)].quant->axis = permutedAxis(kToNhwc, trec(out).quant->axis);
-    if (allKnown(d4) && permIsReshape(d4, kToNhwc)) {
-        int s2 = constI32(dcl, v->name + "_4d_nhwc_shape");
+        sg().tensors[static_cast<std::size_t>(out)].quant->axis = permutedAxis(perm, trec(out).quant->axis);
+    if (allKnown(d4) && permIsReshape(d4, perm)) {
+        int s2 = constI32(dcl, v->name + sfx + "_cl_shape");
         addOp(BO::RESHAPE, {r4, s2}, {out}, fb::BuiltinOptions::ReshapeOptions, [dcl](auto& b) {
             std::vector<int32_t> ns;
             for (auto x : dcl) ns.push_back(clampI32(x));
             return fb::CreateReshapeOptions(b, b.CreateVector(ns)).Union();
         });
     } else {
-        int p = constI32(kToNhwc, v->name + "_to_nhwc");
+        int p = constI32(perm, v->name + sfx + "_to_cl");
         addOp(BO::TRANSPOSE, {r4, p}, {out}, fb::BuiltinOptions::TransposeOptions, [](auto& b) { return fb::CreateTransposeOptions(b).Union(); });
     }
     m_constCache[key] = out;
@@ -737,14 +775,51 @@ Result<int> GraphEmitter::bias(const ir::Node* n, std::size_t i, int64_t channel
     return constF32(std::move(b), {channels}, v->name);
 }
 
-Result<std::pair<fb::Padding, int>> GraphEmitter::spatialPadding(const ir::Node* n, int x, const ir::Value* xv,
-                                                                 const std::vector<int64_t>& k, const std::vector<int64_t>& s,
-                                                                 const std::vector<int64_t>& d, bool maxPool, bool q) {
-    const auto in = valueDims(xv); // NCHW
+std::optional<GraphEmitter::Spatial> GraphEmitter::spatialOf(const ir::Node* n, const std::vector<int64_t>& kernelDefault) const {
+    Spatial sp;
+    sp.in = valueDims(n->input(0));
+    const std::size_t nd = sp.in.size() >= 2 ? sp.in.size() - 2 : 0;
+    if (nd != 1 && nd != 2) return std::nullopt;
+    sp.k = n->attrInts("kernel_shape", kernelDefault);
+    sp.s = n->attrInts("strides", std::vector<int64_t>(nd, 1));
+    sp.d = n->attrInts("dilations", std::vector<int64_t>(nd, 1));
+    sp.pads = n->attrInts("pads", std::vector<int64_t>(2 * nd, 0));
+    if (sp.k.size() != nd || sp.s.size() != nd || sp.d.size() != nd || sp.pads.size() != 2 * nd) return std::nullopt;
+    if (nd == 1) {
+        sp.in.insert(sp.in.begin() + 2, 1);
+        sp.k.insert(sp.k.begin(), 1);
+        sp.s.insert(sp.s.begin(), 1);
+        sp.d.insert(sp.d.begin(), 1);
+        sp.pads = {0, sp.pads[0], 0, sp.pads[1]};
+    }
+    return sp;
+}
+
+Result<int> GraphEmitter::unitHeightInput(const ir::Node* n, bool q) {
+    const ir::Value* xv = n->input(0);
+    if (q && dqProducer(xv)) xv = dqProducer(xv)->input(0);
+    if (auto it = m_unitH.find(xv); it != m_unitH.end()) return it->second;
+    const std::string key = xv->name + "#unit_h";
+    if (auto it = m_constCache.find(key); it != m_constCache.end()) return it->second;
+    EW_TRY_ASSIGN(int x, tensor(xv, Lay::Cl, where(n)));
+    const auto xt = trec(x);
+    std::vector<int64_t> d4 = xt.dims;
+    d4.insert(d4.begin() + 1, 1);
+    int y = newTensor(xt.name + "_unit_h", xt.type, d4, xt.quant);
+    if (trec(y).quant && trec(y).quant->isPerAxis()) sg().tensors[static_cast<std::size_t>(y)].quant->axis += 1;
+    int ax = constI32(std::vector<int32_t>{1}, xt.name + "_unit_h_axis");
+    addOp(BO::EXPAND_DIMS, {x, ax}, {y}, fb::BuiltinOptions::ExpandDimsOptions, [](auto& b) { return fb::CreateExpandDimsOptions(b).Union(); });
+    m_constCache[key] = y;
+    return y;
+}
+
+Result<std::pair<fb::Padding, int>> GraphEmitter::spatialPadding(const ir::Node* n, int x, const std::vector<int64_t>& in,
+                                                                 std::vector<int64_t> pads, const std::vector<int64_t>& k,
+                                                                 const std::vector<int64_t>& s, const std::vector<int64_t>& d,
+                                                                 bool maxPool, bool q) {
     std::string autoPad = n->attrString("auto_pad", "NOTSET");
     if (autoPad == "VALID") return std::pair{fb::Padding::VALID, x};
     if (autoPad == "SAME_UPPER") return std::pair{fb::Padding::SAME, x};
-    std::vector<int64_t> pads = n->attrInts("pads", {0, 0, 0, 0});
     // TFLite's SAME: total = max((ceil(in/s)-1)*s + (k-1)*d + 1 - in, 0), the smaller half first.
     auto samePads = [&](int dim) -> std::optional<std::pair<int64_t, int64_t>> {
         int64_t size = in.size() == 4 ? in[static_cast<std::size_t>(2 + dim)] : -1;
@@ -813,21 +888,51 @@ int32_t opVersion(bool q, int32_t floatVersion, int32_t intVersion) { return q ?
 
 VoidResult GraphEmitter::emitConv(const ir::Node* n, Act act, const ir::Value* out, bool q) {
     const ir::Value* xv = n->input(0);
-    if (rank(xv) != 4) return unsupported("only 2-D convolutions (rank-4 inputs) have a TFLite equivalent", where(n));
+    const int xr = rank(xv);
+    // A 1-D convolution runs as a 2-D one of unit height: its [N,C,W] input is held NWC, and
+    // [N,1,W,C] is that tensor with a unit dim (EXPAND_DIMS/SQUEEZE, no data moves).
+    if (xr != 4 && xr != 3) return unsupported("only 1-D and 2-D convolutions (rank-3 or rank-4 inputs) have a TFLite equivalent", where(n));
+    const bool oneD = xr == 3;
     const ir::Value* wv = n->input(1);
-    const auto wd = valueDims(wv);
-    if (wd.size() != 4 || !allKnown(wd)) return unsupported("the weights need a static rank-4 shape", where(n));
+    auto wd = valueDims(wv);
+    if (static_cast<int>(wd.size()) != xr || !allKnown(wd)) return unsupported("the weights need a static shape of the input's rank", where(n));
     const int64_t group = n->attrInt("group", 1);
     const int64_t cin = wd[1] * group, cout = wd[0];
     const bool depthwise = group > 1 && group == cin && wd[1] == 1 && cout % cin == 0;
-    auto k = n->attrInts("kernel_shape", {wd[2], wd[3]});
-    auto s = n->attrInts("strides", {1, 1});
-    auto d = n->attrInts("dilations", {1, 1});
-    if (k.size() != 2 || s.size() != 2 || d.size() != 2) return unsupported("only 2-D convolutions are supported", where(n));
-    EW_TRY_ASSIGN(int x, dataInput(n, 0, Lay::Cl, q));
-    EW_TRY_ASSIGN(auto padx, spatialPadding(n, x, xv, k, s, d, false, q));
+    auto sp = spatialOf(n, oneD ? std::vector<int64_t>{wd[2]} : std::vector<int64_t>{wd[2], wd[3]});
+    if (!sp) return unsupported("the kernel, strides, dilations or pads do not match the input's rank", where(n));
+    const auto& k = sp->k;
+    const auto& s = sp->s;
+    const auto& d = sp->d;
+    int x = -1;
+    if (oneD) {
+        EW_TRY_ASSIGN(x, unitHeightInput(n, q));
+    } else {
+        EW_TRY_ASSIGN(x, dataInput(n, 0, Lay::Cl, q));
+    }
+    EW_TRY_ASSIGN(auto padx, spatialPadding(n, x, sp->in, sp->pads, k, s, d, false, q));
+    // Weights: OIW is OI1W (a reshape of the same bytes), then laid out like 2-D ones.
     const std::vector<int64_t> perm = depthwise ? std::vector<int64_t>{1, 2, 3, 0} : kToNhwc;
-    EW_TRY_ASSIGN(auto w, weights(n, 1, perm, true, q));
+    std::pair<int, std::optional<ir::QuantParams>> w;
+    if (oneD) {
+        const ir::Value* src = wv;
+        if (const ir::Node* dq = dqProducer(wv); dq && ir::constantTensorOf(dq->input(0))) src = dq->input(0);
+        const ir::Tensor* t = ir::constantTensorOf(src);
+        if (!t) return unsupported("the weights '" + wv->name + "' are not constant", where(n));
+        ir::Tensor t4 = *t;
+        t4.dims = {wd[0], wd[1], 1, wd[2]};
+        std::string key = src->name + "#w1d";
+        for (auto p : perm) key += "," + std::to_string(p);
+        std::optional<ir::QuantParams> wq = isIntStorage(t->dtype) ? quantOf(src) : std::nullopt;
+        EW_TRY_ASSIGN(int idx, constOf(nullptr, t4, perm, src->name, key));
+        if (wq) {
+            if (wq->isPerAxis()) wq->axis = permutedAxis(perm, wq->axis); // axis 0 or 1 keeps its place in OI1W
+            sg().tensors[static_cast<std::size_t>(idx)].quant = wq;
+        }
+        w = {idx, wq};
+    } else {
+        EW_TRY_ASSIGN(w, weights(n, 1, perm, true, q));
+    }
     float inScale = 0.f;
     if (q) {
         auto xq = trec(padx.second).quant;
@@ -835,7 +940,18 @@ VoidResult GraphEmitter::emitConv(const ir::Node* n, Act act, const ir::Value* o
         inScale = xq->scales[0];
     }
     EW_TRY_ASSIGN(int b, bias(n, 2, cout, inScale, w.second, q));
-    int y = output(out, Lay::Cl);
+    int y = -1;
+    if (oneD) {
+        auto od = valueDims(out);
+        if (od.size() != 3) return unsupported("the output rank is unknown", where(n));
+        std::vector<int64_t> d4{od[0], 1, od[2], od[1]};
+        auto fn = m_fusedName.find(out);
+        y = newTensorFor(out, Lay::Ir, (fn != m_fusedName.end() ? fn->second : out->name) + "_unit_h");
+        sg().tensors[static_cast<std::size_t>(y)].dims = d4;
+        m_unitH[out] = y;
+    } else {
+        y = output(out, Lay::Cl);
+    }
     std::vector<int32_t> ins{padx.second, w.first};
     if (b >= 0) ins.push_back(b);
     const auto pad = padx.first;
@@ -903,27 +1019,45 @@ VoidResult GraphEmitter::emitConvTranspose(const ir::Node* n, Act act, const ir:
 
 VoidResult GraphEmitter::emitPool(const ir::Node* n, Act act, const ir::Value* out, bool q) {
     const ir::Value* xv = n->input(0);
-    if (rank(xv) != 4) return unsupported("only 2-D pooling has a TFLite equivalent", where(n));
+    const int xr = rank(xv);
+    if (xr != 4 && xr != 3) return unsupported("only 1-D and 2-D pooling has a TFLite equivalent", where(n));
+    const bool oneD = xr == 3;
     if (n->outputs().size() > 1 && n->output(1)) return unsupported("MaxPool indices have no TFLite equivalent", where(n));
-    auto k = n->attrInts("kernel_shape");
-    auto s = n->attrInts("strides", {1, 1});
-    auto d = n->attrInts("dilations", {1, 1});
-    if (k.size() != 2 || s.size() != 2) return unsupported("only 2-D pooling is supported", where(n));
+    auto sp = spatialOf(n, {});
+    if (!sp) return unsupported("the kernel, strides, dilations or pads do not match the input's rank", where(n));
+    const auto& k = sp->k;
+    const auto& s = sp->s;
+    const auto& d = sp->d;
     if (d != std::vector<int64_t>{1, 1}) return unsupported("dilated pooling has no TFLite equivalent", where(n));
     if (n->attrInt("ceil_mode", 0) != 0) {
         // Fine when ceil and floor agree for this input size.
-        const auto in = valueDims(xv);
-        auto pads = n->attrInts("pads", {0, 0, 0, 0});
-        for (int dim = 0; dim < 2 && pads.size() == 4; ++dim) {
+        const auto& in = sp->in;
+        const auto& pads = sp->pads;
+        for (int dim = 0; dim < 2; ++dim) {
             int64_t size = in[static_cast<std::size_t>(2 + dim)] + pads[static_cast<std::size_t>(dim)] + pads[static_cast<std::size_t>(dim + 2)];
             if (in[static_cast<std::size_t>(2 + dim)] < 0 || (size - k[static_cast<std::size_t>(dim)]) % s[static_cast<std::size_t>(dim)] != 0)
                 return unsupported("ceil_mode pooling has no TFLite equivalent here", where(n));
         }
     }
     const bool maxPool = isOp(n, "MaxPool");
-    EW_TRY_ASSIGN(int x, dataInput(n, 0, Lay::Cl, q));
-    EW_TRY_ASSIGN(auto padx, spatialPadding(n, x, xv, k, s, d, maxPool, q));
-    int y = output(out, Lay::Cl);
+    int x = -1;
+    if (oneD) {
+        EW_TRY_ASSIGN(x, unitHeightInput(n, q));
+    } else {
+        EW_TRY_ASSIGN(x, dataInput(n, 0, Lay::Cl, q));
+    }
+    EW_TRY_ASSIGN(auto padx, spatialPadding(n, x, sp->in, sp->pads, k, s, d, maxPool, q));
+    int y = -1;
+    if (oneD) {
+        auto od = valueDims(out);
+        if (od.size() != 3) return unsupported("the output rank is unknown", where(n));
+        auto fn = m_fusedName.find(out);
+        y = newTensorFor(out, Lay::Ir, (fn != m_fusedName.end() ? fn->second : out->name) + "_unit_h");
+        sg().tensors[static_cast<std::size_t>(y)].dims = {od[0], 1, od[2], od[1]};
+        m_unitH[out] = y;
+    } else {
+        y = output(out, Lay::Cl);
+    }
     const auto pad = padx.first;
     const int32_t sw = clampI32(s[1]), sh = clampI32(s[0]), kw = clampI32(k[1]), kh = clampI32(k[0]);
     addOp(maxPool ? BO::MAX_POOL_2D : BO::AVERAGE_POOL_2D, {padx.second}, {y}, fb::BuiltinOptions::Pool2DOptions,
@@ -1117,9 +1251,9 @@ VoidResult GraphEmitter::emitBinary(const ir::Node* n, Act act, const ir::Value*
         return unsupported(n->opType + " with " + std::to_string(n->inputs().size()) + " inputs (TFLite's takes 2)", where(n));
     const int orank = rank(out);
     Lay L = Lay::Ir;
-    if (orank == 4)
+    if (clRank(orank))
         for (const ir::Value* v : n->inputs())
-            if (!ir::constantTensorOf(v) && rank(v) == 4 && available(q && dqProducer(v) ? dqProducer(v)->input(0) : v) == Lay::Cl) L = Lay::Cl;
+            if (!ir::constantTensorOf(v) && rank(v) == orank && available(q && dqProducer(v) ? dqProducer(v)->input(0) : v) == Lay::Cl) L = Lay::Cl;
     std::vector<int32_t> ins;
     for (std::size_t i = 0; i < 2; ++i) {
         const ir::Value* v = n->input(i);
@@ -1198,6 +1332,156 @@ VoidResult GraphEmitter::emitIf(const ir::Node* n) {
     std::vector<int32_t> outs;
     for (const ir::Value* v : n->outputs()) outs.push_back(v ? output(v, Lay::Ir) : -1);
     addOp(BO::IF, ins, outs, fb::BuiltinOptions::IfOptions, [=](auto& b) { return fb::CreateIfOptions(b, ti, ei).Union(); });
+    return {};
+}
+
+/// ONNX LSTM, unrolled over its (static) time steps into FULLY_CONNECTED and elementwise
+/// operators. TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM does not output the final cell state (Y_c),
+/// which models that carry their state between calls (silero-vad) return; the unrolled form is
+/// exact and gives Y, Y_h and Y_c. Per step t, with ONNX's gate order i, o, f, c kept:
+///   g = FC(x_t, W, Wb + Rb) [+ FC(h, R)];  i, o, f, c~ = SPLIT(g)  (+ peepholes)
+///   c = sigmoid(f) * c + sigmoid(i) * tanh(c~);  h = sigmoid(o) * tanh(c)
+/// A zero (or absent) initial state skips the products with it.
+VoidResult GraphEmitter::emitLstm(const ir::Node* n) {
+    const std::string W = where(n);
+    if (n->attrString("direction", "forward") != "forward") return unsupported("only forward LSTMs are exported", W);
+    if (n->hasAttr("clip")) return unsupported("LSTM with clip has no exact TFLite form here", W);
+    if (n->attrInt("input_forget", 0) != 0) return unsupported("LSTM with input_forget is not exported", W);
+    if (const ir::Attribute* a = n->attr("activations"); a && a->strings != std::vector<std::string>{"Sigmoid", "Tanh", "Tanh"})
+        return unsupported("LSTM with activations other than Sigmoid, Tanh, Tanh", W);
+    const int64_t layout = n->attrInt("layout", 0);
+    const int64_t H = n->attrInt("hidden_size", 0);
+    const ir::Value* xv = n->input(0);
+    const auto xd = valueDims(xv);
+    if (xd.size() != 3 || (layout != 0 && layout != 1)) return unsupported("LSTM input of unknown rank or layout", W);
+    const int64_t T = xd[layout == 0 ? 0 : 1], B = xd[layout == 0 ? 1 : 0], I = xd[2];
+    if (T < 1 || I < 1) return unsupported("the LSTM's sequence length and input size must be static to unroll it", W);
+    if (T > 4096) return unsupported("the LSTM's sequence (" + std::to_string(T) + " steps) is too long to unroll", W);
+    const ir::Tensor* Wt = ir::constantTensorOf(n->input(1));
+    const ir::Tensor* Rt = ir::constantTensorOf(n->input(2));
+    const ir::Tensor* Bt = n->input(3) ? ir::constantTensorOf(n->input(3)) : nullptr;
+    const ir::Tensor* Pt = n->input(7) ? ir::constantTensorOf(n->input(7)) : nullptr;
+    if (!Wt || !Rt || (n->input(3) && !Bt) || (n->input(7) && !Pt)) return unsupported("LSTM weights, bias and peepholes must be constant", W);
+    if (H < 1 || Wt->dims != std::vector<int64_t>{1, 4 * H, I} || Rt->dims != std::vector<int64_t>{1, 4 * H, H} ||
+        (Bt && Bt->dims != std::vector<int64_t>{1, 8 * H}) || (Pt && Pt->dims != std::vector<int64_t>{1, 3 * H}))
+        return invalid("LSTM weight shapes do not match hidden_size " + std::to_string(H) + " and input size " + std::to_string(I), W);
+    if (const ir::Value* sl = n->input(4)) {
+        const ir::Tensor* st = ir::constantTensorOf(sl);
+        if (!st) return unsupported("LSTM with non-constant sequence_lens", W);
+        for (int64_t v : st->toInt64())
+            if (v != T) return unsupported("LSTM with sequence_lens shorter than the sequence", W);
+    }
+    const std::string base = n->name.empty() ? n->output(0)->name : n->name;
+    auto f32 = fb::TensorType::FLOAT32;
+    int wC = constF32(Wt->toFloat(), {4 * H, I}, base + "/W");
+    int rC = constF32(Rt->toFloat(), {4 * H, H}, base + "/R");
+    std::vector<float> bias(static_cast<std::size_t>(4 * H), 0.f);
+    if (Bt) {
+        auto b = Bt->toFloat();
+        for (int64_t k = 0; k < 4 * H; ++k) bias[static_cast<std::size_t>(k)] = b[static_cast<std::size_t>(k)] + b[static_cast<std::size_t>(4 * H + k)];
+    }
+    int bC = constF32(std::move(bias), {4 * H}, base + "/B");
+    int pC[3] = {-1, -1, -1}; // i, o, f
+    if (Pt) {
+        auto p = Pt->toFloat();
+        for (int g = 0; g < 3; ++g)
+            pC[g] = constF32(std::vector<float>(p.begin() + g * H, p.begin() + (g + 1) * H), {H}, base + "/P" + std::to_string(g));
+    }
+    // Initial states [1,B,H] -> [B,H]; zero constants count as absent.
+    auto state = [&](std::size_t i, const char* nm) -> Result<int> {
+        const ir::Value* v = n->input(i);
+        if (!v) return -1;
+        if (const ir::Tensor* t = ir::constantTensorOf(v)) {
+            auto f = t->toFloat();
+            if (std::all_of(f.begin(), f.end(), [](float x) { return x == 0.f; })) return -1;
+        }
+        EW_TRY_ASSIGN(int x, tensor(v, Lay::Ir, W));
+        int y = newTensor(base + "/" + nm + "0", f32, {B, H});
+        addOp(BO::SQUEEZE, {x}, {y}, fb::BuiltinOptions::SqueezeOptions,
+              [](auto& b) { return fb::CreateSqueezeOptions(b, b.CreateVector(std::vector<int32_t>{0})).Union(); });
+        return y;
+    };
+    EW_TRY_ASSIGN(int h, state(5, "h"));
+    EW_TRY_ASSIGN(int c, state(6, "c"));
+    EW_TRY_ASSIGN(int x, tensor(xv, Lay::Ir, W));
+    auto binary = [&](BO code, int a, int b, const std::string& nm) {
+        int y = newTensor(nm, f32, {B, H});
+        if (code == BO::ADD) addOp(code, {a, b}, {y}, fb::BuiltinOptions::AddOptions, [](auto& bb) { return fb::CreateAddOptions(bb).Union(); });
+        else
+            addOp(code, {a, b}, {y}, fb::BuiltinOptions::MulOptions, [](auto& bb) { return fb::CreateMulOptions(bb).Union(); });
+        return y;
+    };
+    auto unary = [&](BO code, int a, const std::string& nm) {
+        int y = newTensor(nm, f32, {B, H});
+        addOp(code, {a}, {y});
+        return y;
+    };
+    int splitAxis = constI32(std::vector<int32_t>{1}, base + "/split_axis", true);
+    std::vector<int> hs;
+    for (int64_t t = 0; t < T; ++t) {
+        const std::string sb = base + "/t" + std::to_string(t);
+        int idx = constI32(std::vector<int32_t>{static_cast<int32_t>(t)}, sb + "/index", true);
+        int xt = newTensor(sb + "/x", f32, {B, I});
+        const int32_t gAxis = layout == 0 ? 0 : 1;
+        addOp(BO::GATHER, {x, idx}, {xt}, fb::BuiltinOptions::GatherOptions, [=](auto& b) { return fb::CreateGatherOptions(b, gAxis).Union(); });
+        int g = newTensor(sb + "/gates_x", f32, {B, 4 * H});
+        addOp(BO::FULLY_CONNECTED, {xt, wC, bC}, {g}, fb::BuiltinOptions::FullyConnectedOptions,
+              [](auto& b) { return fb::CreateFullyConnectedOptions(b).Union(); });
+        if (h >= 0) {
+            int gh = newTensor(sb + "/gates_h", f32, {B, 4 * H});
+            addOp(BO::FULLY_CONNECTED, {h, rC}, {gh}, fb::BuiltinOptions::FullyConnectedOptions,
+                  [](auto& b) { return fb::CreateFullyConnectedOptions(b).Union(); });
+            int sum = newTensor(sb + "/gates", f32, {B, 4 * H});
+            addOp(BO::ADD, {g, gh}, {sum}, fb::BuiltinOptions::AddOptions, [](auto& b) { return fb::CreateAddOptions(b).Union(); });
+            g = sum;
+        }
+        int gi = newTensor(sb + "/i_pre", f32, {B, H}), go = newTensor(sb + "/o_pre", f32, {B, H});
+        int gf = newTensor(sb + "/f_pre", f32, {B, H}), gc = newTensor(sb + "/c_pre", f32, {B, H});
+        addOp(BO::SPLIT, {splitAxis, g}, {gi, go, gf, gc}, fb::BuiltinOptions::SplitOptions,
+              [](auto& b) { return fb::CreateSplitOptions(b, 4).Union(); });
+        if (pC[0] >= 0 && c >= 0) {
+            gi = binary(BO::ADD, gi, binary(BO::MUL, c, pC[0], sb + "/i_peep"), sb + "/i_pre_p");
+            gf = binary(BO::ADD, gf, binary(BO::MUL, c, pC[2], sb + "/f_peep"), sb + "/f_pre_p");
+        }
+        int ig = unary(BO::LOGISTIC, gi, sb + "/i");
+        int cg = unary(BO::TANH, gc, sb + "/c_cand");
+        int cn = binary(BO::MUL, ig, cg, sb + "/ic");
+        if (c >= 0) {
+            int fg = unary(BO::LOGISTIC, gf, sb + "/f");
+            cn = binary(BO::ADD, binary(BO::MUL, fg, c, sb + "/fc"), cn, sb + "/c");
+        }
+        if (pC[1] >= 0) go = binary(BO::ADD, go, binary(BO::MUL, cn, pC[1], sb + "/o_peep"), sb + "/o_pre_p");
+        int og = unary(BO::LOGISTIC, go, sb + "/o");
+        h = binary(BO::MUL, og, unary(BO::TANH, cn, sb + "/c_tanh"), sb + "/h");
+        c = cn;
+        hs.push_back(h);
+    }
+    auto needed = [](const ir::Value* v) { return v && (!v->uses().empty() || v->isGraphOutput()); };
+    auto expand = [&](int src, int32_t axis, const ir::Value* v, std::vector<int64_t> dims) {
+        int y = v ? output(v, Lay::Ir) : newTensor(trec(src).name + "_x", f32, std::move(dims));
+        int a = constI32(std::vector<int32_t>{axis}, trec(y).name + "_axis");
+        addOp(BO::EXPAND_DIMS, {src, a}, {y}, fb::BuiltinOptions::ExpandDimsOptions, [](auto& b) { return fb::CreateExpandDimsOptions(b).Union(); });
+        return y;
+    };
+    if (needed(n->output(0))) {
+        // Y: [T,1,B,H] (layout 0) or [B,T,1,H] (layout 1).
+        const int32_t seqAxis = layout == 0 ? 0 : 1;
+        int seq = -1;
+        if (T == 1) {
+            seq = expand(hs[0], seqAxis, nullptr, layout == 0 ? std::vector<int64_t>{1, B, H} : std::vector<int64_t>{B, 1, H});
+        } else {
+            std::vector<int32_t> parts;
+            for (int64_t t = 0; t < T; ++t)
+                parts.push_back(expand(hs[static_cast<std::size_t>(t)], seqAxis, nullptr,
+                                       layout == 0 ? std::vector<int64_t>{1, B, H} : std::vector<int64_t>{B, 1, H}));
+            seq = newTensor(base + "/Y_seq", f32, layout == 0 ? std::vector<int64_t>{T, B, H} : std::vector<int64_t>{B, T, H});
+            addOp(BO::CONCATENATION, parts, {seq}, fb::BuiltinOptions::ConcatenationOptions,
+                  [=](auto& b) { return fb::CreateConcatenationOptions(b, seqAxis).Union(); });
+        }
+        expand(seq, layout == 0 ? 1 : 2, n->output(0), {});
+    }
+    if (needed(n->output(1))) expand(h, layout == 0 ? 0 : 1, n->output(1), {});
+    if (needed(n->output(2))) expand(c, layout == 0 ? 0 : 1, n->output(2), {});
     return {};
 }
 
@@ -1482,7 +1766,29 @@ VoidResult GraphEmitter::emitNode(const ir::Node* n) {
     }
     if (op == "Clip") {
         auto bnds = clipBounds(n);
-        if (!bnds) return unsupported("Clip with non-constant bounds", W);
+        if (!bnds) {
+            // Computed bounds: MAXIMUM then MINIMUM with the bound tensors (a missing or
+            // constant infinite bound is left out).
+            if (q) return unsupported("quantized Clip with non-constant bounds", W);
+            const Lay L = available(n->input(0));
+            EW_TRY_ASSIGN(int x, tensor(n->input(0), L, W));
+            const std::string base = n->name.empty() ? y0->name : n->name;
+            int cur = x;
+            for (std::size_t i : {std::size_t(1), std::size_t(2)}) {
+                const ir::Value* bv = n->input(i);
+                if (!bv) continue;
+                if (auto c = constScalar(bv); c && std::isinf(*c)) continue;
+                if (rank(bv) != 0 && !(valueDims(bv).size() == 1 && valueDims(bv)[0] == 1))
+                    return unsupported("Clip bounds must be scalars", W);
+                EW_TRY_ASSIGN(int bt, tensor(bv, Lay::Ir, W));
+                const bool last = i == 2 || !n->input(2) || (constScalar(n->input(2)) && std::isinf(*constScalar(n->input(2))));
+                int t = last ? output(out, L) : newTensor(base + "/max", trec(x).type, trec(x).dims);
+                addOp(i == 1 ? BO::MAXIMUM : BO::MINIMUM, {cur, bt}, {t});
+                cur = t;
+            }
+            if (cur == x) bind(out, L, x);
+            return {};
+        }
         auto [lo, hi] = *bnds;
         if (lo == 0.f && hi == 6.f) return simple(BO::RELU6);
         if (lo == -1.f && hi == 1.f) return simple(BO::RELU_N1_TO_1);
@@ -1583,15 +1889,15 @@ VoidResult GraphEmitter::emitNode(const ir::Node* n) {
         axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
         const bool keep = n->attrInt("keepdims", 1) != 0;
         Lay L = Lay::Ir;
-        if (r == 4 && unaryLayout(xv) == Lay::Cl) {
+        if (clRank(r) && unaryLayout(xv) == Lay::Cl) {
             // Without keepdims the surviving axes must keep their relative order.
             std::vector<int64_t> keptTf;
-            for (int64_t a = 0; a < 4; ++a)
-                if (!std::count(axes.begin(), axes.end(), a)) keptTf.push_back(permutedAxis(kToNhwc, a));
+            for (int64_t a = 0; a < r; ++a)
+                if (!std::count(axes.begin(), axes.end(), a)) keptTf.push_back(permutedAxis(clPerm(r), a));
             if (keep || std::is_sorted(keptTf.begin(), keptTf.end())) L = Lay::Cl;
         }
         std::vector<int32_t> tfAxes;
-        for (int64_t a : axes) tfAxes.push_back(static_cast<int32_t>(L == Lay::Cl ? permutedAxis(kToNhwc, a) : a));
+        for (int64_t a : axes) tfAxes.push_back(static_cast<int32_t>(L == Lay::Cl ? permutedAxis(clPerm(r), a) : a));
         std::sort(tfAxes.begin(), tfAxes.end());
         EW_TRY_ASSIGN(int x, dataInput(n, 0, L, q));
         int ax = constI32(tfAxes, (n->name.empty() ? y0->name : n->name) + "_axes");
@@ -1699,21 +2005,23 @@ VoidResult GraphEmitter::emitNode(const ir::Node* n) {
         auto tfPerm = [&](Lay lin, Lay lout) {
             std::vector<int64_t> p(static_cast<std::size_t>(r));
             for (int k = 0; k < r; ++k) {
-                int64_t a = lout == Lay::Cl ? kToNhwc[static_cast<std::size_t>(k)] : k;
+                int64_t a = lout == Lay::Cl ? clPerm(r)[static_cast<std::size_t>(k)] : k;
                 int64_t b = perm[static_cast<std::size_t>(a)];
-                p[static_cast<std::size_t>(k)] = lin == Lay::Cl ? permutedAxis(kToNhwc, b) : b;
+                p[static_cast<std::size_t>(k)] = lin == Lay::Cl ? permutedAxis(clPerm(r), b) : b;
             }
             return p;
         };
         std::vector<Lay> lins;
         if (!ir::constantTensorOf(xv)) {
-            if (r == 4 && has(xv, Lay::Cl)) lins.push_back(Lay::Cl);
+            if (clRank(r) && available(xv) == Lay::Cl) lins.push_back(Lay::Cl);
             if (has(xv, Lay::Ir)) lins.push_back(Lay::Ir);
         }
         if (lins.empty()) lins.push_back(Lay::Ir);
         for (Lay lin : lins) {
             for (Lay lout : {Lay::Ir, Lay::Cl}) {
-                if ((lout == Lay::Cl && rank(y0) != 4) || (lin == Lay::Cl && r != 4)) continue;
+                // A rank-3 result is held channels-last only when its source is (1-D convolutions).
+                if ((lout == Lay::Cl && (!clRank(rank(y0)) || rank(y0) != r || (r == 3 && lin != Lay::Cl))) || (lin == Lay::Cl && !clRank(r)))
+                    continue;
                 if (!isIdentityPerm(tfPerm(lin, lout))) continue;
                 EW_TRY_ASSIGN(int t, tensor(xv, lin, W));
                 if (q && trec(t).quant != quantOf(out)) {
@@ -1743,7 +2051,7 @@ VoidResult GraphEmitter::emitNode(const ir::Node* n) {
         int64_t axis = n->attrInt("axis", 0);
         if (axis < 0) axis += r;
         Lay L = Lay::Ir;
-        if (r == 4)
+        if (clRank(r))
             for (const ir::Value* v : n->inputs())
                 if (v && !ir::constantTensorOf(v) && unaryLayout(v) == Lay::Cl) L = Lay::Cl;
         std::vector<int32_t> ins;
@@ -1752,7 +2060,7 @@ VoidResult GraphEmitter::emitNode(const ir::Node* n) {
             EW_TRY_ASSIGN(int t, dataInput(n, i, L, q));
             ins.push_back(t);
         }
-        const int32_t tfAxis = static_cast<int32_t>(L == Lay::Cl ? permutedAxis(kToNhwc, axis) : axis);
+        const int32_t tfAxis = static_cast<int32_t>(L == Lay::Cl ? permutedAxis(clPerm(r), axis) : axis);
         int y = output(out, L);
         addOp(BO::CONCATENATION, ins, {y}, fb::BuiltinOptions::ConcatenationOptions,
               [=](auto& b) { return fb::CreateConcatenationOptions(b, tfAxis, act).Union(); }, opVersion(q, 1, 2));
@@ -1778,11 +2086,11 @@ VoidResult GraphEmitter::emitNode(const ir::Node* n) {
                 sizes.push_back(d[static_cast<std::size_t>(axis)]);
             }
         }
-        const Lay L = r == 4 ? available(xv) : Lay::Ir;
+        const Lay L = clRank(r) ? available(xv) : Lay::Ir;
         EW_TRY_ASSIGN(int x, tensor(xv, L, W));
         const std::string base = n->name.empty() ? y0->name : n->name;
         int st = constI32(sizes, base + "_sizes");
-        int ax = constI32(std::vector<int32_t>{static_cast<int32_t>(L == Lay::Cl ? permutedAxis(kToNhwc, axis) : axis)}, base + "_axis", true);
+        int ax = constI32(std::vector<int32_t>{static_cast<int32_t>(L == Lay::Cl ? permutedAxis(clPerm(r), axis) : axis)}, base + "_axis", true);
         std::vector<int32_t> outs;
         for (const ir::Value* v : n->outputs()) outs.push_back(v ? output(v, L) : newTensor(base + "_unused", trec(x).type, {}));
         const int32_t ns = static_cast<int32_t>(outs.size());
@@ -1804,14 +2112,14 @@ VoidResult GraphEmitter::emitNode(const ir::Node* n) {
             std::iota(axes.begin(), axes.end(), 0);
         }
         steps = tst ? tst->toInt64() : std::vector<int64_t>(starts.size(), 1);
-        const Lay L = r == 4 ? unaryLayout(xv) : Lay::Ir;
+        const Lay L = clRank(r) ? unaryLayout(xv) : Lay::Ir;
         std::vector<int32_t> b(static_cast<std::size_t>(r), 0), e(static_cast<std::size_t>(r), 0), s(static_cast<std::size_t>(r), 1);
         int32_t bm = 0, em = 0;
         for (int k = 0; k < r; ++k) bm |= 1 << k, em |= 1 << k;
         for (std::size_t i = 0; i < axes.size(); ++i) {
             int64_t a = axes[i] < 0 ? axes[i] + r : axes[i];
             if (a < 0 || a >= r || steps[i] == 0) return invalid("Slice axis or step out of range", W);
-            const int k = static_cast<int>(L == Lay::Cl ? permutedAxis(kToNhwc, a) : a);
+            const int k = static_cast<int>(L == Lay::Cl ? permutedAxis(clPerm(r), a) : a);
             const int64_t st = steps[i];
             b[static_cast<std::size_t>(k)] = clampI32(starts[i]);
             bm &= ~(1 << k);
@@ -1849,10 +2157,10 @@ VoidResult GraphEmitter::emitNode(const ir::Node* n) {
             if (!c) return unsupported("Pad with a non-constant value", W);
             value = *c;
         }
-        const Lay L = r == 4 ? unaryLayout(xv) : Lay::Ir;
+        const Lay L = clRank(r) ? unaryLayout(xv) : Lay::Ir;
         std::vector<int32_t> pv(static_cast<std::size_t>(2 * r));
         for (int k = 0; k < r; ++k) {
-            int64_t a = L == Lay::Cl ? kToNhwc[static_cast<std::size_t>(k)] : k;
+            int64_t a = L == Lay::Cl ? clPerm(r)[static_cast<std::size_t>(k)] : k;
             pv[static_cast<std::size_t>(2 * k)] = clampI32(pads[static_cast<std::size_t>(a)]);
             pv[static_cast<std::size_t>(2 * k + 1)] = clampI32(pads[static_cast<std::size_t>(a + r)]);
             if (pv[static_cast<std::size_t>(2 * k)] < 0 || pv[static_cast<std::size_t>(2 * k + 1)] < 0) return unsupported("negative pads (cropping)", W);
@@ -1883,7 +2191,7 @@ VoidResult GraphEmitter::emitNode(const ir::Node* n) {
         int64_t axis = n->attrInt("axis", old ? 1 : -1);
         if (axis < 0) axis += r;
         Lay L = Lay::Ir;
-        if (!old && r == 4 && unaryLayout(xv) == Lay::Cl && permutedAxis(kToNhwc, axis) == 3) L = Lay::Cl;
+        if (!old && clRank(r) && unaryLayout(xv) == Lay::Cl && permutedAxis(clPerm(r), axis) == r - 1) L = Lay::Cl;
         else if (axis != r - 1)
             return unsupported(op + " along axis " + std::to_string(axis) + " of a rank-" + std::to_string(r) +
                                    " tensor (TFLite's runs along the last axis)",
@@ -1996,7 +2304,60 @@ VoidResult GraphEmitter::emitNode(const ir::Node* n) {
         }
         return {};
     }
+    if (op == "Shape") {
+        const ir::Value* xv = n->input(0);
+        const int r = rank(xv);
+        if (r < 0) return unsupported("Shape of a value of unknown rank", W);
+        int64_t start = 0, end = r;
+        if (m_m.opset >= 15) {
+            start = n->attrInt("start", 0);
+            end = n->attrInt("end", r);
+            if (start < 0) start += r;
+            if (end < 0) end += r;
+            start = std::clamp<int64_t>(start, 0, r);
+            end = std::clamp<int64_t>(end, start, r);
+        }
+        const std::string base = n->name.empty() ? y0->name : n->name;
+        const auto xd = valueDims(xv);
+        if (allKnown(xd)) {
+            // Static dims: the shape is a constant.
+            std::vector<int64_t> v(xd.begin() + start, xd.begin() + end);
+            ir::Tensor t = ir::Tensor::fromVector(y0->name, DataType::Int64, {end - start}, std::move(v));
+            bind(y0, Lay::Ir, constTensor(y0->name, std::move(t)));
+            return {};
+        }
+        // SHAPE of whichever form the value has (no data moves), then the IR dims picked out of it.
+        int x = -1;
+        std::vector<int64_t> tfPos(static_cast<std::size_t>(r));
+        std::iota(tfPos.begin(), tfPos.end(), 0);
+        if (auto it = m_unitH.find(xv); it != m_unitH.end() && !has(xv, Lay::Cl) && !has(xv, Lay::Ir)) {
+            x = it->second;
+            tfPos = {0, 3, 2}; // [N,C,W] held as [N,1,W,C]
+        } else {
+            const Lay L = available(xv);
+            EW_TRY_ASSIGN(x, tensor(xv, L, W));
+            if (L == Lay::Cl)
+                for (int i = 0; i < r; ++i) tfPos[static_cast<std::size_t>(i)] = permutedAxis(clPerm(r), i);
+        }
+        const int xr = static_cast<int>(trec(x).dims.size());
+        std::vector<int64_t> pick(tfPos.begin() + start, tfPos.begin() + end);
+        std::vector<int64_t> all(static_cast<std::size_t>(xr));
+        std::iota(all.begin(), all.end(), 0);
+        const auto outType = fb::TensorType::INT64;
+        if (pick == all) {
+            int y = output(out, Lay::Ir);
+            addOp(BO::SHAPE, {x}, {y}, fb::BuiltinOptions::ShapeOptions, [=](auto& b) { return fb::CreateShapeOptions(b, outType).Union(); });
+            return {};
+        }
+        int sh = newTensor(base + "/full_shape", outType, {xr});
+        addOp(BO::SHAPE, {x}, {sh}, fb::BuiltinOptions::ShapeOptions, [=](auto& b) { return fb::CreateShapeOptions(b, outType).Union(); });
+        int ind = constI32(pick, base + "_dims");
+        int y = output(out, Lay::Ir);
+        addOp(BO::GATHER, {sh, ind}, {y}, fb::BuiltinOptions::GatherOptions, [](auto& b) { return fb::CreateGatherOptions(b, 0).Union(); });
+        return {};
+    }
     if (op == "If") return emitIf(n);
+    if (op == "LSTM") return emitLstm(n);
     return unsupported(op + " has no TFLite equivalent in this exporter", W);
 }
 

@@ -1665,6 +1665,25 @@ Result<bool> GraphBuilder::convBuiltin(const Op& o) {
         EW_TRY(bindOutput(out0, y, Layout::Tf, xv.second, L));
         return true;
     }
+    case BO::SHAPE: {
+        if (!needIns(1) || rank(o.in(0)) < 0) return false;
+        const DataType outType = info(out0).dtype;
+        if (outType != DataType::Int64 && outType != DataType::Int32) return false;
+        const std::string nm = outType == DataType::Int64 ? base : base + "/shape";
+        const auto& slot = m_slots[static_cast<std::size_t>(o.in(0))];
+        ir::Value* y = nullptr;
+        if (rank(o.in(0)) == 4 && !slot.tf && slot.nchw) {
+            // Only the NCHW value exists: its dims in NHWC order, without transposing the data.
+            ir::Value* sh = node("Shape", {slot.nchw}, nm + "/nchw");
+            y = node("Gather", {sh, constI64(kToNhwc, nm + "_nhwc_dims")}, nm, mkAttrs(ir::Attribute::makeInt("axis", 0)));
+        } else {
+            EW_TRY_ASSIGN(ir::Value * x, value(o.in(0), Layout::Tf, L));
+            y = node("Shape", {x}, nm);
+        }
+        if (outType != DataType::Int64) y = unary("Cast", y, base, mkAttrs(ir::Attribute::makeInt("to", static_cast<int64_t>(outType))));
+        EW_TRY(bindOutput(out0, y, Layout::Tf, false, L));
+        return true;
+    }
     case BO::ARG_MAX:
     case BO::ARG_MIN: {
         if (!needIns(2)) return false;
