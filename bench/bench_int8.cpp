@@ -9,8 +9,11 @@
 // x_scale * w_scale. A realistic QDQ file, not a good quantization. --write-qdq DIR saves them
 // (for bench/run-vs-ort.sh --model DIR/resnet18_qdq.onnx).
 //
-// Usage: bench_int8 [--models DIR] [--runs R] [--write-qdq DIR] [--profile (ms per op type, int8)]
-// Latencies are the minimum over R runs after warm-up (the machine is shared and noisy).
+// Usage: bench_int8 [--models DIR] [--runs R] [--write-qdq DIR] [--profile (int8: per node kind, the sum of each node's minimum ms)]
+// Latencies are the minimum over R runs after warm-up (the machine is shared and noisy); at 1
+// thread the minimum CPU time of the run is printed too (less sensitive to other people's load).
+// Columns: fp32 = the float model; qdq-f = the QDQ file with int8Kernels off (Q/DQ run in
+// float: what SessionOptions::int8Kernels' default is weighed against); int8 = the fused path.
 #include "common/status.h"
 #include "ir/graph.h"
 #include "ir/io/model_io.h"
@@ -24,6 +27,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <random>
 #include <set>
@@ -177,12 +181,23 @@ Result<std::unique_ptr<ir::Model>> makeQdq(const std::string& path) {
     return model;
 }
 
-/// Minimum latency (ms) over `runs` runs after two warm-up runs.
-Result<double> latency(const ir::Model& m, int threads, int runs, int* qnodes = nullptr,
+double threadCpuMs() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
+}
+
+struct Timing {
+    double wallMs = 0;
+    double cpuMs = 0; ///< CPU time of the calling thread (all the work at 1 thread; other people's load barely moves it)
+};
+
+/// Minimum latency (ms) over `runs` runs after two warm-up runs; int8 = the fused integer path.
+Result<Timing> latency(const ir::Model& m, int threads, int runs, bool int8, int* qnodes = nullptr,
                        std::map<std::string, double>* profile = nullptr) {
     rt::SessionOptions o;
     o.threads = threads;
-    o.int8Kernels = true;
+    o.int8Kernels = int8;
     EW_TRY_ASSIGN(auto s, rt::Session::create(m, o));
     if (qnodes) {
         *qnodes = 0;
@@ -191,15 +206,35 @@ Result<double> latency(const ir::Model& m, int threads, int runs, int* qnodes = 
     auto in = randomInputs(*s, 42);
     std::vector<rt::Tensor> out;
     for (int i = 0; i < 2; ++i) EW_TRY(s->run(in, out));
-    double best = 1e30;
+    Timing best{1e30, 1e30};
     for (int i = 0; i < runs; ++i) {
+        const double c0 = threadCpuMs();
         auto t0 = Clock::now();
         EW_TRY(s->run(in, out));
-        best = std::min(best, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        best.wallMs = std::min(best.wallMs, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        best.cpuMs = std::min(best.cpuMs, threadCpuMs() - c0);
     }
-    if (profile) { // one more run with per-node timing: ms per op type
-        s->setNodeCallback([&](const rt::NodeEvent& e) { (*profile)[e.node.opType] += e.elapsedNs / 1e6; });
-        EW_TRY(s->run(in, out));
+    if (profile) { // `runs` more runs with per-node timing: each node's minimum, summed per kind
+        std::map<const ir::Node*, double> nodeMin;
+        s->setNodeCallback([&](const rt::NodeEvent& e) {
+            auto [it, fresh] = nodeMin.try_emplace(&e.node, e.elapsedNs / 1e6);
+            if (!fresh) it->second = std::min(it->second, e.elapsedNs / 1e6);
+        });
+        for (int i = 0; i < runs; ++i) EW_TRY(s->run(in, out));
+        for (const auto& [node, ms] : nodeMin) {
+            std::string key = node->opType;
+            // Convolutions by kind: the kernels differ (depthwise, 1x1, KxK) and so do their costs.
+            if ((key == "QConv" || key == "FusedConv" || key == "Conv") && node->inputs().size() > 1) {
+                const ir::Value* w = node->input(key == "QConv" ? 3 : 1);
+                if (const ir::Tensor* t = w ? ir::constantTensorOf(w) : nullptr; t && t->dims.size() == 4) {
+                    const int64_t group = node->attrInt("group", 1);
+                    const std::vector<int64_t> st = node->attrInts("strides", {1, 1});
+                    key += " " + std::string(group > 1 && group == t->dims[0] ? "dw " : "") + std::to_string(t->dims[2]) + "x" +
+                           std::to_string(t->dims[3]) + " s" + std::to_string(st.empty() ? 1 : st[0]);
+                }
+            }
+            (*profile)[key] += ms;
+        }
     }
     return best;
 }
@@ -252,7 +287,8 @@ int main(int argc, char** argv) {
     std::string json = "{\"bench\":\"int8\",\"avx2\":" + std::string(rt::cpu::int8UsesAvx2() ? "true" : "false") +
                        ",\"runs\":" + std::to_string(runs) + ",\"models\":[";
     std::printf("INT8 vs FP32 (min of %d runs; integer kernels: %s)\n", runs, rt::cpu::int8UsesAvx2() ? "AVX2" : "portable");
-    std::printf("%-14s %7s %10s %10s %8s %7s\n", "model", "threads", "fp32 ms", "int8 ms", "ratio", "qnodes");
+    std::printf("%-14s %7s %9s %9s %9s %7s %7s %9s %9s %9s %7s\n", "model", "threads", "fp32 ms", "qdq-f ms", "int8 ms",
+                "ratio", "vs qdq", "fp32 cpu", "qdq-f cpu", "int8 cpu", "qnodes");
     bool firstModel = true;
     for (const char* name : {"resnet18", "mobilenet_v2"}) {
         const std::string path = models + "/onnx/torchvision-arch/" + name + ".onnx";
@@ -269,18 +305,32 @@ int main(int argc, char** argv) {
         }
         for (int threads : {1, 2}) {
             int qnodes = 0;
-            auto f = latency(**fp, threads, runs);
+            auto f = latency(**fp, threads, runs, false);
+            auto qf = latency(**q, threads, runs, false); // the QDQ file run in float (int8Kernels off)
             std::map<std::string, double> prof;
-            auto i8 = latency(**q, threads, runs, &qnodes, profile ? &prof : nullptr);
+            auto i8 = latency(**q, threads, runs, true, &qnodes, profile ? &prof : nullptr);
             for (const auto& [op, ms] : prof) std::printf("    int8 %-20s %8.2f ms\n", op.c_str(), ms);
-            if (!f || !i8) {
-                std::fprintf(stderr, "%s: %s\n", name, (!f ? f.error() : i8.error()).toString().c_str());
+            if (!f || !qf || !i8) {
+                std::fprintf(stderr, "%s: %s\n", name, (!f ? f.error() : !qf ? qf.error() : i8.error()).toString().c_str());
                 continue;
             }
-            std::printf("%-14s %7d %10.2f %10.2f %8.3f %7d\n", name, threads, *f, *i8, *i8 / *f, qnodes);
-            char buf[256];
-            std::snprintf(buf, sizeof buf, "%s{\"model\":\"%s\",\"threads\":%d,\"fp32_ms\":%.3f,\"int8_ms\":%.3f,\"ratio\":%.4f,\"qnodes\":%d}",
-                          firstModel ? "" : ",", name, threads, *f, *i8, *i8 / *f, qnodes);
+            const double ratio = i8->wallMs / f->wallMs, vsQdq = i8->wallMs / qf->wallMs;
+            // CPU time is the calling thread's: the whole run at 1 thread, a share at 2 ("-").
+            char fc[16] = "-", qc[16] = "-", ic[16] = "-";
+            if (threads == 1) {
+                std::snprintf(fc, sizeof fc, "%.2f", f->cpuMs);
+                std::snprintf(qc, sizeof qc, "%.2f", qf->cpuMs);
+                std::snprintf(ic, sizeof ic, "%.2f", i8->cpuMs);
+            }
+            std::printf("%-14s %7d %9.2f %9.2f %9.2f %7.3f %7.3f %9s %9s %9s %7d\n", name, threads, f->wallMs, qf->wallMs,
+                        i8->wallMs, ratio, vsQdq, fc, qc, ic, qnodes);
+            char buf[400];
+            std::snprintf(buf, sizeof buf,
+                          "%s{\"model\":\"%s\",\"threads\":%d,\"fp32_ms\":%.3f,\"qdq_float_ms\":%.3f,\"int8_ms\":%.3f,"
+                          "\"ratio\":%.4f,\"int8_vs_qdq_float\":%.4f,\"fp32_cpu_ms\":%.3f,\"qdq_float_cpu_ms\":%.3f,\"int8_cpu_ms\":%.3f,"
+                          "\"qnodes\":%d}",
+                          firstModel ? "" : ",", name, threads, f->wallMs, qf->wallMs, i8->wallMs, ratio, vsQdq,
+                          f->cpuMs, qf->cpuMs, i8->cpuMs, qnodes);
             json += buf;
             firstModel = false;
         }

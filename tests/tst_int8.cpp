@@ -209,6 +209,14 @@ private slots:
         row("saturating", {1, 16, 8, 8, 8, 3, 3, 1, 1, 1, 1}, 0, 1, true, true, true, 0.0005f);
         row("deep K", {1, 256, 5, 5, 20, 3, 3, 1, 1, 1, 1}, 0, 1, true, true, true);
         row("wide 16-aligned", {1, 4, 4, 64, 6, 1, 3, 1, 0, 1, 1}, 0, 1, true, true, true);
+        // Packing paths: a whole 1x1 map read in place (rows adjoin), wide stride-2 runs (vector
+        // gather of every other element), depthwise with stride 2 + dilation, stride 3 (the
+        // portable depthwise path), and integer (int32) depthwise output with a ragged width.
+        row("1x1 wide in place", {1, 8, 20, 30, 12, 1, 1, 1, 0, 1, 1}, 0, 1, true, true, true);
+        row("3x3 stride2 wide", {1, 4, 20, 70, 8, 3, 3, 2, 1, 1, 1}, 1, 1, true, true, true);
+        row("depthwise stride2 dil2", {1, 5, 21, 37, 5, 3, 3, 2, 2, 2, 5}, 0, 1, true, true, true);
+        row("depthwise stride3", {1, 4, 19, 23, 4, 3, 3, 3, 1, 1, 4}, 1, 1, false, true, true);
+        row("ConvInteger depthwise", {2, 6, 9, 13, 6, 3, 3, 1, 1, 1, 6}, 0, 1, false, false, false);
         row("ConvInteger", {1, 7, 9, 11, 9, 3, 3, 1, 1, 1, 1}, 0, 1, false, false, false);
         row("ConvInteger s8 group", {2, 6, 8, 8, 4, 3, 3, 2, 1, 1, 2}, 1, 1, false, false, false);
     }
@@ -410,8 +418,13 @@ private slots:
         auto s = rt::Session::create(**model, o);
         QVERIFY2(s, s ? "" : s.error().toString().c_str());
         QCOMPARE(countOps(**s, "QConv"), qconv);
-        // Off by default (slower than the float QDQ path on AVX2 without VNNI).
-        auto plain = rt::Session::create(**model);
+        // Off by default (see SessionOptions::int8Kernels): the Q/DQ then run in float.
+        auto byDefault = rt::Session::create(**model);
+        QVERIFY(byDefault);
+        QCOMPARE(countOps(**byDefault, "QConv"), 0);
+        rt::SessionOptions floatQdq;
+        floatQdq.int8Kernels = false;
+        auto plain = rt::Session::create(**model, floatQdq);
         QVERIFY(plain);
         QCOMPARE(countOps(**plain, "QConv"), 0);
         const std::string data = dir + str(name) + ".test_data_set_0/";

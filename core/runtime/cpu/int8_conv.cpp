@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace ew::rt {
@@ -50,38 +51,58 @@ struct PackCtx {
     int64_t K = 0, imageStride = 0, P = 0, OW = 0, sh = 1, sw = 1, Wp = 0;
 };
 
+/// Columns [n0, n0 + nc) of the im2col matrix as ceil(nc / 16) panels. The block's pixels fall
+/// into runs along output rows; a run reads consecutive (stride sw) elements of the padded
+/// planes for every tap, so each depth pair is two rows built from run copies, then interleaved
+/// with vector code. When the whole block is one stride-1 run (1x1 stride-1 convolutions
+/// without padding, or a block inside one output row), the rows are read straight from the
+/// planes with no copy.
 void packConvB(const void* vctx, int64_t n0, int64_t nc, int16_t* out) {
     const PackCtx& c = *static_cast<const PackCtx*>(vctx);
     const int64_t kp = qDepthPairs(c.K);
-    for (int64_t j0 = 0; j0 < nc; j0 += kQColTile) {
-        const int64_t w = std::min<int64_t>(kQColTile, nc - j0);
-        int64_t offs[kQColTile];
-        for (int64_t j = 0; j < kQColTile; ++j) {
-            const int64_t col = n0 + j0 + std::min(j, w - 1);
-            const int64_t b = col / c.P, p = col % c.P, oh = p / c.OW, ow = p % c.OW;
-            offs[j] = b * c.imageStride + oh * c.sh * c.Wp + ow * c.sw;
-        }
-        // A run of 16 pixels in one output row reads consecutive (stride) input elements per tap.
-        int64_t stride = w == kQColTile ? offs[1] - offs[0] : 0;
-        if (stride != 1 && stride != 2) stride = 0;
-        for (int j = 1; j < kQColTile && stride; ++j)
-            if (offs[j] - offs[j - 1] != stride) stride = 0;
-        int16_t* panel = out + (j0 / kQColTile) * kp * 32;
+    const int64_t panels = (nc + kQColTile - 1) / kQColTile;
+    struct Run {
+        int64_t col, off, len;
+    };
+    Run runs[kQMaxBlockCols];
+    int nruns = 0;
+    for (int64_t col = n0; col < n0 + nc;) {
+        const int64_t b = col / c.P, p = col % c.P, oh = p / c.OW, ow = p % c.OW;
+        const int64_t len = std::min(c.OW - ow, n0 + nc - col);
+        const int64_t off = b * c.imageStride + oh * c.sh * c.Wp + ow * c.sw;
+        Run& last = runs[nruns > 0 ? nruns - 1 : 0];
+        if (nruns > 0 && c.sw == 1 && last.off + last.len == off)
+            last.len += len; // rows adjoin in the planes (no padding between them)
+        else
+            runs[nruns++] = {col - n0, off, len};
+        col += len;
+    }
+    const int64_t stride = kp * 32;
+    if (nruns == 1 && c.sw == 1) {
         for (int64_t q = 0; q < kp; ++q) {
             const int64_t k0 = 2 * q, k1 = 2 * q + 1;
-            const int16_t* r0 = c.xp + c.tapOff[k0];
-            const int16_t* r1 = k1 < c.K ? c.xp + c.tapOff[k1] : nullptr;
-            int16_t* dst = panel + q * 32;
-            if (stride) {
-                qInterleavePair(r0 + offs[0], r1 ? r1 + offs[0] : nullptr, stride, dst);
-                continue;
-            }
-            for (int64_t j = 0; j < kQColTile; ++j) {
-                const bool valid = j < w;
-                dst[j * 2] = valid ? r0[offs[j]] : int16_t(0);
-                dst[j * 2 + 1] = valid && r1 ? r1[offs[j]] : int16_t(0);
-            }
+            qInterleaveRows(c.xp + c.tapOff[k0] + runs[0].off, k1 < c.K ? c.xp + c.tapOff[k1] + runs[0].off : nullptr,
+                            panels, stride, out + q * 32);
         }
+        return;
+    }
+    alignas(64) int16_t row0[kQMaxBlockCols], row1[kQMaxBlockCols];
+    std::fill(row0 + nc, row0 + panels * kQColTile, int16_t(0));
+    std::fill(row1 + nc, row1 + panels * kQColTile, int16_t(0));
+    auto fill = [&](int64_t k, int16_t* row) {
+        const int16_t* src = c.xp + c.tapOff[k];
+        for (int r = 0; r < nruns; ++r) {
+            if (c.sw == 1)
+                std::memcpy(row + runs[r].col, src + runs[r].off, static_cast<std::size_t>(runs[r].len) * sizeof(int16_t));
+            else
+                qCopyStrided(src + runs[r].off, runs[r].len, c.sw, row + runs[r].col);
+        }
+    };
+    for (int64_t q = 0; q < kp; ++q) {
+        const int64_t k0 = 2 * q, k1 = 2 * q + 1;
+        fill(k0, row0);
+        if (k1 < c.K) fill(k1, row1);
+        qInterleaveRows(row0, k1 < c.K ? row1 : nullptr, panels, stride, out + q * 32);
     }
 }
 
@@ -205,8 +226,8 @@ public:
             for (int64_t i = 0; i < m_KH; ++i)
                 for (int64_t j = 0; j < m_KW; ++j)
                     m_tapOff[std::size_t((c * m_KH + i) * m_KW + j)] = c * plane + i * m_dh * m_Wp + j * m_dwl;
-        // Padded planes plus slack for the 32-element reads of stride-2 runs.
-        ctx.setScratchBytes(static_cast<std::size_t>(m_N * m_C * plane + 64) * sizeof(int16_t) + 64);
+        // Padded planes plus slack for the whole-vector reads past a row's end (int8_gemm.h).
+        ctx.setScratchBytes(static_cast<std::size_t>(m_N * m_C * plane + kSlack) * sizeof(int16_t) + 64);
         return {};
     }
 
@@ -219,14 +240,14 @@ public:
         ctx.pool().parallelFor(0, m_N * m_C, chunkRows(plane), [&](int64_t b, int64_t e) {
             for (int64_t pc = b; pc < e; ++pc) {
                 int16_t* dst = xp + pc * plane;
-                std::fill(dst, dst + plane, int16_t(0));
+                zeroPadding(dst);
                 if (x.dtype() == DataType::UInt8)
                     convertPlane(x.data<uint8_t>() + pc * HW, zx, dst);
                 else
                     convertPlane(x.data<int8_t>() + pc * HW, zx, dst);
             }
         });
-        std::fill(xp + m_N * m_C * plane, xp + m_N * m_C * plane + 64, int16_t(0));
+        std::fill(xp + m_N * m_C * plane, xp + m_N * m_C * plane + kSlack, int16_t(0));
 
         QEpilogue epi;
         const int32_t* bias = nullptr;
@@ -292,6 +313,22 @@ public:
     }
 
 private:
+    /// Elements after the last plane that whole-vector reads may touch (zeroed).
+    static constexpr int64_t kSlack = 128;
+
+    /// Zeroes the padding of one plane (rows above and below, columns left and right).
+    void zeroPadding(int16_t* dst) const {
+        std::fill(dst, dst + m_pt * m_Wp, int16_t(0));
+        const int64_t right = m_Wp - m_pl - m_W;
+        if (m_pl > 0 || right > 0)
+            for (int64_t h = 0; h < m_H; ++h) {
+                int16_t* r = dst + (m_pt + h) * m_Wp;
+                std::fill(r, r + m_pl, int16_t(0));
+                std::fill(r + m_pl + m_W, r + m_Wp, int16_t(0));
+            }
+        std::fill(dst + (m_pt + m_H) * m_Wp, dst + m_Hp * m_Wp, int16_t(0));
+    }
+
     template <typename T>
     void convertPlane(const T* src, int32_t zx, int16_t* dst) const {
         for (int64_t h = 0; h < m_H; ++h) {
@@ -302,25 +339,24 @@ private:
     }
 
     void runDepthwise(const int16_t* xp, const QEpilogue& epi, void* y, ThreadPool& pool) const {
-        const int64_t plane = m_Hp * m_Wp, taps = m_KH * m_KW, OW = m_OW;
+        const int64_t plane = m_Hp * m_Wp, taps = m_KH * m_KW;
+        // One (image, channel) plane per task: the same arithmetic whatever the thread count.
         pool.parallelFor(0, m_N * m_M, 1, [&](int64_t b, int64_t e) {
-            constexpr int64_t kChunk = 256;
-            alignas(64) int32_t acc[kChunk];
             for (int64_t pc = b; pc < e; ++pc) {
                 const int64_t c = pc % m_M;
-                const int16_t* xpl = xp + pc * plane;
-                const int16_t* wk = m_dw.data() + c * taps;
-                for (int64_t oh = 0; oh < m_OH; ++oh)
-                    for (int64_t ow0 = 0; ow0 < OW; ow0 += kChunk) {
-                        const int64_t n = std::min(kChunk, OW - ow0);
-                        std::fill(acc, acc + n, 0);
-                        for (int64_t i = 0; i < m_KH; ++i) {
-                            const int16_t* row = xpl + (oh * m_sh + i * m_dh) * m_Wp + ow0 * m_sw;
-                            for (int64_t j = 0; j < m_KW; ++j)
-                                qDwAccumulate(row + j * m_dwl, n, m_sw, wk[i * m_KW + j], acc);
-                        }
-                        qStoreRow(acc, n, c, epi, y, (pc * m_OH + oh) * OW + ow0);
-                    }
+                QDwPlane p;
+                p.x = xp + pc * plane;
+                p.w = m_dw.data() + c * taps;
+                p.Wp = m_Wp;
+                p.OH = m_OH;
+                p.OW = m_OW;
+                p.sh = m_sh;
+                p.sw = m_sw;
+                p.KH = m_KH;
+                p.KW = m_KW;
+                p.dh = m_dh;
+                p.dw = m_dwl;
+                qDepthwisePlane(p, c, epi, y, pc * m_OH * m_OW);
             }
         });
     }

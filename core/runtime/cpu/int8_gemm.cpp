@@ -16,9 +16,11 @@ namespace ew::rt::cpu {
 
 void qMicroKernelAvx2(int64_t kp, const int16_t* a, int h, const int16_t* b, int32_t* c);
 void qStoreRowAvx2(const int32_t* acc, int64_t n, int64_t ch, const QEpilogue& e, void* out, int64_t at);
-void qInterleavePairAvx2(const int16_t* r0, const int16_t* r1, int16_t* out);
-void qInterleavePairStride2Avx2(const int16_t* r0, const int16_t* r1, int16_t* out);
-void qDwAccumulateAvx2(const int16_t* s, int64_t n, int64_t sw, int32_t w, int32_t* acc);
+void qInterleaveRowsAvx2(const int16_t* r0, const int16_t* r1, int64_t panels, int64_t panelStride, int16_t* out);
+void qMicroStoreAvx2(int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0,
+                     int64_t col, int n, void* out, int64_t at, int64_t ldr);
+void qCopyStride2Avx2(const int16_t* src, int64_t n, int16_t* dst);
+bool qDepthwisePlaneAvx2(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at);
 
 namespace {
 
@@ -107,28 +109,44 @@ void qStoreRow(const int32_t* acc, int64_t n, int64_t ch, const QEpilogue& e, vo
     storeRowPortable(acc, n, ch, e, out, at);
 }
 
-void qInterleavePair(const int16_t* r0, const int16_t* r1, int64_t stride, int16_t* out) {
+void qInterleaveRows(const int16_t* r0, const int16_t* r1, int64_t panels, int64_t panelStride, int16_t* out) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (int8UsesAvx2()) {
-        if (stride == 1) return qInterleavePairAvx2(r0, r1, out);
-        if (stride == 2) return qInterleavePairStride2Avx2(r0, r1, out);
-    }
+    if (int8UsesAvx2()) return qInterleaveRowsAvx2(r0, r1, panels, panelStride, out);
 #endif
-    for (int j = 0; j < kQColTile; ++j) {
-        out[j * 2] = r0[j * stride];
-        out[j * 2 + 1] = r1 ? r1[j * stride] : int16_t(0);
-    }
+    for (int64_t i = 0; i < panels; ++i)
+        for (int j = 0; j < kQColTile; ++j) {
+            out[i * panelStride + j * 2] = r0[i * kQColTile + j];
+            out[i * panelStride + j * 2 + 1] = r1 ? r1[i * kQColTile + j] : int16_t(0);
+        }
 }
 
-void qDwAccumulate(const int16_t* s, int64_t n, int64_t sw, int32_t w, int32_t* acc) {
+void qCopyStrided(const int16_t* src, int64_t n, int64_t stride, int16_t* dst) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (int8UsesAvx2()) return qDwAccumulateAvx2(s, n, sw, w, acc);
+    if (stride == 2 && int8UsesAvx2()) return qCopyStride2Avx2(src, n, dst);
 #endif
-    if (sw == 1) {
-        for (int64_t i = 0; i < n; ++i) acc[i] += static_cast<int32_t>(s[i]) * w;
-    } else {
-        for (int64_t i = 0; i < n; ++i) acc[i] += static_cast<int32_t>(s[i * sw]) * w;
-    }
+    for (int64_t i = 0; i < n; ++i) dst[i] = src[i * stride];
+}
+
+void qDepthwisePlane(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (int8UsesAvx2() && qDepthwisePlaneAvx2(p, ch, e, out, at)) return;
+#endif
+    constexpr int64_t kChunk = 256;
+    int32_t acc[kChunk];
+    for (int64_t oh = 0; oh < p.OH; ++oh)
+        for (int64_t ow0 = 0; ow0 < p.OW; ow0 += kChunk) {
+            const int64_t n = std::min(kChunk, p.OW - ow0);
+            std::fill(acc, acc + n, 0);
+            for (int64_t i = 0; i < p.KH; ++i) {
+                const int16_t* row = p.x + (oh * p.sh + i * p.dh) * p.Wp + ow0 * p.sw;
+                for (int64_t j = 0; j < p.KW; ++j) {
+                    const int32_t w = p.w[i * p.KW + j];
+                    const int16_t* s = row + j * p.dw;
+                    for (int64_t t = 0; t < n; ++t) acc[t] += static_cast<int32_t>(s[t * p.sw]) * w;
+                }
+            }
+            storeRowPortable(acc, n, ch, e, out, at + oh * p.OW + ow0);
+        }
 }
 
 void qgemm(const QGemmArgs& g, ThreadPool& pool) {
@@ -139,7 +157,7 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
     // Columns per task: the packed B block (kp * 64 bytes per panel) stays within about 192 KB
     // so it is read from L2 by every row panel of the task.
     const int64_t panelBytes = kp * 64;
-    const int64_t blockPanels = std::clamp<int64_t>(196608 / std::max<int64_t>(panelBytes, 1), 1, 6);
+    const int64_t blockPanels = std::clamp<int64_t>(196608 / std::max<int64_t>(panelBytes, 1), 1, kQMaxBlockCols / kQColTile);
     const int64_t colBlocks = (colPanels + blockPanels - 1) / blockPanels;
     // Few column blocks (deep layers on small maps, MatMul with a few rows): split the rows too.
     const int64_t want = 4 * static_cast<int64_t>(pool.threads());
@@ -170,25 +188,52 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
             } else {
                 bBlock = g.packedB + p0 * kp * 32;
             }
+            // Each panel's columns split where they cross from one image into the next: worked
+            // out once per panel, not per row (the divisions cost as much as a shallow tile).
+            struct Segments {
+                int count = 0;
+                int first[kQColTile];
+                int64_t len[kQColTile], col[kQColTile], at[kQColTile];
+            } segs[8];
+            for (int64_t p = p0; p < p1; ++p) {
+                Segments& sg = segs[p - p0];
+                sg.count = 0;
+                const int64_t j0 = p * kQColTile, j1 = std::min(g.n, j0 + kQColTile);
+                for (int64_t j = j0; j < j1;) {
+                    const int64_t grp = j / g.out.groupCols, inG = j % g.out.groupCols;
+                    const int64_t len = std::min(j1 - j, g.out.groupCols - inG);
+                    sg.first[sg.count] = static_cast<int>(j - j0);
+                    sg.len[sg.count] = len;
+                    sg.col[sg.count] = j;
+                    sg.at[sg.count] = grp * g.out.groupStride + inG;
+                    ++sg.count;
+                    j += len;
+                }
+            }
             const int64_t rp0 = rg * panelsPerGroup, rp1 = std::min(rowPanels, rp0 + panelsPerGroup);
             for (int64_t rp = rp0; rp < rp1; ++rp) {
                 const int64_t r0 = rp * kQRowTile;
                 const int h = static_cast<int>(std::min<int64_t>(kQRowTile, g.m - r0));
                 const int16_t* ap = g.a + r0 * kp * 2;
                 for (int64_t p = p0; p < p1; ++p) {
+                    const Segments& sg = segs[p - p0];
+#if defined(__x86_64__) || defined(__i386__)
+                    // One run of columns in one image (the usual case): requantize from registers.
+                    // Per-column epilogues read 16 entries of bias/mult: only for whole panels.
+                    if (avx2 && sg.count == 1 && (!perCol || sg.len[0] == kQColTile)) {
+                        qMicroStoreAvx2(kp, ap, h, bBlock + (p - p0) * kp * 32, g.epi, g.chBase + r0,
+                                        g.chBase + sg.col[0], static_cast<int>(sg.len[0]), g.out.y,
+                                        sg.at[0] + r0 * g.out.ldr, g.out.ldr);
+                        continue;
+                    }
+#endif
                     micro(kp, ap, h, bBlock + (p - p0) * kp * 32, tile);
-                    const int64_t j0 = p * kQColTile, w = std::min<int64_t>(kQColTile, g.n - j0);
                     for (int r = 0; r < h; ++r) {
                         const int64_t row = r0 + r;
-                        // Split the tile row where it crosses from one image into the next.
-                        for (int64_t j = j0; j < j0 + w;) {
-                            const int64_t grp = j / g.out.groupCols, inG = j % g.out.groupCols;
-                            const int64_t len = std::min(j0 + w - j, g.out.groupCols - inG);
-                            const int64_t at = grp * g.out.groupStride + row * g.out.ldr + inG;
-                            store(tile + r * kQColTile + (j - j0), len, perCol ? g.chBase + j : g.chBase + row,
-                                  g.epi, g.out.y, at);
-                            j += len;
-                        }
+                        for (int s = 0; s < sg.count; ++s)
+                            store(tile + r * kQColTile + sg.first[s], sg.len[s],
+                                  perCol ? g.chBase + sg.col[s] : g.chBase + row, g.epi, g.out.y,
+                                  sg.at[s] + row * g.out.ldr);
                     }
                 }
             }

@@ -8,15 +8,17 @@
 // saturates (vpmaddubsw would: u8 x s8 pairs overflow int16), zero points need no correction terms,
 // and padding is simply 0. Accumulation is int32, exact for K <= kInt8MaxDepth. Without VNNI, the
 // u8 x s8 route needs vpmaddubsw + vpmaddwd for 32 products, the same two multiply-port uops as two
-// vpmaddwd for 2 x 16, so the exact route costs no throughput on AVX2 machines. No AVX-512 VNNI
-// code: the machine this was written on has none to test it.
+// vpmaddwd for 2 x 16, so the exact route costs no throughput on AVX2 machines (measured on the
+// Zen 3 this was tuned on: vpmaddwd, vpmaddubsw and vfmadd231ps each retire 2 per cycle; a
+// vpmaddubsw kernel restricted to weights where it is exact would gain nothing there). No AVX-512
+// VNNI code: the machine this was written on has none to test it.
 //
 // Requantization is the reference kernels' formula, element for element:
 //   y = saturate(nearbyint(float(acc + bias) * mult[ch]) + zp), mult = (x_scale * w_scale) / y_scale
 // computed in float in that order, so the fast kernels match nn_quant.cpp's reference bit for bit.
 //
 // Layouts (int16 elements; Kp = ceil(K / 2) depth pairs, an odd K padded with a zero):
-//   A (row operand, M x K) in panels of up to 6 rows: the panel starting at row r0 with h rows is
+//   A (row operand, M x K) in panels of up to 5 rows (kQRowTile): the panel starting at row r0 with h rows is
 //     at a + r0 * Kp * 2; element (r0 + r, k) at + (k / 2) * h * 2 + r * 2 + k % 2.
 //   B (column operand, K x N) in panels of 16 columns: element (k, j) of a panel at
 //     + (k / 2) * 32 + j * 2 + k % 2 (columns past N zero).
@@ -31,8 +33,10 @@ namespace ew::rt::cpu {
 
 /// Largest depth whose int32 accumulation cannot overflow (K * 255 * 255 < 2^31).
 inline constexpr int64_t kInt8MaxDepth = 32768;
-inline constexpr int kQRowTile = 6;
+inline constexpr int kQRowTile = 5;
 inline constexpr int kQColTile = 16;
+/// Most columns qgemm asks a QPackBFn for at once (6 panels).
+inline constexpr int64_t kQMaxBlockCols = 6 * kQColTile;
 
 inline int64_t qDepthPairs(int64_t k) { return (k + 1) / 2; }
 /// int16 elements of a packed A of m rows or of a packed B of n columns (n rounded up to 16).
@@ -106,13 +110,23 @@ void qMicroKernel(int64_t kp, const int16_t* a, int h, const int16_t* b, int32_t
 /// ch + i for element i) into out (element type from e.out) at element offset `at`.
 void qStoreRow(const int32_t* acc, int64_t n, int64_t ch, const QEpilogue& e, void* out, int64_t at);
 
-/// One depth pair (rows k and k+1, r1 null past K) of a B panel from 16 columns that are
-/// consecutive (stride 1) or every other element (stride 2) in both int16 rows; stride 2 reads
-/// 32 elements from each row.
-void qInterleavePair(const int16_t* r0, const int16_t* r1, int64_t stride, int16_t* out);
+/// For each of `panels` 16-column panels i: one depth pair of the panel at out + i * panelStride
+/// from rows r0 and r1 (16 consecutive int16 each, at + 16 * i; r1 null past K). Reads whole
+/// 16-element groups: columns past the real ones are read (and multiplied, then never stored).
+void qInterleaveRows(const int16_t* r0, const int16_t* r1, int64_t panels, int64_t panelStride, int16_t* out);
 
-/// acc[i] += s[i * sw] * w for i < n (the depthwise kernel's tap loop).
-void qDwAccumulate(const int16_t* s, int64_t n, int64_t sw, int32_t w, int32_t* acc);
+/// dst[i] = src[i * stride] for i < n. May read up to 32 elements past src[(n - 1) * stride].
+void qCopyStrided(const int16_t* src, int64_t n, int64_t stride, int16_t* dst);
+
+/// One depthwise channel plane: out[at + oh * OW + ow] = the epilogue of
+/// sum over (i, j) of x[(oh * sh + i * dh) * Wp + ow * sw + j * dw] * w[i * KW + j].
+/// May read up to 48 elements past the last tap of the last output row.
+struct QDwPlane {
+    const int16_t* x = nullptr;
+    const int16_t* w = nullptr;
+    int64_t Wp = 0, OH = 0, OW = 0, sh = 1, sw = 1, KH = 1, KW = 1, dh = 1, dw = 1;
+};
+void qDepthwisePlane(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at);
 
 
 /// C = A (packed, M x K) x B, then the epilogue. B's column panels come from `packB` one block of

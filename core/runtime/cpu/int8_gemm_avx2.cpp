@@ -5,6 +5,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
@@ -34,6 +35,107 @@ void micro(int64_t kp, const int16_t* a, const int16_t* b, int32_t* c) {
     for (int r = 0; r < H; ++r) {
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * 16), acc0[r]);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * 16 + 8), acc1[r]);
+    }
+}
+
+/// Requantizes two 8-lane accumulators (16 columns of one row, bias not yet added) and stores
+/// n <= 16 of them. mult/bias are per row (broadcast) or per column (vectors) as e says.
+template <typename T>
+inline void storeRow16(__m256i a0, __m256i a1, int n, const QEpilogue& e, int64_t ch, int64_t col, T* y) {
+    if (e.bias) {
+        if (e.perColumn) {
+            a0 = _mm256_add_epi32(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.bias + col)));
+            a1 = _mm256_add_epi32(a1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.bias + col + 8)));
+        } else {
+            const __m256i b = _mm256_set1_epi32(e.bias[ch]);
+            a0 = _mm256_add_epi32(a0, b);
+            a1 = _mm256_add_epi32(a1, b);
+        }
+    }
+    if constexpr (std::is_same_v<T, int32_t>) {
+        if (n == 16) {
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(y), a0);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + 8), a1);
+        } else {
+            alignas(32) int32_t tmp[16];
+            _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), a0);
+            _mm256_store_si256(reinterpret_cast<__m256i*>(tmp + 8), a1);
+            std::memcpy(y, tmp, static_cast<std::size_t>(n) * sizeof(int32_t));
+        }
+    } else {
+        __m256 m0, m1;
+        if (e.perColumn) {
+            m0 = _mm256_loadu_ps(e.mult + col);
+            m1 = _mm256_loadu_ps(e.mult + col + 8);
+        } else {
+            m0 = m1 = _mm256_set1_ps(e.mult[ch]);
+        }
+        const __m256 zp = _mm256_set1_ps(e.zp), lo = _mm256_set1_ps(e.lo), hi = _mm256_set1_ps(e.hi);
+        constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+        __m256 f0 = _mm256_round_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(a0), m0), kRound);
+        __m256 f1 = _mm256_round_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(a1), m1), kRound);
+        f0 = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(f0, zp), lo), hi);
+        f1 = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(f1, zp), lo), hi);
+        const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(_mm256_cvtps_epi32(f0), _mm256_cvtps_epi32(f1)), 0xD8);
+        const __m128i wl = _mm256_castsi256_si128(w), wh = _mm256_extracti128_si256(w, 1);
+        const __m128i bytes = std::is_same_v<T, uint8_t> ? _mm_packus_epi16(wl, wh) : _mm_packs_epi16(wl, wh);
+        if (n == 16) {
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(y), bytes);
+        } else {
+            alignas(16) T tmp[16];
+            _mm_store_si128(reinterpret_cast<__m128i*>(tmp), bytes);
+            std::memcpy(y, tmp, static_cast<std::size_t>(n) * sizeof(T));
+        }
+    }
+}
+
+/// micro<H> with the epilogue applied straight from the registers: row r's n columns go to
+/// y + r * ldr (channel ch0 + r, or columns col.. with perColumn).
+template <int H, typename T>
+void microStore(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue& e, int64_t ch0, int64_t col, int n,
+                T* y, int64_t ldr) {
+    // Named accumulators, not arrays, and 5 rows, not 6: with 6 rows in arrays GCC 12 kept some
+    // accumulators on the stack (a store-to-load round trip on the loop-carried chain), 95 GOPS;
+    // 10 accumulators, two B vectors, the broadcast A pair and one product fit the 16 ymm
+    // registers with room for the scheduler: 155 GOPS (bench_int8's GEMM table).
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
+            c31 = c00, c40 = c00, c41 = c00;
+    for (int64_t q = 0; q < kp; ++q) {
+        const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 32));
+        const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 32 + 16));
+        const int16_t* ap = a + q * H * 2;
+#define EW_Q_ROW(r)                                                                                    \
+    if constexpr (H > r) {                                                                             \
+        int32_t pair;                                                                                  \
+        std::memcpy(&pair, ap + r * 2, sizeof(pair));                                                  \
+        const __m256i av = _mm256_set1_epi32(pair);                                                    \
+        c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(av, b0));                                \
+        c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(av, b1));                                \
+    }
+        EW_Q_ROW(0)
+        EW_Q_ROW(1)
+        EW_Q_ROW(2)
+        EW_Q_ROW(3)
+        EW_Q_ROW(4)
+#undef EW_Q_ROW
+    }
+    storeRow16(c00, c01, n, e, ch0, col, y);
+    if constexpr (H > 1) storeRow16(c10, c11, n, e, ch0 + 1, col, y + ldr);
+    if constexpr (H > 2) storeRow16(c20, c21, n, e, ch0 + 2, col, y + 2 * ldr);
+    if constexpr (H > 3) storeRow16(c30, c31, n, e, ch0 + 3, col, y + 3 * ldr);
+    if constexpr (H > 4) storeRow16(c40, c41, n, e, ch0 + 4, col, y + 4 * ldr);
+}
+
+template <typename T>
+void microStoreH(int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0, int64_t col,
+                 int n, T* y, int64_t ldr) {
+    static_assert(kQRowTile == 5, "microStore has 5 rows of accumulators");
+    switch (h) {
+    case 5: return microStore<5>(kp, a, b, e, ch0, col, n, y, ldr);
+    case 4: return microStore<4>(kp, a, b, e, ch0, col, n, y, ldr);
+    case 3: return microStore<3>(kp, a, b, e, ch0, col, n, y, ldr);
+    case 2: return microStore<2>(kp, a, b, e, ch0, col, n, y, ldr);
+    default: return microStore<1>(kp, a, b, e, ch0, col, n, y, ldr);
     }
 }
 
@@ -78,12 +180,22 @@ void store(const int32_t* acc, int64_t n, int64_t ch, const QEpilogue& e, T* y) 
 
 void qMicroKernelAvx2(int64_t kp, const int16_t* a, int h, const int16_t* b, int32_t* c) {
     switch (h) {
-    case 6: return micro<6>(kp, a, b, c);
     case 5: return micro<5>(kp, a, b, c);
     case 4: return micro<4>(kp, a, b, c);
     case 3: return micro<3>(kp, a, b, c);
     case 2: return micro<2>(kp, a, b, c);
     default: return micro<1>(kp, a, b, c);
+    }
+}
+
+/// The fused tile: C = A panel x B panel, requantized into out at element offset `at` (row r at
+/// at + r * ldr); n <= 16 valid columns starting at column `col` (per-column epilogues).
+void qMicroStoreAvx2(int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0,
+                     int64_t col, int n, void* out, int64_t at, int64_t ldr) {
+    switch (e.out) {
+    case QEpilogue::Out::UInt8: return microStoreH(kp, a, h, b, e, ch0, col, n, static_cast<uint8_t*>(out) + at, ldr);
+    case QEpilogue::Out::Int8: return microStoreH(kp, a, h, b, e, ch0, col, n, static_cast<int8_t*>(out) + at, ldr);
+    case QEpilogue::Out::Int32: return microStoreH(kp, a, h, b, e, ch0, col, n, static_cast<int32_t*>(out) + at, ldr);
     }
 }
 
@@ -98,40 +210,154 @@ void qStoreRowAvx2(const int32_t* acc, int64_t n, int64_t ch, const QEpilogue& e
     }
 }
 
-/// B panels from int16 rows: columns [n0, n0+16) of rows k and k+1 are contiguous at r0 and r1
-/// (r1 null past K). Interleaves them into one depth pair of a panel.
-void qInterleavePairAvx2(const int16_t* r0, const int16_t* r1, int16_t* out) {
-    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r0));
-    const __m256i b = r1 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r1)) : _mm256_setzero_si256();
+namespace {
+
+/// One depth pair of a panel from 16 consecutive int16 of rows k and k+1.
+inline void interleave16(__m256i a, __m256i b, int16_t* out) {
     const __m256i lo = _mm256_unpacklo_epi16(a, b), hi = _mm256_unpackhi_epi16(a, b);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_permute2x128_si256(lo, hi, 0x20));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 16), _mm256_permute2x128_si256(lo, hi, 0x31));
 }
 
-/// Same for a stride-2 run: the even elements of 32 int16 at r0 (and r1).
-void qInterleavePairStride2Avx2(const int16_t* r0, const int16_t* r1, int16_t* out) {
-    auto evens = [](const int16_t* p) {
-        const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-        const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16));
-        // Sign-extend each even element to int32, then pack back (values fit: no saturation).
-        const __m256i e0 = _mm256_srai_epi32(_mm256_slli_epi32(v0, 16), 16);
-        const __m256i e1 = _mm256_srai_epi32(_mm256_slli_epi32(v1, 16), 16);
-        return _mm256_permute4x64_epi64(_mm256_packs_epi32(e0, e1), 0xD8);
-    };
-    const __m256i a = evens(r0);
-    const __m256i b = r1 ? evens(r1) : _mm256_setzero_si256();
-    const __m256i lo = _mm256_unpacklo_epi16(a, b), hi = _mm256_unpackhi_epi16(a, b);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_permute2x128_si256(lo, hi, 0x20));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 16), _mm256_permute2x128_si256(lo, hi, 0x31));
+/// The even elements of 32 int16 at p, in order.
+inline __m256i evens32(const int16_t* p) {
+    const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16));
+    // Sign-extend each even element to int32, then pack back (the values fit: no saturation).
+    const __m256i e0 = _mm256_srai_epi32(_mm256_slli_epi32(v0, 16), 16);
+    const __m256i e1 = _mm256_srai_epi32(_mm256_slli_epi32(v1, 16), 16);
+    return _mm256_permute4x64_epi64(_mm256_packs_epi32(e0, e1), 0xD8);
 }
 
-/// acc[i] += s[i * sw] * w (depthwise taps; GCC vectorizes the stride-1 loop for AVX2).
-void qDwAccumulateAvx2(const int16_t* s, int64_t n, int64_t sw, int32_t w, int32_t* acc) {
-    if (sw == 1) {
-        for (int64_t i = 0; i < n; ++i) acc[i] += static_cast<int32_t>(s[i]) * w;
+/// The int16 pair (lo, hi) as one int32 lane, for vpmaddwd.
+inline __m256i pairOf(int32_t lo, int32_t hi) {
+    return _mm256_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(lo)) |
+                                                  (static_cast<uint32_t>(static_cast<uint16_t>(hi)) << 16)));
+}
+
+/// Stores 8 int32 accumulators (bias included) through the epilogue: n <= 8 of them.
+template <typename T>
+inline void storeAcc8(__m256i v, int64_t n, float mult, const QEpilogue& e, T* y) {
+    if constexpr (std::is_same_v<T, int32_t>) {
+        if (n == 8) {
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(y), v);
+        } else {
+            alignas(32) int32_t tmp[8];
+            _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), v);
+            std::memcpy(y, tmp, static_cast<std::size_t>(n) * sizeof(int32_t));
+        }
     } else {
-        for (int64_t i = 0; i < n; ++i) acc[i] += static_cast<int32_t>(s[i * sw]) * w;
+        // The reference formula: nearbyint(float(acc) * mult) + zp, clamped (see int8_gemm.h).
+        __m256 f = _mm256_round_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_set1_ps(mult)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        f = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(f, _mm256_set1_ps(e.zp)), _mm256_set1_ps(e.lo)), _mm256_set1_ps(e.hi));
+        const __m256i q = _mm256_cvtps_epi32(f);
+        const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+        const __m128i bytes = std::is_same_v<T, uint8_t> ? _mm_packus_epi16(w, w) : _mm_packs_epi16(w, w);
+        if (n == 8) {
+            _mm_storel_epi64(reinterpret_cast<__m128i*>(y), bytes);
+        } else {
+            alignas(16) T tmp[16];
+            _mm_store_si128(reinterpret_cast<__m128i*>(tmp), bytes);
+            std::memcpy(y, tmp, static_cast<std::size_t>(n) * sizeof(T));
+        }
     }
+}
+
+/// Depthwise plane, 8 output pixels at a time with the accumulator in a register. Stride 1:
+/// each tap is 8 int16 widened to int32 and multiplied by the pair (w, 0). Stride 2: 16 int16
+/// from the tap's first column are the pairs (x[2o + j], x[2o + j + 1]), so one vpmaddwd with
+/// (w_j, w_{j+1}) does two adjacent taps at once.
+template <int SW, typename T>
+void dwPlane(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
+    const int64_t taps = p.KH * p.KW;
+    __m256i wv[64];
+    int64_t loads[64]; // per weight vector: element offset of its load within the window row block
+    int nw = 0;
+    for (int64_t i = 0; i < p.KH; ++i) {
+        const int16_t* wr = p.w + i * p.KW;
+        if (SW == 2 && p.dw == 1) {
+            int64_t j = 0;
+            for (; j + 1 < p.KW; j += 2) {
+                wv[nw] = pairOf(wr[j], wr[j + 1]);
+                loads[nw++] = i * p.dh * p.Wp + j;
+            }
+            if (j < p.KW) {
+                wv[nw] = pairOf(wr[j], 0);
+                loads[nw++] = i * p.dh * p.Wp + j;
+            }
+        } else {
+            for (int64_t j = 0; j < p.KW; ++j) {
+                wv[nw] = pairOf(wr[j], 0);
+                loads[nw++] = i * p.dh * p.Wp + j * p.dw;
+            }
+        }
+    }
+    (void)taps;
+    const __m256i bias = _mm256_set1_epi32(e.bias ? e.bias[ch] : 0);
+    const float mult = e.out == QEpilogue::Out::Int32 ? 0.f : e.mult[ch];
+    for (int64_t oh = 0; oh < p.OH; ++oh) {
+        const int16_t* base = p.x + oh * p.sh * p.Wp;
+        T* yr = y + oh * p.OW;
+        for (int64_t ow = 0; ow < p.OW; ow += 8) {
+            const int16_t* src = base + ow * SW;
+            __m256i acc0 = bias, acc1 = _mm256_setzero_si256();
+            int t = 0;
+            for (; t + 1 < nw; t += 2) {
+                __m256i x0, x1;
+                if constexpr (SW == 1) {
+                    x0 = _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + loads[t])));
+                    x1 = _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + loads[t + 1])));
+                } else {
+                    x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + loads[t]));
+                    x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + loads[t + 1]));
+                }
+                acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(x0, wv[t]));
+                acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(x1, wv[t + 1]));
+            }
+            if (t < nw) {
+                __m256i x0;
+                if constexpr (SW == 1)
+                    x0 = _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + loads[t])));
+                else
+                    x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + loads[t]));
+                acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(x0, wv[t]));
+            }
+            storeAcc8(_mm256_add_epi32(acc0, acc1), std::min<int64_t>(8, p.OW - ow), mult, e, yr + ow);
+        }
+    }
+}
+
+template <int SW>
+void dwPlaneTyped(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at) {
+    switch (e.out) {
+    case QEpilogue::Out::UInt8: return dwPlane<SW>(p, ch, e, static_cast<uint8_t*>(out) + at);
+    case QEpilogue::Out::Int8: return dwPlane<SW>(p, ch, e, static_cast<int8_t*>(out) + at);
+    case QEpilogue::Out::Int32: return dwPlane<SW>(p, ch, e, static_cast<int32_t*>(out) + at);
+    }
+}
+
+} // namespace
+
+void qInterleaveRowsAvx2(const int16_t* r0, const int16_t* r1, int64_t panels, int64_t panelStride, int16_t* out) {
+    for (int64_t i = 0; i < panels; ++i) {
+        const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r0 + i * kQColTile));
+        const __m256i b = r1 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r1 + i * kQColTile)) : _mm256_setzero_si256();
+        interleave16(a, b, out + i * panelStride);
+    }
+}
+
+void qCopyStride2Avx2(const int16_t* src, int64_t n, int16_t* dst) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), evens32(src + 2 * i));
+    for (; i < n; ++i) dst[i] = src[2 * i];
+}
+
+bool qDepthwisePlaneAvx2(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at) {
+    if (p.KH * p.KW > 64) return false;
+    if (p.sw == 1) return dwPlaneTyped<1>(p, ch, e, out, at), true;
+    if (p.sw == 2) return dwPlaneTyped<2>(p, ch, e, out, at), true;
+    return false;
 }
 
 } // namespace ew::rt::cpu
