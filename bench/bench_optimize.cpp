@@ -24,6 +24,10 @@
 #include <string>
 #include <vector>
 
+#ifndef EW_MODELS_DIR
+#define EW_MODELS_DIR "../shared/models"
+#endif
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -227,7 +231,7 @@ int main(int argc, char** argv) {
                         "Latency of each model unoptimized (runtime fusion off / on) and after optimize\n"
                         "(default pipeline; --target edgewise), RUNS runs each (default 20) on THREADS\n"
                         "threads (default 1), plus Conv vs Conv+BN+Relu micro rows. Default models: the\n"
-                        "torchvision-arch and real models under $EW_MODELS_DIR (or /work/shared/models).\n");
+                        "torchvision-arch and real models under $EW_MODELS_DIR (default: the build's models folder).\n");
             return 0;
         } else if (!a.starts_with("-")) paths.push_back(a);
         else {
@@ -238,7 +242,7 @@ int main(int argc, char** argv) {
     if (runs < 1 || threads < 1) return 2;
     if (paths.empty()) {
         const char* env = std::getenv("EW_MODELS_DIR");
-        const fs::path root = env && *env ? env : "/work/shared/models";
+        const fs::path root = env && *env ? env : EW_MODELS_DIR;
         for (const char* rel : {"onnx/torchvision-arch/mobilenet_v2_unfused.onnx", "onnx/torchvision-arch/mobilenet_v2.onnx",
                                 "onnx/torchvision-arch/resnet18.onnx", "onnx/digits-cnn/digits_cnn.onnx",
                                 "onnx/ort-testdata/mnist.onnx", "onnx/blazeface/face_detection_front_128x128_barracuda.onnx",

@@ -19,25 +19,6 @@ namespace ew::rt {
 namespace cpu {
 namespace {
 
-bool isInt8Like(DataType t) { return t == DataType::Int8 || t == DataType::UInt8; }
-
-int64_t intAt(const Tensor& t, int64_t i) {
-    switch (t.dtype()) {
-    case DataType::Int8: return t.data<int8_t>()[i];
-    case DataType::UInt8: return t.data<uint8_t>()[i];
-    case DataType::Int32: return t.data<int32_t>()[i];
-    default: return t.intAt(i);
-    }
-}
-
-float floatAt(const Tensor& t, int64_t i) {
-    switch (t.dtype()) {
-    case DataType::Float: return t.data<float>()[i];
-    case DataType::Double: return static_cast<float>(t.data<double>()[i]);
-    case DataType::Float16: return halfToFloatFast(t.data<uint16_t>()[i]);
-    default: return static_cast<float>(t.doubleAt(i));
-    }
-}
 
 class FastIntMatMul final : public Kernel {
 public:
