@@ -7,6 +7,9 @@
 #include "ir/io/model_io.h"
 #include "optimize/dataset/dataset.h"
 #include "optimize/dataset/evaluate.h"
+#include "optimize/quantize/bias_correction.h"
+#include "optimize/quantize/equalize.h"
+#include "optimize/quantize/analysis.h"
 #include "optimize/quantize/quantizer.h"
 #include "runtime/session.h"
 
@@ -80,6 +83,69 @@ SqnrResult measureSqnr(const ir::Model& fp32, const ir::Model& quantized, const 
     return r;
 }
 
+/// Samples the analysis (per-tensor error, sensitivity, mixed precision) runs on: each layer's
+/// sensitivity costs two runs per sample, so the set is kept small.
+constexpr int64_t kAnalysisSamples = 16;
+
+/// Up to kAnalysisSamples of SOURCE shaped for `model`'s inputs.
+Result<std::unique_ptr<opt::data::Dataset>> openAnalysisData(const ir::Model& model, const std::string& source,
+                                                             const opt::data::OpenOptions& open) {
+    EW_TRY_ASSIGN(auto session, rt::Session::create(model));
+    opt::data::OpenOptions o = open;
+    o.limit = open.limit > 0 ? std::min(open.limit, kAnalysisSamples) : kAnalysisSamples;
+    return opt::data::openDataset(source, session->inputInfo(), o);
+}
+
+/// Results of --mixed-precision / the report's "analysis" / --overlay.
+struct Analysis {
+    std::vector<opt::quant::TensorError> tensors;
+    std::vector<opt::quant::LayerSensitivity> sensitivity;
+    bool sensitivityDone = false;
+    std::optional<opt::quant::MixedPrecision> mixed;
+    std::string error; ///< why part of it could not be measured
+};
+
+/// --mixed-precision: ranks the layers by sensitivity, then keeps the most sensitive in float
+/// until the output SQNR against `reference` reaches `target`; `model` becomes the result.
+Result<opt::quant::QuantizeReport> quantizeMixed(ir::Model& model, const ir::Model& reference, const opt::quant::Calibration& cal,
+                                                 const opt::quant::QuantizeOptions& options, const std::string& source,
+                                                 const opt::data::OpenOptions& open, double target, Analysis& an,
+                                                 Reporter& reporter) {
+    EW_TRY_ASSIGN(auto data, openAnalysisData(reference, source, open));
+    EW_TRY_ASSIGN(an.sensitivity, opt::quant::layerSensitivity(model, cal, options, *data, reporter, &reference));
+    an.sensitivityDone = true;
+    EW_TRY_ASSIGN(auto mp, opt::quant::mixedPrecision(model, cal, options, an.sensitivity, target, *data, reporter, &reference));
+    opt::quant::QuantizeReport rep = mp.report;
+    an.mixed = std::move(mp);
+    return rep;
+}
+
+/// Per-tensor error of the written model, and the sensitivity ranking when `sensitivity` and
+/// --mixed-precision did not already make it. Failures are recorded, not fatal: the model is written.
+void analyze(const ir::Model& reference, const ir::Model& quantized, const opt::quant::Calibration& cal,
+             const opt::quant::QuantizeOptions& options, const std::string& source, const opt::data::OpenOptions& open,
+             bool sensitivity, Analysis& an, Reporter& reporter) {
+    auto data = openAnalysisData(reference, source, open);
+    if (!data) {
+        an.error = data.error().toString();
+        return;
+    }
+    auto t = opt::quant::tensorErrors(reference, quantized, **data, reporter);
+    if (!t) {
+        an.error = t.error().toString();
+        return;
+    }
+    an.tensors = std::move(*t);
+    if (!sensitivity || an.sensitivityDone) return;
+    auto s = opt::quant::layerSensitivity(reference, cal, options, **data, reporter);
+    if (!s) {
+        an.error = s.error().toString();
+        return;
+    }
+    an.sensitivity = std::move(*s);
+    an.sensitivityDone = true;
+}
+
 /// Total SQNR over the float outputs (signal and noise powers added across outputs).
 double totalSqnr(const opt::data::EvaluationReport& e) {
     // Each output's SQNR is a ratio; combine through the per-output error energies is not
@@ -91,10 +157,6 @@ double totalSqnr(const opt::data::EvaluationReport& e) {
 
 int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
     const int64_t start = nowNs();
-    for (const char* later : {"mixed-precision", "cle", "bias-correction"})
-        if (args.options.contains(later))
-            return usageError("quantize", std::string("--") + later +
-                                              " is not implemented yet (planned in issue 6); run without it");
     if (args.positionals.empty()) return usageError("quantize", "missing the input model IN");
     const std::string& in = args.positionals[0];
     if (!args.options.contains("output")) return usageError("quantize", "missing -o OUT (the quantized model to write)");
@@ -152,6 +214,32 @@ int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
         return usageError("quantize", "--scheme " + std::string(opt::quant::schemeName(options.scheme)) +
                                           " needs --calib SOURCE (images, .npy, .pb, or random[:N])");
 
+    const bool cle = args.options.contains("cle");
+    const bool biasCorrection = args.options.contains("bias-correction");
+    if (biasCorrection && !calibrated)
+        return usageError("quantize", "--bias-correction needs an int8 scheme (int8 or int8-per-tensor) and --calib");
+    // Analysis: --mixed-precision TARGET (output SQNR in dB), --overlay FILE, the report's "analysis".
+    std::optional<double> mixedTarget;
+    if (args.options.contains("mixed-precision")) {
+        double db = 0;
+        if (!opt::quant::parseSqnrTarget(args.value("mixed-precision"), db))
+            return usageError("quantize", "--mixed-precision needs an output SQNR target in dB (30 or sqnr:30), not '" +
+                                              args.value("mixed-precision") + "'");
+        if (!calibrated) return usageError("quantize", "--mixed-precision needs an int8 scheme (int8 or int8-per-tensor)");
+        if (calib == "random" || calib.starts_with("random:"))
+            return usageError("quantize", "--mixed-precision needs real --calib data: a target met on random inputs "
+                                          "says nothing about real ones");
+        mixedTarget = db;
+    }
+    const std::string overlayPath = args.value("overlay");
+    if (args.options.contains("overlay")) {
+        if (overlayPath.empty()) return usageError("quantize", "--overlay needs a FILE.json to write");
+        if (!calibrated) return usageError("quantize", "--overlay needs an int8 scheme (it shows activation error)");
+        if (sameFile(in, overlayPath) || sameFile(out, overlayPath) || (!reportPath.empty() && sameFile(reportPath, overlayPath)))
+            return usageError("quantize", "the overlay must not overwrite the model or the report");
+    }
+    const bool analysis = calibrated && (!reportPath.empty() || !overlayPath.empty() || mixedTarget);
+
     TerminalReporter reporter(global.quiet, global.verbose);
     auto model = loadModelForCli(in, reporter);
     if (!model) {
@@ -159,6 +247,17 @@ int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
         return reportError(model.error(), true);
     }
     const std::unique_ptr<ir::Model> fp32 = (*model)->clone();
+    // Cross-layer equalization rewrites the float weights (same function) before calibration,
+    // so the activation ranges are observed on the equalized model.
+    std::optional<opt::quant::EqualizeReport> cleRep;
+    if (cle) {
+        auto e = opt::quant::equalizeCrossLayer(**model);
+        if (!e) {
+            reporter.finish();
+            return reportError(e.error(), false);
+        }
+        cleRep = std::move(*e);
+    }
 
     std::optional<opt::quant::Calibration> cal;
     double calibMs = 0;
@@ -184,7 +283,28 @@ int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
             calibMs = msSince(t0);
         }
     }
-    auto rep = opt::quant::quantizeModel(**model, cal ? &*cal : nullptr, options);
+    // The float model the analysis compares against: after equalization (its tensors are the ones
+    // the quantized model approximates), before bias correction (which deliberately changes it).
+    const std::unique_ptr<ir::Model> floatRef = analysis && cal ? (*model)->clone() : nullptr;
+    Analysis an;
+    std::optional<opt::quant::BiasCorrectionReport> bcRep;
+    if (biasCorrection) {
+        auto session = rt::Session::create(**model);
+        auto data = session ? opt::data::openDataset(calib, (*session)->inputInfo(), open)
+                            : Result<std::unique_ptr<opt::data::Dataset>>(std::unexpected(session.error()));
+        if (!data) {
+            reporter.finish();
+            return reportError(data.error(), true);
+        }
+        auto b = opt::quant::correctBias(**model, *cal, options, **data, reporter);
+        if (!b) {
+            reporter.finish();
+            return reportError(b.error(), false);
+        }
+        bcRep = std::move(*b);
+    }
+    auto rep = mixedTarget ? quantizeMixed(**model, *floatRef, *cal, options, calib, open, *mixedTarget, an, reporter)
+                           : opt::quant::quantizeModel(**model, cal ? &*cal : nullptr, options);
     reporter.finish();
     if (!rep) return reportError(rep.error(), false);
 
@@ -196,6 +316,29 @@ int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
     TerminalReporter evalReporter(global.quiet, global.verbose);
     const std::string sqnrSource = calib.empty() ? "random:8" : calib;
     SqnrResult sq = measureSqnr(*fp32, **model, sqnrSource, open, evalReporter);
+    // With --cle / --bias-correction, the same quantization without them, for comparison.
+    std::optional<SqnrResult> baseline;
+    if (cle || biasCorrection) {
+        baseline.emplace();
+        std::unique_ptr<ir::Model> plain = fp32->clone();
+        std::optional<opt::quant::Calibration> plainCal;
+        if (calibrated && cle) { // the equalized model's ranges do not fit the original
+            auto session = rt::Session::create(*plain);
+            auto data = session ? opt::data::openDataset(calib, (*session)->inputInfo(), open)
+                                : Result<std::unique_ptr<opt::data::Dataset>>(std::unexpected(session.error()));
+            auto c = data ? opt::quant::calibrate(*plain, **data, options.histogramBins, evalReporter)
+                          : Result<opt::quant::Calibration>(std::unexpected(data.error()));
+            if (c) plainCal = std::move(*c);
+            else baseline->why = c.error().toString();
+        }
+        const opt::quant::Calibration* bc = plainCal ? &*plainCal : (calibrated && !cle ? &*cal : nullptr);
+        if (baseline->why.empty()) {
+            auto r = opt::quant::quantizeModel(*plain, bc, options);
+            if (r) *baseline = measureSqnr(*fp32, *plain, sqnrSource, open, evalReporter);
+            else baseline->why = r.error().toString();
+        }
+    }
+    if (floatRef) analyze(*floatRef, **model, *cal, options, calib, open, !reportPath.empty(), an, evalReporter);
     evalReporter.finish();
     const double ms = msSince(start);
     const int64_t inBytes = fileBytes(in), outBytes = fileBytes(out);
@@ -250,6 +393,38 @@ int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
         j.key("weights_before").value(rep->weightBytesBefore).key("weights_after").value(rep->weightBytesAfter).endObject();
         if (sq.measured) j.key("sqnr_db").value(totalSqnr(sq.eval));
         else j.key("sqnr_db").null();
+        if (cleRep) {
+            j.key("cle").beginObject().key("pairs").value(static_cast<int64_t>(cleRep->pairs.size()));
+            j.key("iterations").value(static_cast<int64_t>(cleRep->iterations));
+            j.key("range_ratio_before").value(cleRep->rangeRatioBefore).key("range_ratio_after").value(cleRep->rangeRatioAfter);
+            j.key("equalized").beginArray();
+            for (const auto& p : cleRep->pairs)
+                j.beginObject().key("first").value(p.first).key("activation").value(p.activation).key("second").value(p.second)
+                    .key("depthwise").value(p.depthwise).endObject();
+            j.endArray();
+            j.key("skipped").beginArray();
+            for (const auto& s : cleRep->skipped) j.value(s);
+            j.endArray();
+            j.endObject();
+        }
+        if (bcRep) {
+            j.key("bias_correction").beginObject().key("nodes").value(static_cast<int64_t>(bcRep->nodes.size()));
+            j.key("samples").value(bcRep->samples);
+            j.key("corrected").beginArray();
+            for (const auto& n : bcRep->nodes)
+                j.beginObject().key("node").value(n.node).key("channels").value(n.channels).key("mean_abs_shift").value(n.meanAbsShift)
+                    .key("max_abs_shift").value(n.maxAbsShift).key("bias_added").value(n.biasAdded).endObject();
+            j.endArray();
+            j.key("notes").beginArray();
+            for (const auto& s : bcRep->notes) j.value(s);
+            j.endArray();
+            j.endObject();
+        }
+        if (baseline) {
+            // The same scheme, method and data without --cle / --bias-correction.
+            if (baseline->measured) j.key("sqnr_db_without").value(totalSqnr(baseline->eval));
+            else j.key("sqnr_db_without").null().key("sqnr_without_error").value(baseline->why);
+        }
         j.key("sqnr").beginObject();
         if (sq.measured) {
             j.key("data").value(sq.data).key("random").value(sq.random).key("samples").value(sq.eval.samples);
@@ -263,10 +438,49 @@ int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
             j.key("error").value(sq.why);
         }
         j.endObject();
+        if (floatRef) {
+            j.key("analysis").beginObject();
+            j.key("samples_max").value(kAnalysisSamples);
+            if (!an.error.empty()) j.key("error").value(an.error);
+            j.key("tensors").beginArray();
+            for (const auto& t : an.tensors)
+                j.beginObject().key("tensor").value(t.tensor).key("node").value(t.node).key("sqnr_db").value(t.sqnrDb)
+                    .key("cosine").value(t.cosine).key("max_abs_error").value(t.maxAbsError).endObject();
+            j.endArray();
+            j.key("sensitivity").beginArray();
+            for (const auto& s : an.sensitivity)
+                j.beginObject().key("node").value(s.node).key("op").value(s.op).key("output_sqnr_db").value(s.outputSqnrDb).endObject();
+            j.endArray();
+            if (an.mixed) {
+                j.key("mixed_precision").beginObject().key("target_db").value(an.mixed->targetDb);
+                j.key("kept_float").beginArray();
+                for (const auto& n : an.mixed->keptFloat) j.value(n);
+                j.endArray();
+                j.key("achieved_sqnr_db").value(an.mixed->achievedDb).key("met").value(an.mixed->met).endObject();
+            }
+            j.endObject();
+        }
         j.key("ms").value(ms);
         j.endObject();
         const std::string text = j.str() + "\n";
         if (auto w = writeBytesAtomically(reportPath, std::span(reinterpret_cast<const std::byte*>(text.data()), text.size())); !w)
+            return reportError(w.error(), false);
+    }
+    if (!overlayPath.empty()) {
+        // Per-node SQNR of each quantized activation, keyed as the viewer keys nodes (name, or the
+        // display name of an unnamed node) of the FP32 model, where a Relu folded into its
+        // producer still exists; graph inputs have no node and are left out.
+        std::map<std::string, double> values;
+        for (const auto& t : an.tensors)
+            if (!t.node.empty()) values[t.node] = t.sqnrDb;
+        if (values.empty()) {
+            Status st;
+            st.code = StatusCode::InvalidInput;
+            st.message = "no quantized activation to write to the overlay" + (an.error.empty() ? "" : ": " + an.error);
+            return reportError(st, false);
+        }
+        const std::string text = opt::quant::overlayJson("quantization SQNR vs FP32", "dB", values);
+        if (auto w = writeBytesAtomically(overlayPath, std::span(reinterpret_cast<const std::byte*>(text.data()), text.size())); !w)
             return reportError(w.error(), false);
     }
     if (!global.quiet) {
@@ -283,7 +497,26 @@ int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
                         sq.random ? " (random data)" : "");
         else
             std::printf("output SQNR not measured: %s\n", sq.why.c_str());
+        if (cleRep)
+            std::printf("cross-layer equalization: %zu pair(s), channel range ratio %.3g -> %.3g (%zu skipped)\n",
+                        cleRep->pairs.size(), cleRep->rangeRatioBefore, cleRep->rangeRatioAfter, cleRep->skipped.size());
+        if (bcRep) std::printf("bias correction: %zu node(s) over %lld sample(s)\n", bcRep->nodes.size(), static_cast<long long>(bcRep->samples));
+        if (baseline && baseline->measured) std::printf("output SQNR without them: %.2f dB\n", totalSqnr(baseline->eval));
         for (const auto& n : rep->notes) std::printf("note: %s\n", n.c_str());
+        if (an.mixed) {
+            std::string kept;
+            for (const auto& n : an.mixed->keptFloat) kept += (kept.empty() ? "" : ", ") + n;
+            std::printf("mixed precision: target %.2f dB %s (%.2f dB), %zu layer(s) kept float%s%s\n", an.mixed->targetDb,
+                        an.mixed->met ? "met" : "NOT met", an.mixed->achievedDb, an.mixed->keptFloat.size(),
+                        kept.empty() ? "" : ": ", kept.c_str());
+        }
+        if (an.sensitivityDone && !an.sensitivity.empty()) {
+            std::printf("most sensitive layers (output SQNR with only that layer quantized):\n");
+            for (std::size_t i = 0; i < an.sensitivity.size() && i < 5; ++i)
+                std::printf("  %8.2f dB  %s (%s)\n", an.sensitivity[i].outputSqnrDb, an.sensitivity[i].node.c_str(),
+                            an.sensitivity[i].op.c_str());
+        }
+        if (!an.error.empty()) std::printf("analysis incomplete: %s\n", an.error.c_str());
         std::printf("wrote %s (%.0f ms)\n", out.c_str(), ms);
     }
     return kExitOk;
@@ -296,7 +529,8 @@ const Command& quantizeCommand() {
         .name = "quantize",
         .summary = "Post-training quantization: int8 QDQ, fp16 weights, int4/int8 weight-only.",
         .usage = "quantize IN -o OUT --calib SOURCE [--preprocess FILE.json] [--scheme int8|int8-per-tensor|fp16|w4|w8]\n"
-                 "       [--method minmax|percentile|entropy|mse] [--exclude PATTERNS] [--report FILE.json]",
+                 "       [--method minmax|percentile|entropy|mse] [--exclude PATTERNS] [--cle] [--bias-correction]\n"
+                 "       [--mixed-precision TARGET] [--report FILE.json] [--overlay FILE.json]",
         .description =
             "Loads IN, calibrates activation ranges by running it on SOURCE (a folder of images,\n"
             ".npy or TensorProto .pb files, or random[:N] - marked as random everywhere), and writes\n"
@@ -316,16 +550,30 @@ const Command& quantizeCommand() {
             "quantized_nodes, excluded_nodes, ranges [{tensor, min, max, scale, zero_point}],\n"
             "weights, sizes {before, after} in bytes, sqnr_db (worst output's SQNR against FP32 on\n"
             "up to 100 calibration samples, or 8 random ones without --calib), ms.\n"
-            "--mixed-precision, --cle and --bias-correction are reserved and not implemented yet.\n",
+            "--cle: cross-layer equalization of Conv -> [Relu] -> Conv pairs (depthwise included)\n"
+            "before calibration; the float model computes the same function. --bias-correction\n"
+            "(int8 schemes): each quantized Conv/Gemm's mean output error per channel, measured on\n"
+            "the calibration data, is subtracted from its bias. With either, the report adds \"cle\"\n"
+            "{pairs, ...} / \"bias_correction\" {nodes, ...} and sqnr_db_without (the same\n"
+            "quantization without them).\n"
+            "Analysis (int8 schemes; up to 16 samples of the calibration data): the report's\n"
+            "\"analysis\" holds tensors [{tensor, node, sqnr_db, cosine, max_abs_error}] (every\n"
+            "quantized activation against FP32) and sensitivity [{node, op, output_sqnr_db}] (each\n"
+            "Conv/Gemm/MatMul quantized alone, most sensitive first). --mixed-precision TARGET keeps\n"
+            "the most sensitive layers float, one more at a time, until the output SQNR reaches\n"
+            "TARGET dB (needs real --calib data): \"mixed_precision\" {target_db, kept_float,\n"
+            "achieved_sqnr_db, met}. --overlay FILE writes each node's activation SQNR in the\n"
+            "viewer's overlay format.\n",
         .options = {{"output", 'o', "OUT", "The quantized model to write (required)."},
                     {"calib", 0, "SOURCE", "Calibration data: DIR, FILE.npy, FILE.pb or random[:N]."},
                     {"preprocess", 0, "FILE", "Image preprocessing recipe (JSON) or preset name."},
                     {"scheme", 0, "S", "int8 (default), int8-per-tensor, fp16, w4 or w8."},
                     {"method", 0, "M", "minmax (default), percentile, entropy, mse, moving-average."},
                     {"exclude", 0, "PATTERNS", "Nodes to keep in float: name or op-type globs, comma-separated."},
-                    {"mixed-precision", 0, "TARGET", "Not implemented yet."},
-                    {"cle", 0, {}, "Cross-layer equalization: not implemented yet."},
-                    {"bias-correction", 0, {}, "Bias correction: not implemented yet."},
+                    {"mixed-precision", 0, "TARGET", "Keep the most sensitive layers float until the output SQNR reaches TARGET dB (30 or sqnr:30)."},
+                    {"overlay", 0, "FILE", "Write per-node activation SQNR (dB) as a viewer overlay (edgewise --overlay FILE MODEL)."},
+                    {"cle", 0, {}, "Cross-layer equalization before calibration."},
+                    {"bias-correction", 0, {}, "Empirical bias correction on the calibration data (int8)."},
                     {"report", 0, "FILE", "Write the report as JSON."},
                     {"activations", 0, "T", "uint8 (default), int8 or int8-symmetric."},
                     {"percentile", 0, "P", "Percentile of --method percentile (default 99.99)."},
