@@ -389,9 +389,14 @@ private slots:
         QVERIFY(!values.isEmpty());
         std::set<std::string> names;
         for (const auto& n : (*fp32)->graph->nodes()) names.insert(n->name.empty() ? n->displayName() : n->name);
+        // -SQNR per node (worst layers largest, so the viewer paints them hottest).
+        std::map<QString, double> sqnrOf;
+        for (const auto& t : tensors) sqnrOf[t.toObject()["node"].toString()] = t.toObject()["sqnr_db"].toDouble();
         for (auto it = values.begin(); it != values.end(); ++it) {
             QVERIFY2(names.count(test::str(it.key())), qPrintable(it.key()));
             QVERIFY(it.value().isDouble());
+            QVERIFY2(sqnrOf.count(it.key()), qPrintable(it.key()));
+            QCOMPARE(it.value().toDouble(), -sqnrOf[it.key()]);
         }
         // Usage errors: a bad target, a scheme without activations, random calibration data.
         QCOMPARE(run({"quantize", in, "-o", out, "--calib", dir + "/calibration_input.pb", "--mixed-precision", "acc:1"}), 2);

@@ -467,19 +467,21 @@ int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
             return reportError(w.error(), false);
     }
     if (!overlayPath.empty()) {
-        // Per-node SQNR of each quantized activation, keyed as the viewer keys nodes (name, or the
-        // display name of an unnamed node) of the FP32 model, where a Relu folded into its
-        // producer still exists; graph inputs have no node and are left out.
+        // Per-node quantization noise of each quantized activation as -SQNR (dB of noise relative
+        // to the signal): the viewer paints larger values hotter and its threshold keeps values at
+        // or above it, so the worst layers must have the largest numbers. Keyed as the viewer keys
+        // nodes (name, or the display name of an unnamed node) of the FP32 model, where a Relu
+        // folded into its producer still exists; graph inputs have no node and are left out.
         std::map<std::string, double> values;
         for (const auto& t : an.tensors)
-            if (!t.node.empty()) values[t.node] = t.sqnrDb;
+            if (!t.node.empty()) values[t.node] = -t.sqnrDb;
         if (values.empty()) {
             Status st;
             st.code = StatusCode::InvalidInput;
             st.message = "no quantized activation to write to the overlay" + (an.error.empty() ? "" : ": " + an.error);
             return reportError(st, false);
         }
-        const std::string text = opt::quant::overlayJson("quantization SQNR vs FP32", "dB", values);
+        const std::string text = opt::quant::overlayJson("quantization noise vs FP32 (-SQNR)", "dB", values);
         if (auto w = writeBytesAtomically(overlayPath, std::span(reinterpret_cast<const std::byte*>(text.data()), text.size())); !w)
             return reportError(w.error(), false);
     }
