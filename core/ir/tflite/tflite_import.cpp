@@ -810,35 +810,20 @@ private:
         const auto& ti = info(idx);
         if (!ti.isConst || !ti.data) return std::nullopt;
         std::vector<int64_t> out;
-        const std::size_t n = ti.nbytes;
+        // Little-endian elements of type T, as the flatbuffer stores them (whole elements only).
+        auto read = [&]<typename T>(T) {
+            for (std::size_t i = 0; i + sizeof(T) <= ti.nbytes; i += sizeof(T)) {
+                T v;
+                std::memcpy(&v, ti.data + i, sizeof(T));
+                out.push_back(v);
+            }
+        };
         switch (ti.dtype) {
-        case DataType::Int32:
-            for (std::size_t i = 0; i + 4 <= n; i += 4) {
-                int32_t v;
-                std::memcpy(&v, ti.data + i, 4);
-                out.push_back(v);
-            }
-            break;
-        case DataType::Int64:
-            for (std::size_t i = 0; i + 8 <= n; i += 8) {
-                int64_t v;
-                std::memcpy(&v, ti.data + i, 8);
-                out.push_back(v);
-            }
-            break;
-        case DataType::Int16:
-            for (std::size_t i = 0; i + 2 <= n; i += 2) {
-                int16_t v;
-                std::memcpy(&v, ti.data + i, 2);
-                out.push_back(v);
-            }
-            break;
-        case DataType::Int8:
-            for (std::size_t i = 0; i < n; ++i) out.push_back(static_cast<int8_t>(ti.data[i]));
-            break;
-        case DataType::UInt8:
-            for (std::size_t i = 0; i < n; ++i) out.push_back(static_cast<uint8_t>(ti.data[i]));
-            break;
+        case DataType::Int32: read(int32_t{}); break;
+        case DataType::Int64: read(int64_t{}); break;
+        case DataType::Int16: read(int16_t{}); break;
+        case DataType::Int8: read(int8_t{}); break;
+        case DataType::UInt8: read(uint8_t{}); break;
         default: return std::nullopt;
         }
         return out;
