@@ -24,6 +24,9 @@ class TestPassPattern : public QObject {
     void layerNormFused();
     void layerNormOpset18NoAffine();
     void layerNormReshapesGamma();
+    void layerNormReciprocal();
+    void layerNormReciprocalNoMatch_data();
+    void layerNormReciprocalNoMatch();
     void layerNormNoMatch_data();
     void layerNormNoMatch();
     void geluErf_data();
@@ -128,6 +131,56 @@ void TestPassPattern::layerNormReshapesGamma() {
         %y = LayerNormalization(%x, %gamma_reshaped) {axis=-1, epsilon=9.99999975e-06} : float32[2,3,4]
         output %y : float32[2,3,4]
     )");
+}
+
+void TestPassPattern::layerNormReciprocal() {
+    // d * Reciprocal(sqrt(var + eps)) (some exporters multiply by the inverse deviation), the
+    // Reciprocal on either side of the Mul.
+    for (const char* norm : {"n = Mul(d, r)", "n = Mul(r, d)"}) {
+        auto m = parseModel(header(17) + R"(
+            g (float[2,3,4] x) => (float[2,3,4] y)
+              <float two = {2.0}, float eps = {1e-5}, float[4] gamma = {1.0, 2.0, 3.0, 4.0}> {
+                mean = ReduceMean <axes = [-1]> (x)
+                d = Sub(x, mean)
+                sq = Pow(d, two)
+                var = ReduceMean <axes = [-1]> (sq)
+                ve = Add(var, eps)
+                s = Sqrt(ve)
+                r = Reciprocal(s)
+                )" + std::string(norm) + R"(
+                y = Mul(n, gamma)
+            })");
+        QVERIFY(m);
+        EW_CHECK_PASS(m, "fuse-layer-norm", R"(
+            input  %x : float32[2,3,4]
+            init   %two : float32[] = [2]
+            init   %eps : float32[] = [1e-05]
+            init   %gamma : float32[4] = [1,2,3,4]
+            %y = LayerNormalization(%x, %gamma) {axis=-1, epsilon=9.99999975e-06} : float32[2,3,4]
+            output %y : float32[2,3,4]
+        )");
+    }
+}
+
+void TestPassPattern::layerNormReciprocalNoMatch_data() {
+    QTest::addColumn<QString>("norm");
+    QTest::addColumn<QString>("outputs");
+    QTest::newRow("reciprocal has a second consumer") << "n = Mul(d, r)" << "float[2,3,4] y, float[2,3,1] r";
+    QTest::newRow("reciprocal of d itself") << "r2 = Reciprocal(d)  n = Mul(d, r2)" << "float[2,3,4] y, float[2,3,1] r";
+    QTest::newRow("sqrt without reciprocal") << "n = Mul(d, s)" << "float[2,3,4] y, float[2,3,1] r";
+    QTest::newRow("reciprocal times x") << "n = Mul(x, r)" << "float[2,3,4] y, float[2,3,4] d";
+}
+
+void TestPassPattern::layerNormReciprocalNoMatch() {
+    QFETCH(QString, norm);
+    QFETCH(QString, outputs);
+    auto m = parseModel(header(17) + "g (float[2,3,4] x) => (" + outputs.toStdString() +
+                        ") <float two = {2.0}, float eps = {1e-5}> {\n"
+                        "mean = ReduceMean <axes = [-1]> (x)\n d = Sub(x, mean)\n sq = Pow(d, two)\n"
+                        "var = ReduceMean <axes = [-1]> (sq)\n ve = Add(var, eps)\n s = Sqrt(ve)\n"
+                        "r = Reciprocal(s)\n" + norm.toStdString() + "\n y = Identity(n)\n}");
+    QVERIFY(m);
+    EW_CHECK_NO_MATCH(m, "fuse-layer-norm");
 }
 
 void TestPassPattern::layerNormNoMatch_data() {

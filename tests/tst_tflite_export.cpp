@@ -190,6 +190,7 @@ private slots:
     void cliConvert();
     void cliInputShape_data();
     void cliInputShape();
+    void cliSileroVad();
 };
 
 void TestTfliteExport::tfliteRoundTrip_data() {
@@ -679,6 +680,63 @@ void TestTfliteExport::cliInputShape() {
     const double rel = relativeDiff(*res, *ref, &absd);
     qInfo("%s via --input-shape %s=%s: max diff %g relative (abs %g)", qPrintable(model), qPrintable(inName), qPrintable(dims), rel, absd);
     QVERIFY2(rel >= 0 && rel <= 1e-4, qPrintable(QString("relative difference %1").arg(rel)));
+}
+
+void TestTfliteExport::cliSileroVad() {
+    // silero-vad builds its LSTM weights inside If branches (Slice/Concat of outer initializers)
+    // and picks branches from Shape arithmetic: with the shapes pinned, fold-constants and
+    // eliminate-constant-if leave one graph with constant LSTM weights, which exports unrolled.
+    EW_REQUIRE_MODELS();
+    if (!QFileInfo(cliPath()).isExecutable()) QSKIP("[ew-skip] edgewise-cli is not built");
+    const QString base = test::modelsDir() + "/onnx/silero-vad/silero_vad_16k_op15";
+    if (!QFileInfo::exists(base + ".onnx")) QSKIP("[ew-skip] silero-vad is not in the models folder");
+    auto m = ir::loadModel((base + ".onnx").toStdString());
+    QVERIFY2(m.has_value(), m ? "" : m.error().toString().c_str());
+    QVERIFY(!tflitefmt::exportTfliteBytes(**m).has_value()); // the If-built LSTM weights
+    auto inputs = readTestSet(base + ".test_data_set_0", "input");
+    QCOMPARE(inputs.size(), std::size_t(3)); // input [1,512], state [2,1,128], sr
+    auto dimsOf = [](const ir::Tensor& t) {
+        QString s;
+        for (int64_t d : t.dims) s += (s.isEmpty() ? "" : ",") + QString::number(d);
+        return s;
+    };
+    QTemporaryDir dir;
+    const QString out = dir.path() + "/silero.tflite";
+    QProcess p;
+    p.start(cliPath(), {"-q", "convert", base + ".onnx", "-o", out, "--input-shape",
+                        QString::fromStdString(inputs[0].name) + "=" + dimsOf(inputs[0]), "--input-shape",
+                        QString::fromStdString(inputs[1].name) + "=" + dimsOf(inputs[1])});
+    QVERIFY(p.waitForFinished(300000));
+    QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+    QFile f(out);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray raw = f.readAll();
+    std::vector<std::byte> bytes(reinterpret_cast<const std::byte*>(raw.data()),
+                                 reinterpret_cast<const std::byte*>(raw.data()) + raw.size());
+    QCOMPARE(fb::GetModel(bytes.data())->subgraphs()->size(), flatbuffers::uoffset_t(1)); // no IF left
+    QCOMPARE(opHistogram(bytes).count("IF"), std::size_t(0));
+    auto m2 = reimport(bytes, "silero.tflite");
+    QVERIFY2(m2.has_value(), m2 ? "" : m2.error().toString().c_str());
+
+    rt::Session::NamedTensors feed;
+    for (const ir::Tensor& t : inputs) {
+        auto r = rt::Tensor::fromIr(t);
+        QVERIFY(r.has_value());
+        feed.emplace_back(t.name, std::move(*r));
+    }
+    // The test data's call starts from a zero state; the second call feeds back the first
+    // call's state, so the LSTM's recurrent weights and cell state count too.
+    for (int call = 0; call < 2; ++call) {
+        auto ref = runModel(**m, feed);
+        QVERIFY2(ref.has_value(), ref ? "" : ref.error().toString().c_str());
+        auto res = runModel(**m2, feed);
+        QVERIFY2(res.has_value(), res ? "" : res.error().toString().c_str());
+        double absd = 0;
+        const double rel = relativeDiff(*res, *ref, &absd);
+        qInfo("silero-vad call %d: output %g, max diff %g relative (abs %g)", call + 1, (*ref)[0].doubleAt(0), rel, absd);
+        QVERIFY2(rel >= 0 && rel <= 1e-5, qPrintable(QString("relative difference %1").arg(rel)));
+        feed[1].second = (*ref)[1];
+    }
 }
 
 QTEST_GUILESS_MAIN(TestTfliteExport)

@@ -89,7 +89,8 @@ VoidResult pinInputShapes(ir::Model& model, const std::vector<PinnedShape>& pins
     so.overwriteDeclared = true;
     ir::inferShapes(model, so);
     opt::OptimizeOptions oo;
-    oo.passes = {"fold-constants", "simplify-shape-subgraphs", "eliminate-dead-nodes", "eliminate-unused-initializers"};
+    oo.passes = {"fold-constants", "simplify-shape-subgraphs", "eliminate-constant-if", "eliminate-dead-nodes",
+                 "eliminate-unused-initializers"};
     auto r = opt::optimize(model, oo, reporter);
     if (!r) return std::unexpected(r.error());
     return {};
@@ -167,8 +168,10 @@ const Command& convertCommand() {
             "refused with a usage error.\n"
             "--input-shape (repeatable) gives a graph input a static shape; the shape arithmetic\n"
             "that depended on it is then folded (fold-constants, simplify-shape-subgraphs,\n"
-            "eliminate-dead-nodes) before writing. Use it for models with dynamic dims that the\n"
-            "target format wants static (TFLite), e.g. --input-shape x=1,3,640,640.\n",
+            "eliminate-constant-if, eliminate-dead-nodes) before writing, also inside If/Loop\n"
+            "bodies; an If whose condition became constant is replaced by its branch. Use it for\n"
+            "models with dynamic dims or shape-dependent Ifs that the target format wants static\n"
+            "(TFLite), e.g. --input-shape x=1,3,640,640.\n",
         .options = {{"output", 'o', "OUT", "The file to write (required)."},
                     {"input-shape", 0, "NAME=D0,D1,...", "Pin a graph input's shape, then fold shape arithmetic (repeatable)."}},
         .minPositionals = 1,

@@ -25,6 +25,7 @@ constexpr std::string_view kDefault[] = {
     // constants and shapes
     "simplify-shape-subgraphs",
     "fold-constants",
+    "eliminate-constant-if",
     // folding into Conv/Gemm
     "fuse-conv-bn",
     "fuse-gemm-bn",
@@ -50,6 +51,7 @@ constexpr std::string_view kAggressive[] = {
     // constants and shapes
     "simplify-shape-subgraphs",
     "fold-constants",
+    "eliminate-constant-if",
     // folding into Conv/Gemm
     "fuse-conv-bn",
     "fuse-gemm-bn",

@@ -11,14 +11,21 @@
 // the session would compute, and its outputs become initializers under their own names (a graph
 // output stays a graph output, now held by an initializer). Nodes are visited in topological
 // order, so a whole constant chain folds in one run.
+// Inside a nested If/Loop/Scan body (the manager runs the pass on each), operands may be
+// constants of the body or of any enclosing graph; the result becomes an initializer of the body
+// where the node lives, and values of other graphs are never renamed or erased (an outer
+// initializer nothing reads any more goes with eliminate-unused-initializers).
 // Refused: nondeterministic ops (Random*, Bernoulli, Multinomial, Dropout), DequantizeLinear (a
-// QDQ model's quantized weights stay quantized), nodes with subgraphs,
-// ops with no CPU kernel for the model's opset, outputs of nested bodies, outputs whose inferred
-// shape or type is not static, anything larger than ctx.foldByteLimit, and outputs over 4 KiB
-// that would grow the file (more bytes than the initializers that die with the node; the
-// aggressive pipeline allows 4x the inputs), so Expand/Tile/ConstantOfShape of big shapes and
-// slices of still-shared weights stay. Sizes are
-// checked from the inferred types before anything runs, and the result must match them.
+// QDQ model's quantized weights stay quantized), nodes with subgraphs, body inputs (Loop's
+// iteration number and carried values are not constant), ops with no CPU kernel for the model's
+// opset, outputs of nested bodies, outputs whose inferred shape or type is not static, anything
+// larger than ctx.foldByteLimit, and outputs over 4 KiB that would grow the file: more bytes than
+// the initializers that die with the node, or, for a weight several foldable nodes slice (an
+// exporter's LSTM gate reorder: Slice, Slice, Slice, Concat), more than that group of readers
+// frees once all of them fold; the aggressive pipeline allows 4x the inputs. So
+// Expand/Tile/ConstantOfShape of big shapes and slices of weights that other nodes still read
+// stay. Sizes are checked from the inferred types before anything runs, and the result must
+// match them.
 #include "../graph_util.h"
 
 #include "runtime/kernel_registry.h"
@@ -155,6 +162,72 @@ std::optional<std::vector<ir::Tensor>> evaluate(const ir::Node& n,
     return out;
 }
 
+/// Output bytes of `n` when it can fold as far as its own inputs and outputs go (every input
+/// constant, a deterministic op with a CPU kernel, static output types within the fold limit,
+/// not a nested body's output); nullopt otherwise. Growth of the file is judged by the caller.
+std::optional<std::size_t> foldableBytes(const ir::Node& n, const ir::Graph& graph, const PassContext& ctx) {
+    if (n.graph() != &graph || n.inputs().empty() || isOp(n, "Constant") || nondeterministic(n) ||
+        !n.subgraphs().empty() || keepsQuantization(n))
+        return std::nullopt;
+    const std::string_view domain = ir::canonicalDomain(n.domain);
+    if (!rt::findCpuKernel(domain, n.opType, ctx.opset(domain))) return std::nullopt;
+    bool anyInput = false;
+    for (const ir::Value* v : n.inputs()) {
+        if (!v) continue;
+        if (!constantInput(v)) return std::nullopt;
+        anyInput = true;
+    }
+    std::size_t outBytes = 0;
+    bool anyOutput = false;
+    for (const ir::Value* v : n.outputs()) {
+        if (!v) continue;
+        // A nested body's outputs stay node outputs: Loop/Scan bodies are run per iteration by
+        // the control-flow kernels, which expect to find them produced there.
+        if (graph.parent() && v->isGraphOutput()) return std::nullopt;
+        const std::optional<std::size_t> b = staticBytes(v);
+        if (!b || v->quant) return std::nullopt;
+        anyOutput = true;
+        outBytes += *b;
+    }
+    if (!anyInput || !anyOutput || outBytes > ctx.foldByteLimit) return std::nullopt;
+    return outBytes;
+}
+
+/// Whether `n` and the other foldable readers of the initializers it shares (transitively: the
+/// slices of one weight that a gate reorder concatenates again) free at least the bytes they
+/// create once all of them fold: the file then does not grow although no one of them alone frees
+/// anything. Only readers in this graph count; a group beyond kMaxGroup nodes is refused.
+bool groupFreesItsBytes(const ir::Node& n, const ir::Graph& graph, const PassContext& ctx) {
+    constexpr std::size_t kMaxGroup = 64;
+    std::vector<const ir::Node*> group{&n};
+    std::vector<const ir::Value*> shared;
+    std::size_t outBytes = 0;
+    for (std::size_t k = 0; k < group.size(); ++k) {
+        const std::optional<std::size_t> b = foldableBytes(*group[k], graph, ctx);
+        if (!b) return false;
+        outBytes += *b;
+        for (const ir::Value* v : group[k]->inputs()) {
+            if (!v || !v->isInitializer() || std::find(shared.begin(), shared.end(), v) != shared.end()) continue;
+            shared.push_back(v);
+            for (const ir::Use& u : v->uses()) {
+                if (std::find(group.begin(), group.end(), u.node) != group.end()) continue;
+                if (u.node->graph() != &graph || !foldableBytes(*u.node, graph, ctx)) continue;
+                if (group.size() == kMaxGroup) return false;
+                group.push_back(u.node);
+            }
+        }
+    }
+    std::size_t freed = 0;
+    for (const ir::Value* v : shared) {
+        if (v->isGraphOutput() || v->isGraphInput()) continue;
+        bool allInGroup = true;
+        for (const ir::Use& u : v->uses())
+            allInGroup &= std::find(group.begin(), group.end(), u.node) != group.end();
+        if (allInGroup) freed += v->initializer->byteSize();
+    }
+    return outBytes <= freed;
+}
+
 } // namespace
 
 VoidResult foldConstants(ir::Graph& graph, PassContext& ctx) {
@@ -163,7 +236,6 @@ VoidResult foldConstants(ir::Graph& graph, PassContext& ctx) {
     std::shared_ptr<rt::ThreadPool> pool; // made on first use: most graphs fold nothing
 
     for (ir::Node* n : order) {
-        const std::string_view domain = ir::canonicalDomain(n->domain);
         // A nested body's outputs stay node outputs: Loop/Scan bodies are run per iteration by
         // the control-flow kernels, which expect to find them produced there.
         bool bodyOutput = false;
@@ -181,52 +253,29 @@ VoidResult foldConstants(ir::Graph& graph, PassContext& ctx) {
             continue;
         }
 
-        if (n->inputs().empty() || nondeterministic(*n) || !n->subgraphs().empty() ||
-            keepsQuantization(*n))
-            continue;
-        if (!rt::findCpuKernel(domain, n->opType, ctx.opset(domain))) continue;
-
+        const std::optional<std::size_t> outBytes = foldableBytes(*n, graph, ctx);
+        if (!outBytes) continue;
         std::vector<const ir::Tensor*> inputs;
         std::size_t inBytes = 0, freedBytes = 0;
-        bool allConstant = true, anyInput = false;
-        for (const ir::Value* v : n->inputs()) {
-            if (!v) {
-                inputs.push_back(nullptr);
-                continue;
-            }
-            const ir::Tensor* t = constantInput(v);
-            if (!t) {
-                allConstant = false;
-                break;
-            }
-            anyInput = true;
+        for (std::size_t k = 0; k < n->inputs().size(); ++k) {
+            const ir::Value* v = n->input(k);
+            const ir::Tensor* t = v ? constantInput(v) : nullptr;
             inputs.push_back(t);
+            if (!t) continue;
             inBytes += t->byteSize();
             // Data that goes with the node: an initializer only it reads (counted once).
-            const bool seen = std::find(n->inputs().begin(), n->inputs().end(), v) !=
-                              n->inputs().begin() + std::ptrdiff_t(inputs.size() - 1);
+            const bool seen = std::find(n->inputs().begin(), n->inputs().begin() + std::ptrdiff_t(k), v) !=
+                              n->inputs().begin() + std::ptrdiff_t(k);
             if (v->isInitializer() && onlyUsedBy(v, n) && !seen) freedBytes += t->byteSize();
         }
-        if (!allConstant || !anyInput) continue;
-
-        bool fits = true, anyOutput = false;
-        std::size_t outBytes = 0;
-        for (const ir::Value* v : n->outputs()) {
-            if (!v) continue;
-            const std::optional<std::size_t> b = staticBytes(v);
-            if (!b || v->quant) {
-                fits = false;
-                break;
-            }
-            anyOutput = true;
-            outBytes += *b;
-        }
-        if (!fits || !anyOutput || outBytes > ctx.foldByteLimit) continue;
-        // The file must not grow: beyond small results, a fold may add at most what it frees
-        // (slices of a weight that other nodes still read would duplicate it; our runtime folds
-        // those at session creation anyway). The aggressive pipeline trades up to kMaxGrowth x.
-        if (outBytes > kAlwaysFoldBytes) {
-            if (ctx.aggressive ? outBytes > kMaxGrowth * inBytes : outBytes > freedBytes) continue;
+        // The file must not grow: beyond small results, a fold may add at most what it frees,
+        // alone or together with the other readers of the weights it slices (slices of a weight
+        // that other nodes still read would duplicate it; our runtime folds those at session
+        // creation anyway). The aggressive pipeline trades up to kMaxGrowth x.
+        if (*outBytes > kAlwaysFoldBytes) {
+            if (ctx.aggressive ? *outBytes > kMaxGrowth * inBytes
+                               : *outBytes > freedBytes && !groupFreesItsBytes(*n, graph, ctx))
+                continue;
         }
 
         if (!pool) pool = std::make_shared<rt::ThreadPool>(1);

@@ -6,7 +6,7 @@
 //            %var  = ReduceMean(%sq) {axes=[-1], keepdims=1}
 //            %ve   = Add(%var, 1e-5)
 //            %s    = Sqrt(%ve)
-//            %n    = Div(%d, %s)
+//            %n    = Div(%d, %s)                                  (or Mul(%d, Reciprocal(%s)))
 //            %g    = Mul(%n, %gamma)                               (optional)
 //            %y    = Add(%g, %beta)                                (optional)
 //   after:   %y = LayerNormalization(%x, %gamma, %beta) {axis=-1, epsilon=1e-5}
@@ -104,13 +104,14 @@ struct Match {
     std::optional<ir::Tensor> gammaReshaped, betaReshaped;
 };
 
-std::optional<Match> matchAt(const ir::Graph& g, ir::Node* div, int64_t opset) {
+/// The normalization `div` divides d by s: Div(d, s), or Mul(d, Reciprocal(s)) (`recip` set, d
+/// at input `dSlot` of the Mul).
+std::optional<Match> matchAt(const ir::Graph& g, ir::Node* div, ir::Value* d, ir::Value* s, ir::Node* recip,
+                             int dSlot, int64_t opset) {
     Match m;
-    ir::Value* d = div->input(0);
-    ir::Value* s = div->input(1);
     ir::Node* sub = producerOp(g, d, "Sub");
     ir::Node* sqrt = producerOp(g, s, "Sqrt");
-    if (!sub || !sqrt || soleConsumer(s) != div || d->isGraphOutput()) return std::nullopt;
+    if (!sub || !sqrt || soleConsumer(s) != (recip ? recip : div) || d->isGraphOutput()) return std::nullopt;
     m.x = sub->input(0);
     ir::Value* mean = sub->input(1);
     ir::Node* rmMean = producerOp(g, mean, "ReduceMean");
@@ -142,7 +143,7 @@ std::optional<Match> matchAt(const ir::Graph& g, ir::Node* div, int64_t opset) {
     }
     // %d feeds exactly the square and the Div's numerator.
     for (const ir::Use& u : d->uses())
-        if (u.node != square && !(u.node == div && u.inputIndex == 0)) return std::nullopt;
+        if (u.node != square && !(u.node == div && u.inputIndex == dSlot)) return std::nullopt;
     if (s == d) return std::nullopt;
 
     const auto meanAxes = reducedAxes(*rmMean, rank, opset);
@@ -159,6 +160,7 @@ std::optional<Match> matchAt(const ir::Graph& g, ir::Node* div, int64_t opset) {
     m.axis = -k;
     m.epsilon = static_cast<float>(*eps);
     m.nodes = {rmMean, sub, square, rmVar, addEps, sqrt, div};
+    if (recip) m.nodes.push_back(recip);
     m.result = div->output(0);
 
     // Optional affine tail: * gamma, + beta.
@@ -188,9 +190,20 @@ VoidResult fuseLayerNorm(ir::Graph& graph, PassContext& ctx) {
     if (opset < 17) return {};
     std::vector<ir::Node*> candidates;
     for (const auto& n : graph.nodes())
-        if (isOp(*n, "Div") && n->inputs().size() == 2 && n->input(0) && n->input(1)) candidates.push_back(n.get());
+        if ((isOp(*n, "Div") || isOp(*n, "Mul")) && n->inputs().size() == 2 && n->input(0) && n->input(1))
+            candidates.push_back(n.get());
     for (ir::Node* div : candidates) {
-        std::optional<Match> m = matchAt(graph, div, opset);
+        std::optional<Match> m;
+        if (isOp(*div, "Div")) {
+            m = matchAt(graph, div, div->input(0), div->input(1), nullptr, 0, opset);
+        } else {
+            // Mul(d, Reciprocal(s)) in either operand order; the Reciprocal feeds only this Mul.
+            for (int k = 0; k < 2 && !m; ++k) {
+                ir::Node* recip = producerOp(graph, div->input(1 - k), "Reciprocal");
+                if (recip && recip->input(0) && soleConsumer(div->input(1 - k)) == div && div->input(k) != div->input(1 - k))
+                    m = matchAt(graph, div, div->input(k), recip->input(0), recip, k, opset);
+            }
+        }
         if (!m) continue;
         const std::string base = div->name.empty() ? std::string("layer_norm") : div->name;
         ir::Value* scale = m->gamma;
