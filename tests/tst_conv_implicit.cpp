@@ -192,6 +192,11 @@ const ConvSpec kConvCases[] = {
     {2, 24, 48, 5, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, true, "Clip", false, false},
     {1, 48, 32, 5, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, false, "LeakyRelu", true, false},
     {2, 20, 16, 5, 3, 3, 3, 2, 1, 1, 1, 1, 0, 1, 2, 1, true, "", false, false},
+    {2, 2, 20, 1, 900, 1, 48, 1, 20, 1, 1, 0, 7, 0, 3, 1, true, "Relu", false, true},
+    {1, 1, 33, 1, 4000, 1, 512, 1, 160, 1, 1, 0, 0, 0, 0, 1, false, "", false, true},
+    {1, 1, 40, 1, 600, 1, 256, 1, 128, 1, 1, 0, 0, 0, 0, 1, true, "", false, true},
+    {2, 5, 20, 1, 4, 1, 3, 1, 2, 1, 1, 0, 1, 0, 1, 1, true, "Relu", true, true},
+    {1, 8, 17, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, "LeakyRelu", true, false},
     // Winograd F(4x4, 3x3) over the tiles of the whole batch (3x3 stride 1, >= 16 channels, at
     // least 16 tiles in the batch).
     {6, 16, 32, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, "Relu", false, false},
@@ -226,6 +231,11 @@ const char* const kConvNames[] = {
     "batch 2 of 5x5 pointwise, 48 channels (transposed) + clip",
     "5x7 map, K 432 (transposed, two depth blocks) + residual + leaky relu",
     "batch 2, stride (2,1), pads (1,0,1,2), 16 channels (transposed)",
+    "1-D 48 taps stride 20, pads (7,3), 2 channels, batch 2 (transposing packer)",
+    "1-D STFT-like 512 taps stride 160, M 33 (transposing packer)",
+    "1-D 256 taps stride 128, 3 frames, M 40 (few-pixel dot products)",
+    "1-D batch 2 of 2 frames, 5 channels + residual + relu (few-pixel dot products)",
+    "2x2 map, 8->17 + residual + leaky relu (few-pixel dot products)",
     "winograd: batch 6 of 8x8, 16->32 (one block, steps split between threads)",
     "winograd: batch 70 of 8x8 + residual + relu (blocks split between threads)",
     "winograd: batch 20 of 4x4, 32->32 + residual + leaky relu (partial panel)",
@@ -258,8 +268,9 @@ void TestConvImplicit::packerMatchesNaive_data() {
     const char* names[] = {"3x3 s1 p1 8x8 batch 3",  "3x3 s2 p1 odd",        "dilation 2",
                            "asymmetric pads",         "3x3 on 4x4 batch 5",   "stride 3",
                            "7x7 s2 p3",               "1x3 on 10x2",          "3x1 on 9x1",
-                           "5x7 maps batch 4",        "1x1 s2 batch 3",       "large kernel 1x20"};
-    for (int i = 0; i < 12; ++i) QTest::newRow(names[i]) << i;
+                           "5x7 maps batch 4",        "1x1 s2 batch 3",       "large kernel 1x20",
+                           "1-D 64 taps stride 24, pads, 2 channels", "1-D STFT-like 512 taps stride 160"};
+    for (int i = 0; i < 14; ++i) QTest::newRow(names[i]) << i;
 }
 
 void TestConvImplicit::packerMatchesNaive() {
@@ -271,6 +282,9 @@ void TestConvImplicit::packerMatchesNaive() {
         {1, 3, 30, 29, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1}, {3, 6, 10, 2, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1},
         {4, 5, 9, 1, 3, 1, 1, 1, 0, 0, 0, 0, 1, 1},   {4, 7, 5, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
         {3, 9, 7, 7, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1},   {2, 3, 1, 40, 1, 20, 1, 1, 0, 5, 0, 4, 1, 1},
+        // Long 1-D kernels with a large stride: blocks of 8 taps x 8 lanes are transposed, lanes
+        // that touch the padding and partial blocks go element by element.
+        {2, 2, 1, 700, 1, 64, 1, 24, 0, 10, 0, 13, 1, 1}, {1, 1, 1, 4000, 1, 512, 1, 160, 0, 0, 0, 0, 1, 1},
     };
     const PackGeom& p = geoms[idx];
     const int64_t blocks[][2] = {{256, 256}, {7, 48}, {20, 16}, {5, 37}};

@@ -99,6 +99,7 @@ struct FastConv {
     int64_t G = 1, Cg = 0, Mg = 0, KH = 1, KW = 1;
     bool ready = false;
     bool transposed = false;          ///< this shape runs the transposed GEMM (set by prepare)
+    bool rows = false;                ///< this shape runs as a few dot-product rows (set by prepare)
     std::vector<int64_t> owLo, owHi;  ///< per tap column: valid output columns (set by prepare)
 
     /// Weights [M, C/G, KH, KW] (2-D) or [M, C/G, KW] (1-D, run as a 1 x W map).
@@ -140,6 +141,39 @@ bool transposedWorthIt(int64_t group, int64_t m, int64_t images, int64_t pixels)
     // The transposed run packs twice and transposes its output: only worth it for a clear gain
     // (measured: 7x7 maps yes, 14x14 and 14x4 no).
     return transposed > plain + 0.2;
+}
+
+/// At most this many output pixels in the whole batch (1-D convolutions on a few frames: the
+/// STFT and encoder of a voice-activity detector): Y^T = col^T x W^T as dot-product rows
+/// (sgemmRowsPacked), which fills the 16 columns of a tile with channels, where the plain GEMM
+/// would compute 16 columns for these few pixels (4 of 16 lanes useful) and the transposed
+/// GEMM's 6-row panels would be mostly padding.
+constexpr int64_t kFewPixels = 4;
+
+bool fewPixelRowsWorthIt(int64_t group, int64_t m, int64_t images, int64_t pixels) {
+    return group == 1 && m >= 16 && images * pixels <= kFewPixels;
+}
+
+std::size_t fewPixelScratchFloats(const FastConv& fc, const ConvGeom& g) {
+    const int64_t K = fc.Cg * fc.KH * fc.KW, rows = g.N * g.out[1] * g.out[2];
+    return static_cast<std::size_t>(K * 16 + rows * K + rows * g.M) + 64;
+}
+
+/// Copies C^T [images * P, M] (rows = pixels of every image) to Y [images, M, P], adding the
+/// residual and applying the activation (the bias is already in C^T).
+void transposedToOutput(const float* ct, const ConvGeom& g, const float* Z, float* Y, const Epilogue& base,
+                        ThreadPool& pool) {
+    const int64_t P = g.out[1] * g.out[2], M = g.M;
+    pool.parallelFor(0, g.N * M, 16, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+            const int64_t b = r / M, m = r % M;
+            float* yr = Y + (b * M + m) * P;
+            const float* z = Z ? Z + (b * M + m) * P : nullptr;
+            const float* c = ct + b * P * M + m;
+            for (int64_t q = 0; q < P; ++q) yr[q] = c[q * M] + (z ? z[q] : 0.f);
+            if (base.act != Activation::None) applyActivation(yr, P, base);
+        }
+    });
 }
 
 std::size_t transposedScratchFloats(const FastConv& fc, const ConvGeom& g) {
@@ -231,21 +265,35 @@ void fastConvTransposedRun(const FastConv& fc, const ConvGeom& g, const float* X
     e.bias = B;
     e.biasPerColumn = true;
     sgemmPacked(a, fc.weightsT, ct, M, e, pool);
-    pool.parallelFor(0, g.N * M, 16, [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) {
-            const int64_t b = r / M, m = r % M;
-            float* yr = Y + (b * M + m) * P;
-            const float* z = Z ? Z + (b * M + m) * P : nullptr;
-            const float* c = ct + b * P * M + m;
-            for (int64_t q = 0; q < P; ++q) yr[q] = c[q * M] + (z ? z[q] : 0.f);
-            if (base.act != Activation::None) applyActivation(yr, P, base);
-        }
-    });
+    transposedToOutput(ct, g, Z, Y, base, pool);
+}
+
+/// At most kFewPixels output pixels: the implicit packer writes col (K x 16, one panel) once, its
+/// columns become the rows of col^T, and each output is one K-long dot product with W^T's
+/// prepacked column panels (threads take channel panels).
+void fastConvFewPixelsRun(const FastConv& fc, const ConvGeom& g, const float* X, const float* B, const float* Z,
+                          float* Y, const Epilogue& base, std::byte* scratch, ThreadPool& pool) {
+    const int64_t P = g.out[1] * g.out[2], M = g.M;
+    const int64_t K = fc.Cg * fc.KH * fc.KW;
+    const int64_t rows = g.N * P;
+    float* col = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t(63));
+    float* colT = col + K * 16;
+    float* ct = colT + rows * K;
+    const ImplicitConv ic = implicitConv(fc, g, X, 0);
+    convImplicitPacker()(&ic, 0, K, 0, rows, col);
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t k = 0; k < K; ++k) colT[r * K + k] = col[k * 16 + r];
+    Epilogue e;
+    e.bias = B;
+    e.biasPerColumn = true;
+    sgemmRowsPacked(colT, rows, K, fc.weightsT, ct, M, e, pool);
+    transposedToOutput(ct, g, Z, Y, base, pool);
 }
 
 void fastConvRun(const FastConv& fc, const ConvGeom& g, const float* X, const float* B, const float* Z, float* Y,
                  const Epilogue& base, std::byte* scratch, ThreadPool& pool) {
     if (fc.transposed) return fastConvTransposedRun(fc, g, X, B, Z, Y, base, scratch, pool);
+    if (fc.rows) return fastConvFewPixelsRun(fc, g, X, B, Z, Y, base, scratch, pool);
     const int64_t inPlane = g.in[1] * g.in[2], P = g.out[1] * g.out[2];
     if (g.N == 1 && isPointwise(g)) {
         // The input is already the B matrix [Cg, P] of each group.
@@ -285,7 +333,15 @@ public:
             const int64_t group = ctx.node().attrInt("group", 1);
             if (group >= 1 && w->dims()[0] % group == 0) {
                 m_fast.setShape(*w, group);
-                m_fast.packWeights();
+                // Few output frames (known from inference) run transposed: prepare packs W^T then.
+                const ir::Value* out = ctx.node().output(0);
+                const bool known = out && out->type.shape && out->type.shape->rank() == 3 &&
+                                   out->type.shape->dims[0].isKnown() && out->type.shape->dims[2].isKnown();
+                if (!known || !(fewPixelRowsWorthIt(group, w->dims()[0], out->type.shape->dims[0].value,
+                                                    out->type.shape->dims[2].value) ||
+                                transposedWorthIt(group, w->dims()[0], out->type.shape->dims[0].value,
+                                                  out->type.shape->dims[2].value)))
+                    m_fast.packWeights();
             }
         }
         if (w && w->dtype() == DataType::Float && w->rank() == 4 && !preferReferenceKernels()) {
@@ -375,6 +431,7 @@ public:
         if (m_useFast) {
             const int64_t P = g.out[1] * g.out[2];
             m_fast.transposed = transposedWorthIt(g.G, g.M, g.N, P);
+            m_fast.rows = !m_fast.transposed && fewPixelRowsWorthIt(g.G, g.M, g.N, P);
             // Packing here happens once per form (the session's constant weights stay alive).
             m_fast.owLo.resize(static_cast<std::size_t>(m_fast.KW));
             m_fast.owHi.resize(static_cast<std::size_t>(m_fast.KW));
@@ -383,6 +440,9 @@ public:
             if (m_fast.transposed) {
                 m_fast.packTransposed();
                 ctx.setScratchBytes(transposedScratchFloats(m_fast, g) * sizeof(float) + 64);
+            } else if (m_fast.rows) {
+                m_fast.packTransposed();
+                ctx.setScratchBytes(fewPixelScratchFloats(m_fast, g) * sizeof(float) + 64);
             } else {
                 m_fast.packWeights();
                 ctx.setScratchBytes(0);

@@ -253,10 +253,87 @@ bool tapRowFast(const ImplicitConv& g, const float* xc, int64_t plane, int64_t n
     return true;
 }
 
+/// 8x8 transpose of rows r[0..7] (8 floats each) into columns: out[j] holds element j of every row.
+EW_IMPL_INLINE void transpose8x8(__m256 r0, __m256 r1, __m256 r2, __m256 r3, __m256 r4, __m256 r5, __m256 r6,
+                                 __m256 r7, float* dst, int64_t dstStride) {
+    const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_store_ps(dst + 0 * dstStride, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_store_ps(dst + 1 * dstStride, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_store_ps(dst + 2 * dstStride, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_store_ps(dst + 3 * dstStride, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_store_ps(dst + 4 * dstStride, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_store_ps(dst + 5 * dstStride, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_store_ps(dst + 6 * dstStride, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_store_ps(dst + 7 * dstStride, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+/// Long 1-D kernels read with a large stride (the STFT convolutions of audio front ends: 512 taps
+/// every 160 samples): a half panel row would gather 8 values sw apart, but 8 consecutive taps
+/// of one lane are 8 consecutive input values. So blocks of 8 taps x 8 lanes are loaded as 8
+/// rows and transposed; lanes or taps that touch the padding (or columns past the panel) take
+/// the scalar path. Applies to maps of one row (1-D convolutions) with dilation 1.
+bool longTapsPack(const ImplicitConv& g, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float* out) {
+    if (g.KH != 1 || g.H != 1 || g.OH != 1 || g.dw != 1 || g.KW < 16 || g.sw <= 2) return false;
+    const int64_t plane = g.W;
+    for (int64_t j0 = 0; j0 < nc; j0 += 16) {
+        float* panel = out + j0 * kc;
+        for (int h = 0; h < 2; ++h) {
+            // Lane l: image b, output column ow; its taps jj in [lo[l], hi[l]) read the input.
+            const float* src[8];
+            int64_t lo[8], hi[8];
+            int64_t allLo = 0, allHi = g.KW;
+            for (int l = 0; l < 8; ++l) {
+                const int64_t j = n0 + j0 + h * 8 + l;
+                if (j0 + h * 8 + l >= nc) {
+                    src[l] = nullptr;
+                    lo[l] = hi[l] = 0;
+                } else {
+                    const int64_t b = j / g.OW, ow = j - b * g.OW;
+                    const int64_t start = ow * g.sw - g.pw; // input column of tap 0
+                    src[l] = g.x + b * g.imageStride + start;
+                    lo[l] = start < 0 ? -start : 0;
+                    hi[l] = g.W - start < g.KW ? g.W - start : g.KW;
+                    if (hi[l] < lo[l]) hi[l] = lo[l];
+                }
+                if (lo[l] > allLo) allLo = lo[l];
+                if (hi[l] < allHi) allHi = hi[l];
+            }
+            float* dst = panel + h * 8;
+            for (int64_t k = k0; k < k0 + kc;) {
+                const int64_t c = k / g.KW, jj = k - c * g.KW;
+                int64_t len = g.KW - jj;
+                if (k0 + kc - k < len) len = k0 + kc - k;
+                if (len > 8) len = 8;
+                float* d = dst + (k - k0) * 16;
+                if (len == 8 && jj >= allLo && jj + 8 <= allHi) {
+                    const int64_t o = c * plane + jj;
+                    transpose8x8(_mm256_loadu_ps(src[0] + o), _mm256_loadu_ps(src[1] + o), _mm256_loadu_ps(src[2] + o),
+                                 _mm256_loadu_ps(src[3] + o), _mm256_loadu_ps(src[4] + o), _mm256_loadu_ps(src[5] + o),
+                                 _mm256_loadu_ps(src[6] + o), _mm256_loadu_ps(src[7] + o), d, 16);
+                } else {
+                    for (int64_t t = 0; t < len; ++t)
+                        for (int l = 0; l < 8; ++l)
+                            d[t * 16 + l] = jj + t >= lo[l] && jj + t < hi[l] ? src[l][c * plane + jj + t] : 0.f;
+                }
+                k += len;
+            }
+        }
+    }
+    return true;
+}
+
 } // namespace
 
 void convImplicitPackAvx2(const void* ctx, int64_t k0, int64_t kc, int64_t n0, int64_t nc, float* out) {
     const ImplicitConv& g = *static_cast<const ImplicitConv*>(ctx);
+    if (longTapsPack(g, k0, kc, n0, nc, out)) return;
     const int64_t T = g.KH * g.KW, plane = g.H * g.W;
     PanelWalker walk;
     walk.start(g, n0);
