@@ -126,8 +126,12 @@ EW_DW_INLINE void dwBlock(const float* const* rows, const float* wp, int64_t KH,
 /// Transposes the accumulators to the channel planes, adds the residual, applies the activation
 /// and stores the first n pixels of each of the nc channels (all 8 lanes when full: the caller
 /// allows writing up to 8 values).
-EW_DW_INLINE void dwStore(__m256* acc, int n, bool full, float* y, const float* r, int64_t plane, int nc, int act,
-                          __m256 lo, __m256 hi) {
+/// ACT is the activation (0 none, 1 Relu, 2 Clip) as a template argument: with it known, the
+/// store loop has no branches left (a run-time act cost the fused Conv+BN+Relu ~8% against a plain
+/// depthwise Conv on 56x56 maps).
+template <int ACT>
+EW_DW_INLINE void dwStore(__m256* acc, int n, bool full, float* y, const float* r, int64_t plane, int nc, __m256 lo,
+                          __m256 hi) {
     transpose8(acc);
     const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 #pragma GCC unroll 8
@@ -135,9 +139,9 @@ EW_DW_INLINE void dwStore(__m256* acc, int n, bool full, float* y, const float* 
         if (c >= nc) break;
         __m256 v = acc[c];
         if (r) v = _mm256_add_ps(v, full ? _mm256_loadu_ps(r + c * plane) : _mm256_maskload_ps(r + c * plane, mask));
-        if (act == 1)
+        if (ACT == 1)
             v = _mm256_max_ps(v, _mm256_setzero_ps()); // x > 0 ? x : 0 (NaN -> 0, as applyActivation)
-        else if (act == 2)
+        else if (ACT == 2)
             v = _mm256_min_ps(hi, _mm256_max_ps(lo, v)); // min(max(x, lo), hi) with std:: NaN semantics
         if (full)
             _mm256_storeu_ps(y + c * plane, v);
@@ -146,18 +150,18 @@ EW_DW_INLINE void dwStore(__m256* acc, int n, bool full, float* y, const float* 
     }
 }
 
-template <int NB, int S, int KW_T>
+template <int NB, int S, int KW_T, int ACT>
 EW_DW_INLINE void dwSmallRow(const float* const* rows, const float* wp, const float* b8, int64_t KH, int64_t KW,
-                             float* y, const float* r, int64_t plane, int nc, int act, __m256 lo, __m256 hi, bool spill) {
+                             float* y, const float* r, int64_t plane, int nc, __m256 lo, __m256 hi, bool spill) {
     __m256 acc[8];
     dwBlock<NB, S, KW_T>(rows, wp, KH, KW, 0, _mm256_load_ps(b8), acc);
     for (int k = NB; k < 8; ++k) acc[k] = _mm256_setzero_ps();
-    dwStore(acc, NB, spill, y, r, plane, nc, act, lo, hi);
+    dwStore<ACT>(acc, NB, spill, y, r, plane, nc, lo, hi);
 }
 
-template <int S, int KW_T>
+template <int S, int KW_T, int ACT>
 void dwOutputRowS(const float* const* rows, const float* wp, const float* b8, int64_t KH, int64_t KW, int64_t OW,
-                  float* y, const float* r, int64_t plane, int nc, int act, float lo, float hi, bool spill) {
+                  float* y, const float* r, int64_t plane, int nc, float lo, float hi, bool spill) {
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
     if (OW >= 8) {
         // Full blocks of 8 pixels; the last one overlaps the one before when OW % 8 != 0 and
@@ -167,25 +171,28 @@ void dwOutputRowS(const float* const* rows, const float* wp, const float* b8, in
             if (o0 + 8 > OW) o0 = OW - 8;
             __m256 acc[8];
             dwBlock<8, S, KW_T>(rows, wp, KH, KW, o0, bias, acc);
-            dwStore(acc, 8, true, y + o0, r ? r + o0 : nullptr, plane, nc, act, vlo, vhi);
+            dwStore<ACT>(acc, 8, true, y + o0, r ? r + o0 : nullptr, plane, nc, vlo, vhi);
             if (o0 + 8 >= OW) break;
         }
         return;
     }
     switch (OW) {
-    case 1: dwSmallRow<1, S, KW_T>(rows, wp, b8, KH, KW, y, r, plane, nc, act, vlo, vhi, spill); break;
-    case 2: dwSmallRow<2, S, KW_T>(rows, wp, b8, KH, KW, y, r, plane, nc, act, vlo, vhi, spill); break;
-    case 3: dwSmallRow<3, S, KW_T>(rows, wp, b8, KH, KW, y, r, plane, nc, act, vlo, vhi, spill); break;
-    case 4: dwSmallRow<4, S, KW_T>(rows, wp, b8, KH, KW, y, r, plane, nc, act, vlo, vhi, spill); break;
-    case 5: dwSmallRow<5, S, KW_T>(rows, wp, b8, KH, KW, y, r, plane, nc, act, vlo, vhi, spill); break;
-    case 6: dwSmallRow<6, S, KW_T>(rows, wp, b8, KH, KW, y, r, plane, nc, act, vlo, vhi, spill); break;
-    default: dwSmallRow<7, S, KW_T>(rows, wp, b8, KH, KW, y, r, plane, nc, act, vlo, vhi, spill); break;
+    case 1: dwSmallRow<1, S, KW_T, ACT>(rows, wp, b8, KH, KW, y, r, plane, nc, vlo, vhi, spill); break;
+    case 2: dwSmallRow<2, S, KW_T, ACT>(rows, wp, b8, KH, KW, y, r, plane, nc, vlo, vhi, spill); break;
+    case 3: dwSmallRow<3, S, KW_T, ACT>(rows, wp, b8, KH, KW, y, r, plane, nc, vlo, vhi, spill); break;
+    case 4: dwSmallRow<4, S, KW_T, ACT>(rows, wp, b8, KH, KW, y, r, plane, nc, vlo, vhi, spill); break;
+    case 5: dwSmallRow<5, S, KW_T, ACT>(rows, wp, b8, KH, KW, y, r, plane, nc, vlo, vhi, spill); break;
+    case 6: dwSmallRow<6, S, KW_T, ACT>(rows, wp, b8, KH, KW, y, r, plane, nc, vlo, vhi, spill); break;
+    default: dwSmallRow<7, S, KW_T, ACT>(rows, wp, b8, KH, KW, y, r, plane, nc, vlo, vhi, spill); break;
     }
 }
 
 void dwOutputRow(const float* const* rows, const float* wp, const float* b8, int64_t KH, int64_t KW, int64_t S,
                  int64_t OW, float* y, const float* r, int64_t plane, int nc, int act, float lo, float hi, bool spill) {
-#define EW_DW_ROW(s_, kw_) dwOutputRowS<s_, kw_>(rows, wp, b8, KH, KW, OW, y, r, plane, nc, act, lo, hi, spill)
+#define EW_DW_ROW(s_, kw_)                                                                                        \
+    (act == 1   ? dwOutputRowS<s_, kw_, 1>(rows, wp, b8, KH, KW, OW, y, r, plane, nc, lo, hi, spill)                  \
+     : act == 2 ? dwOutputRowS<s_, kw_, 2>(rows, wp, b8, KH, KW, OW, y, r, plane, nc, lo, hi, spill)                  \
+                : dwOutputRowS<s_, kw_, 0>(rows, wp, b8, KH, KW, OW, y, r, plane, nc, lo, hi, spill))
     if (S == 1) {
         if (KW == 3) EW_DW_ROW(1, 3);
         else if (KW == 5) EW_DW_ROW(1, 5);
