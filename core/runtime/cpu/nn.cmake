@@ -10,6 +10,7 @@ target_sources(ew_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/nn_grid.cpp
   ${CMAKE_CURRENT_LIST_DIR}/nn_detect.cpp
   ${CMAKE_CURRENT_LIST_DIR}/nn_rnn.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/tflite_rnn.cpp
   ${CMAKE_CURRENT_LIST_DIR}/nn_deform.cpp
   ${CMAKE_CURRENT_LIST_DIR}/nn_signal.cpp
 )
