@@ -9,6 +9,8 @@ bash scripts/build.sh
 # The peer tests compare with ONNX Runtime (npm onnxruntime-node in bench/.ort); without it they
 # report SKIP, so a failed install does not stop the run.
 bash bench/setup-ort.sh --quiet >/dev/null || echo "run-tests: ONNX Runtime not installed; peer tests will be skipped" >&2
+# Same for the TFLite interpreter peer (npm @tensorflow/tfjs-tflite in bench/.tflite-peer).
+bash bench/setup-tflite-peer.sh --quiet >/dev/null || echo "run-tests: TFLite peer not installed; peer_tflite_interpreter will be skipped" >&2
 export QT_QPA_PLATFORM=offscreen
 log=build/ctest.log
 rc=0

@@ -26,9 +26,11 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <random>
+#include <tuple>
 
 using namespace ew;
 namespace fb = ew::tflitefmt::schema;
@@ -170,6 +172,99 @@ VoidResult makeStatic(ir::Model& m, const std::vector<ir::Tensor>& inputs) {
 
 QString cliPath() { return QDir(test::binDir()).absoluteFilePath("edgewise-cli"); }
 
+ir::Value* addConst(ir::Graph& g, const std::string& name, ir::Tensor t) {
+    ir::Value* v = *g.addValue(name, ir::Type::tensor(t.dtype, ir::Shape::of(t.dims)));
+    v->initializer = std::move(t);
+    g.initializers.push_back(v);
+    return v;
+}
+
+/// x [1,3,8,8] -> Conv 3x3 (pads 1, no bias) -> depthwise Conv 3x3 (group 4, no bias) -> y, float.
+std::unique_ptr<ir::Model> biasFreeConvModel() {
+    auto m = std::make_unique<ir::Model>();
+    m->irVersion = 8;
+    m->opsetImports = {{"", 13}};
+    ir::Graph& g = *m->graph;
+    auto f = [](std::vector<int64_t> d) { return ir::Type::tensor(ir::DataType::Float, ir::Shape::of(d)); };
+    std::vector<float> w(4 * 3 * 9), dw(4 * 9);
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(static_cast<int>(i * 37 % 19) - 9) / 10.f;
+    for (std::size_t i = 0; i < dw.size(); ++i) dw[i] = static_cast<float>(static_cast<int>(i * 11 % 7) - 3) / 5.f;
+    ir::Value* x = *g.addValue("x", f({1, 3, 8, 8}));
+    g.inputs.push_back(x);
+    ir::Value* wv = addConst(g, "w", ir::Tensor::fromVector("w", ir::DataType::Float, {4, 3, 3, 3}, w));
+    ir::Value* dwv = addConst(g, "dw", ir::Tensor::fromVector("dw", ir::DataType::Float, {4, 1, 3, 3}, dw));
+    ir::Value* h = *g.addValue("h", f({1, 4, 8, 8}));
+    ir::Value* y = *g.addValue("y", f({1, 4, 8, 8}));
+    for (auto [name, in, wt, out, group] : {std::tuple{"conv", x, wv, h, 1}, std::tuple{"dwconv", h, dwv, y, 4}}) {
+        ir::Node* c = g.addNode("Conv", "", name, {in, wt}, {out});
+        c->setAttr(ir::Attribute::makeInts("kernel_shape", {3, 3}));
+        c->setAttr(ir::Attribute::makeInts("pads", {1, 1, 1, 1}));
+        c->setAttr(ir::Attribute::makeInt("group", group));
+    }
+    g.outputs.push_back(y);
+    return m;
+}
+
+/// QuantizeLinear -> DequantizeLinear -> Conv 3x3 (no bias) -> QuantizeLinear -> DequantizeLinear,
+/// activations uint8 (zero point 128); weights int8 per output channel (our quantizer's default
+/// scheme) or, with `uint8Weights`, uint8 per tensor (TFLite's legacy all-uint8 scheme).
+std::unique_ptr<ir::Model> qdqConvModel(bool uint8Weights) {
+    auto m = std::make_unique<ir::Model>();
+    m->irVersion = 8;
+    m->opsetImports = {{"", 13}};
+    ir::Graph& g = *m->graph;
+    auto ty = [](ir::DataType t, std::vector<int64_t> d) { return ir::Type::tensor(t, ir::Shape::of(d)); };
+    using DT = ir::DataType;
+    ir::Value* x = *g.addValue("x", ty(DT::Float, {1, 3, 8, 8}));
+    g.inputs.push_back(x);
+    ir::Value* sx = addConst(g, "sx", ir::Tensor::fromVector("sx", DT::Float, {}, std::vector<float>{2.f / 255.f}));
+    ir::Value* zx = addConst(g, "zx", ir::Tensor::fromVector("zx", DT::UInt8, {}, std::vector<uint8_t>{128}));
+    ir::Value* sy = addConst(g, "sy", ir::Tensor::fromVector("sy", DT::Float, {}, std::vector<float>{0.05f}));
+    ir::Value* zy = addConst(g, "zy", ir::Tensor::fromVector("zy", DT::UInt8, {}, std::vector<uint8_t>{120}));
+    ir::Value *w = nullptr, *sw = nullptr, *zw = nullptr;
+    if (uint8Weights) {
+        std::vector<uint8_t> q(4 * 3 * 9);
+        for (std::size_t i = 0; i < q.size(); ++i) q[i] = static_cast<uint8_t>(i * 97 % 256);
+        w = addConst(g, "w", ir::Tensor::fromVector("w", DT::UInt8, {4, 3, 3, 3}, q));
+        sw = addConst(g, "sw", ir::Tensor::fromVector("sw", DT::Float, {}, std::vector<float>{0.01f}));
+        zw = addConst(g, "zw", ir::Tensor::fromVector("zw", DT::UInt8, {}, std::vector<uint8_t>{128}));
+    } else {
+        std::vector<int8_t> q(4 * 3 * 9);
+        for (std::size_t i = 0; i < q.size(); ++i) q[i] = static_cast<int8_t>(static_cast<int>(i * 97 % 255) - 127);
+        w = addConst(g, "w", ir::Tensor::fromVector("w", DT::Int8, {4, 3, 3, 3}, q));
+        sw = addConst(g, "sw", ir::Tensor::fromVector("sw", DT::Float, {4}, std::vector<float>{0.01f, 0.02f, 0.015f, 0.005f}));
+        zw = addConst(g, "zw", ir::Tensor::fromVector("zw", DT::Int8, {4}, std::vector<int8_t>{0, 0, 0, 0}));
+    }
+    ir::Value* xq = *g.addValue("xq", ty(DT::UInt8, {1, 3, 8, 8}));
+    ir::Value* xd = *g.addValue("xd", ty(DT::Float, {1, 3, 8, 8}));
+    ir::Value* wd = *g.addValue("wd", ty(DT::Float, {4, 3, 3, 3}));
+    ir::Value* c = *g.addValue("c", ty(DT::Float, {1, 4, 8, 8}));
+    ir::Value* cq = *g.addValue("cq", ty(DT::UInt8, {1, 4, 8, 8}));
+    ir::Value* y = *g.addValue("y", ty(DT::Float, {1, 4, 8, 8}));
+    g.addNode("QuantizeLinear", "", "qx", {x, sx, zx}, {xq});
+    g.addNode("DequantizeLinear", "", "dqx", {xq, sx, zx}, {xd});
+    ir::Node* dqw = g.addNode("DequantizeLinear", "", "dqw", {w, sw, zw}, {wd});
+    if (!uint8Weights) dqw->setAttr(ir::Attribute::makeInt("axis", 0));
+    ir::Node* conv = g.addNode("Conv", "", "conv", {xd, wd}, {c});
+    conv->setAttr(ir::Attribute::makeInts("kernel_shape", {3, 3}));
+    conv->setAttr(ir::Attribute::makeInts("pads", {1, 1, 1, 1}));
+    g.addNode("QuantizeLinear", "", "qc", {c, sy, zy}, {cq});
+    g.addNode("DequantizeLinear", "", "dqc", {cq, sy, zy}, {y});
+    g.outputs.push_back(y);
+    ir::deriveQuantParams(g);
+    return m;
+}
+
+/// The CONV_2D / DEPTHWISE_CONV_2D operators of subgraph 0.
+std::vector<const fb::Operator*> convOps(const fb::Model* fm) {
+    std::vector<const fb::Operator*> ops;
+    for (const auto* op : *fm->subgraphs()->Get(0)->operators()) {
+        const auto code = fm->operator_codes()->Get(op->opcode_index())->builtin_code();
+        if (code == fb::BuiltinOperator::CONV_2D || code == fb::BuiltinOperator::DEPTHWISE_CONV_2D) ops.push_back(op);
+    }
+    return ops;
+}
+
 } // namespace
 
 class TestTfliteExport : public QObject {
@@ -191,6 +286,8 @@ private slots:
     void cliInputShape_data();
     void cliInputShape();
     void cliSileroVad();
+    void convWithoutBiasGetsZeroBias();
+    void uint8ActivationsWithInt8Weights();
 };
 
 void TestTfliteExport::tfliteRoundTrip_data() {
@@ -736,6 +833,101 @@ void TestTfliteExport::cliSileroVad() {
         qInfo("silero-vad call %d: output %g, max diff %g relative (abs %g)", call + 1, (*ref)[0].doubleAt(0), rel, absd);
         QVERIFY2(rel >= 0 && rel <= 1e-5, qPrintable(QString("relative difference %1").arg(rel)));
         feed[1].second = (*ref)[1];
+    }
+}
+
+void TestTfliteExport::convWithoutBiasGetsZeroBias() {
+    // TFLite's CONV_2D kernel refuses to prepare without a bias tensor (found by the TFLite
+    // interpreter peer check, tests/peer/peer_tflite.py): a bias-free Conv gets an all-zero one.
+    auto m = biasFreeConvModel();
+    auto bytes = tflitefmt::exportTfliteBytes(*m);
+    QVERIFY2(bytes.has_value(), bytes ? "" : bytes.error().toString().c_str());
+    const fb::Model* fm = fb::GetModel(bytes->data());
+    const auto* sg = fm->subgraphs()->Get(0);
+    const auto ops = convOps(fm);
+    QCOMPARE(static_cast<int>(ops.size()), 2);
+    for (const auto* op : ops) {
+        QCOMPARE(static_cast<int>(op->inputs()->size()), 3);
+        QVERIFY(op->inputs()->Get(2) >= 0);
+        const auto* b = sg->tensors()->Get(op->inputs()->Get(2));
+        QCOMPARE(b->type(), fb::TensorType::FLOAT32);
+        QCOMPARE(static_cast<int>(b->shape()->size()), 1);
+        QCOMPARE(b->shape()->Get(0), 4);
+        const auto* data = fm->buffers()->Get(b->buffer())->data();
+        QVERIFY(data && data->size() == 4 * sizeof(float));
+        QVERIFY(std::all_of(data->begin(), data->end(), [](uint8_t c) { return c == 0; }));
+    }
+    auto m2 = reimport(*bytes, "nobias.tflite");
+    QVERIFY2(m2.has_value(), m2 ? "" : m2.error().toString().c_str());
+    auto feed = randomInputs(*m->graph, 3);
+    auto ref = runModel(*m, feed);
+    QVERIFY2(ref.has_value(), ref ? "" : ref.error().toString().c_str());
+    auto got = runModel(**m2, feed);
+    QVERIFY2(got.has_value(), got ? "" : got.error().toString().c_str());
+    const double d = relativeDiff(*got, *ref);
+    QVERIFY2(d >= 0 && d <= 1e-5, qPrintable(QString::number(d)));
+}
+
+void TestTfliteExport::uint8ActivationsWithInt8Weights() {
+    // TFLite runs int8 (per-channel) weights only with int8 activations: the quantizer's default
+    // uint8 activations become int8 with zero point - 128 (the same real values), and a bias-free
+    // quantized Conv gets an int32 zero bias with scale s_x * s_w per channel. An all-uint8 model
+    // (TFLite's legacy scheme) stays uint8.
+    for (bool uint8Weights : {false, true}) {
+        auto m = qdqConvModel(uint8Weights);
+        tflitefmt::ExportReport rep;
+        auto bytes = tflitefmt::exportTfliteBytes(*m, {}, &rep);
+        QVERIFY2(bytes.has_value(), bytes ? "" : bytes.error().toString().c_str());
+        QVERIFY(rep.quantized);
+        const fb::Model* fm = fb::GetModel(bytes->data());
+        const auto* sg = fm->subgraphs()->Get(0);
+        const auto ops = convOps(fm);
+        QCOMPARE(static_cast<int>(ops.size()), 1);
+        const auto* op = ops[0];
+        QCOMPARE(static_cast<int>(op->inputs()->size()), 3);
+        const auto* x = sg->tensors()->Get(op->inputs()->Get(0));
+        const auto* w = sg->tensors()->Get(op->inputs()->Get(1));
+        const auto* b = sg->tensors()->Get(op->inputs()->Get(2));
+        const auto* y = sg->tensors()->Get(op->outputs()->Get(0));
+        const auto act = uint8Weights ? fb::TensorType::UINT8 : fb::TensorType::INT8;
+        const int64_t shift = uint8Weights ? 0 : -128;
+        QCOMPARE(x->type(), act);
+        QCOMPARE(y->type(), act);
+        QCOMPARE(w->type(), act);
+        QCOMPARE(x->quantization()->zero_point()->Get(0), 128 + shift);
+        QCOMPARE(y->quantization()->zero_point()->Get(0), 120 + shift);
+        QCOMPARE(x->quantization()->scale()->Get(0), 2.f / 255.f);
+        QCOMPARE(y->quantization()->scale()->Get(0), 0.05f);
+        int u8 = 0;
+        for (const auto* t : *sg->tensors()) u8 += t->type() == fb::TensorType::UINT8;
+        if (!uint8Weights) QCOMPARE(u8, 0);
+        // Zero int32 bias whose scale is s_x * s_w for every channel (the int8 kernels check it).
+        QCOMPARE(b->type(), fb::TensorType::INT32);
+        const auto* bs = b->quantization()->scale();
+        const auto* ws = w->quantization()->scale();
+        QCOMPARE(bs->size(), ws->size());
+        QCOMPARE(static_cast<int>(ws->size()), uint8Weights ? 1 : 4);
+        for (flatbuffers::uoffset_t c = 0; c < bs->size(); ++c) {
+            const float want = 2.f / 255.f * ws->Get(c);
+            QVERIFY(std::abs(bs->Get(c) - want) <= 1e-6f * want);
+            QCOMPARE(b->quantization()->zero_point()->Get(c), int64_t(0));
+        }
+        const auto* bdata = fm->buffers()->Get(b->buffer())->data();
+        QVERIFY(bdata && bdata->size() == 4 * sizeof(int32_t));
+        QVERIFY(std::all_of(bdata->begin(), bdata->end(), [](uint8_t c) { return c == 0; }));
+        // The shifted model computes the same values: reimported, it agrees with the QDQ graph
+        // to one output LSB (integer vs float requantization rounding).
+        auto m2 = reimport(*bytes, "u8.tflite");
+        QVERIFY2(m2.has_value(), m2 ? "" : m2.error().toString().c_str());
+        auto feed = randomInputs(*m->graph, 5);
+        auto ref = runModel(*m, feed);
+        QVERIFY2(ref.has_value(), ref ? "" : ref.error().toString().c_str());
+        auto got = runModel(**m2, feed);
+        QVERIFY2(got.has_value(), got ? "" : got.error().toString().c_str());
+        double absd = 0;
+        QVERIFY(relativeDiff(*got, *ref, &absd) >= 0);
+        qInfo("%s weights: max abs diff %g (1 LSB = 0.05)", uint8Weights ? "uint8" : "int8", absd);
+        QVERIFY(absd <= 0.05 * 1.001);
     }
 }
 

@@ -469,6 +469,9 @@ private:
                                                                     const std::vector<int64_t>& perm, bool allowHybrid, bool q);
     Result<int> bias(const ir::Node* n, std::size_t i, int64_t channels, float inScale,
                      const std::optional<ir::QuantParams>& wq, bool q, float scaleBy = 1.f);
+    /// All-zero bias of `channels` values for an op that TFLite requires to have one: float, or
+    /// (quantized) int32 with scale s_x * s_w per channel and zero point 0, which the int8 kernels check.
+    int zeroBias(const std::string& name, int64_t channels, float inScale, const std::optional<ir::QuantParams>& wq, bool q);
     /// Explicit spatial pads become a PAD op before `x` unless they are TFLite's SAME or VALID.
     /// `in` is the input's NCHW dims and `pads` the node's explicit pads as 2-D [t,l,b,r] (a 1-D
     /// node's are given with a unit height).
@@ -775,6 +778,19 @@ Result<int> GraphEmitter::bias(const ir::Node* n, std::size_t i, int64_t channel
     return constF32(std::move(b), {channels}, v->name);
 }
 
+int GraphEmitter::zeroBias(const std::string& name, int64_t channels, float inScale, const std::optional<ir::QuantParams>& wq, bool q) {
+    if (!q) return constF32(std::vector<float>(static_cast<std::size_t>(channels), 0.f), {channels}, name);
+    ir::QuantParams bq;
+    bq.storageType = DataType::Int32;
+    const bool perAxis = wq && wq->isPerAxis();
+    for (int64_t c = 0; c < (perAxis ? channels : 1); ++c) {
+        bq.scales.push_back(static_cast<float>(static_cast<double>(inScale) * (wq ? wq->scales[static_cast<std::size_t>(c)] : 1.f)));
+        bq.zeroPoints.push_back(0);
+    }
+    if (perAxis) bq.axis = 0;
+    return constTensor(name, ir::Tensor::fromVector(name, DataType::Int32, {channels}, std::vector<int32_t>(static_cast<std::size_t>(channels), 0)), bq);
+}
+
 std::optional<GraphEmitter::Spatial> GraphEmitter::spatialOf(const ir::Node* n, const std::vector<int64_t>& kernelDefault) const {
     Spatial sp;
     sp.in = valueDims(n->input(0));
@@ -940,6 +956,10 @@ VoidResult GraphEmitter::emitConv(const ir::Node* n, Act act, const ir::Value* o
         inScale = xq->scales[0];
     }
     EW_TRY_ASSIGN(int b, bias(n, 2, cout, inScale, w.second, q));
+    // TFLite's CONV_2D kernel refuses to prepare without a bias (kernels/conv.cc:
+    // TF_LITE_ENSURE(context, has_bias)) and its converter always writes one, so a bias-free Conv
+    // gets zeros; DEPTHWISE_CONV_2D too, for the interpreters that follow the converter's layout.
+    if (b < 0) b = zeroBias((n->name.empty() ? out->name : n->name) + "/zero_bias", cout, inScale, w.second, q);
     int y = -1;
     if (oneD) {
         auto od = valueDims(out);
@@ -952,8 +972,7 @@ VoidResult GraphEmitter::emitConv(const ir::Node* n, Act act, const ir::Value* o
     } else {
         y = output(out, Lay::Cl);
     }
-    std::vector<int32_t> ins{padx.second, w.first};
-    if (b >= 0) ins.push_back(b);
+    std::vector<int32_t> ins{padx.second, w.first, b};
     const auto pad = padx.first;
     const int32_t sw = clampI32(s[1]), sh = clampI32(s[0]), dw = clampI32(d[1]), dh = clampI32(d[0]);
     if (depthwise) {
@@ -2577,6 +2596,59 @@ Result<std::vector<std::byte>> serialize(ModelRec& m, const ir::Model& model, co
 
 } // namespace
 
+namespace {
+
+/// TFLite's integer kernels take uint8 activations only with uint8 weights (its legacy scheme):
+/// int8 weights, per-channel ones above all, need int8 activations (kernel_util.cc,
+/// PopulateConvolutionQuantizationParams: "input->type == kTfLiteInt8 || ..."), so a file that
+/// mixes them is rejected by the interpreter. Our quantizer's default is exactly that mix (uint8
+/// activations, int8 weights). When an operator reads both a uint8 and an int8 quantized tensor,
+/// every uint8 quantized tensor becomes int8 with the same scale and zero point - 128 (constants
+/// get their bytes shifted too): q - 128 is the same real value, the kernels see only q - zero
+/// point, and clamps are derived from the zero point, so results are the uint8 ones minus 128.
+/// A uint8 input or output of the main graph would change the model's interface: then nothing
+/// is changed (the file is as the IR says, TFLite may refuse it).
+void int8ActivationsWithInt8Weights(ModelRec& m) {
+    auto isQ = [](const TensorRec& t, fb::TensorType type) { return t.type == type && t.quant && !t.quant->scales.empty(); };
+    bool mixed = false;
+    for (const SubgraphRec& sg : m.subgraphs)
+        for (const OpRec& o : sg.ops) {
+            bool u8 = false, s8 = false;
+            for (int t : o.ins) {
+                if (t < 0) continue;
+                u8 = u8 || isQ(sg.tensors[static_cast<std::size_t>(t)], fb::TensorType::UINT8);
+                s8 = s8 || isQ(sg.tensors[static_cast<std::size_t>(t)], fb::TensorType::INT8);
+            }
+            mixed = mixed || (u8 && s8);
+        }
+    if (!mixed || m.subgraphs.empty()) return;
+    const SubgraphRec& main = m.subgraphs[0];
+    for (const auto* border : {&main.inputs, &main.outputs})
+        for (int t : *border)
+            if (isQ(main.tensors[static_cast<std::size_t>(t)], fb::TensorType::UINT8)) return;
+    std::vector<int> bufferUses(m.buffers.size(), 0);
+    for (const SubgraphRec& sg : m.subgraphs)
+        for (const TensorRec& t : sg.tensors) bufferUses[t.buffer]++;
+    for (SubgraphRec& sg : m.subgraphs)
+        for (TensorRec& t : sg.tensors) {
+            if (!isQ(t, fb::TensorType::UINT8)) continue;
+            t.type = fb::TensorType::INT8;
+            t.quant->storageType = DataType::Int8;
+            t.quant->zeroPoints.resize(t.quant->scales.size(), 0);
+            for (auto& z : t.quant->zeroPoints) z -= 128;
+            if (t.buffer == 0 || !m.buffers[t.buffer]) continue;
+            const ir::Tensor& src = *m.buffers[t.buffer];
+            std::vector<int8_t> shifted(src.byteSize());
+            for (std::size_t i = 0; i < shifted.size(); ++i)
+                shifted[i] = static_cast<int8_t>(static_cast<int>(static_cast<uint8_t>(src.bytes()[i])) - 128);
+            ir::Tensor data = ir::Tensor::fromVector(src.name, DataType::Int8, src.dims, std::move(shifted));
+            if (bufferUses[t.buffer] == 1) m.buffers[t.buffer] = std::move(data);
+            else t.buffer = m.buffer(std::move(data)); // another tensor still reads the uint8 bytes
+        }
+}
+
+} // namespace
+
 Result<std::vector<std::byte>> exportTfliteBytes(const ir::Model& model, const ExportOptions& opts, ExportReport* report) {
     // Work on a clone: shape inference fills in the types every TFLite tensor needs.
     auto clone = model.clone();
@@ -2599,6 +2671,7 @@ Result<std::vector<std::byte>> exportTfliteBytes(const ir::Model& model, const E
     }
     if (m.subgraphs[0].inputs.empty() && m.subgraphs[0].outputs.empty())
         return fail(StatusCode::InvalidInput, "the model has neither inputs nor outputs", {});
+    int8ActivationsWithInt8Weights(m);
     auto bytes = serialize(m, *clone, opts);
     if (!bytes) return bytes;
     if (report) {

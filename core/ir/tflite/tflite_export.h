@@ -48,6 +48,9 @@ struct ExportReport {
 /// whose result goes only to QuantizeLinear runs on the integer tensors (int8 activations,
 /// per-channel weights with quantized_dimension in the TFLite layout, int32 bias with
 /// scale = s_x * s_w); remaining DequantizeLinear/QuantizeLinear become DEQUANTIZE/QUANTIZE.
+/// uint8 activations next to int8 weights (the quantizer's default) become int8 with zero point
+/// - 128, since TFLite's int8 kernels accept no other mix; an all-uint8 model stays uint8.
+/// Convolutions always get a bias (zeros when the IR has none): TFLite's CONV_2D requires one.
 /// Relu, Relu6 and ReluN1To1 that are the sole consumer of a Conv/Gemm/Add/... are folded into
 /// its fused_activation_function. `ai.edgewise.tflite` nodes go back to their builtin (or
 /// custom) operator with their options. Anything else without a TFLite equivalent fails with
