@@ -159,8 +159,23 @@ std::size_t fewPixelScratchFloats(const FastConv& fc, const ConvGeom& g) {
     return static_cast<std::size_t>(K * 16 + rows * K + rows * g.M) + 64;
 }
 
-/// Copies C^T [images * P, M] (rows = pixels of every image) to Y [images, M, P], adding the
-/// residual and applying the activation (the bias is already in C^T).
+/// The epilogue of a transposed convolution GEMM (C^T: channels are columns): the bias per
+/// column, and the activation too when there is no residual to add before it.
+Epilogue transposedEpilogue(const float* B, const float* Z, const Epilogue& base) {
+    Epilogue e;
+    e.bias = B;
+    e.biasPerColumn = true;
+    if (!Z) {
+        e.act = base.act;
+        e.alpha = base.alpha;
+        e.beta = base.beta;
+    }
+    return e;
+}
+
+/// Copies C^T [images * P, M] (rows = pixels of every image) to Y [images, M, P]; with a residual
+/// Z, adds it and applies the activation (without one, the GEMM's epilogue applied it already;
+/// the bias is in C^T either way).
 void transposedToOutput(const float* ct, const ConvGeom& g, const float* Z, float* Y, const Epilogue& base,
                         ThreadPool& pool) {
     const int64_t P = g.out[1] * g.out[2], M = g.M;
@@ -170,8 +185,12 @@ void transposedToOutput(const float* ct, const ConvGeom& g, const float* Z, floa
             float* yr = Y + (b * M + m) * P;
             const float* z = Z ? Z + (b * M + m) * P : nullptr;
             const float* c = ct + b * P * M + m;
-            for (int64_t q = 0; q < P; ++q) yr[q] = c[q * M] + (z ? z[q] : 0.f);
-            if (base.act != Activation::None) applyActivation(yr, P, base);
+            if (z) {
+                for (int64_t q = 0; q < P; ++q) yr[q] = c[q * M] + z[q];
+                if (base.act != Activation::None) applyActivation(yr, P, base);
+            } else {
+                for (int64_t q = 0; q < P; ++q) yr[q] = c[q * M];
+            }
         }
     });
 }
@@ -242,6 +261,13 @@ void fastConvTransposedRun(const FastConv& fc, const ConvGeom& g, const float* X
     const int64_t rows = g.N * P;
     float* packedA = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t(63));
     float* ct = packedA + PackedMatrix::packedFloats(rows, K);
+    if (g.N == 1 && isPointwise(g)) {
+        // col^T is X^T: pack its row panels straight from the channel planes.
+        const PackedMatrix a = PackedMatrix::packInto(packedA, X, rows, K, P, true, &pool);
+        sgemmPacked(a, fc.weightsT, ct, M, transposedEpilogue(B, Z, base), pool);
+        transposedToOutput(ct, g, Z, Y, base, pool);
+        return;
+    }
     const PackedMatrix a = PackedMatrix::wrap(packedA, rows, K);
     const ImplicitConv ic = implicitConv(fc, g, X, 0);
     const PackPanelsFn packer = convImplicitPacker();
@@ -261,10 +287,7 @@ void fastConvTransposedRun(const FastConv& fc, const ConvGeom& g, const float* X
             }
         }
     });
-    Epilogue e;
-    e.bias = B;
-    e.biasPerColumn = true;
-    sgemmPacked(a, fc.weightsT, ct, M, e, pool);
+    sgemmPacked(a, fc.weightsT, ct, M, transposedEpilogue(B, Z, base), pool);
     transposedToOutput(ct, g, Z, Y, base, pool);
 }
 
@@ -283,10 +306,7 @@ void fastConvFewPixelsRun(const FastConv& fc, const ConvGeom& g, const float* X,
     convImplicitPacker()(&ic, 0, K, 0, rows, col);
     for (int64_t r = 0; r < rows; ++r)
         for (int64_t k = 0; k < K; ++k) colT[r * K + k] = col[k * 16 + r];
-    Epilogue e;
-    e.bias = B;
-    e.biasPerColumn = true;
-    sgemmRowsPacked(colT, rows, K, fc.weightsT, ct, M, e, pool);
+    sgemmRowsPacked(colT, rows, K, fc.weightsT, ct, M, transposedEpilogue(B, Z, base), pool);
     transposedToOutput(ct, g, Z, Y, base, pool);
 }
 
