@@ -35,11 +35,13 @@ struct EpilogueRegs {
 };
 
 /// Bias, residual and the activation on one 8-wide row segment, in the scalar epilogue's order.
+/// ACT (MicroEpilogue::act) is a template argument so the stores of a tile have no branch on it.
+template <int ACT>
 inline __attribute__((always_inline)) __m256 finish(__m256 v, const EpilogueRegs& e, int r, int half) {
     if (e.rowBias) v = _mm256_add_ps(v, _mm256_broadcast_ss(e.rowBias + r));
     if (e.colBias) v = _mm256_add_ps(v, half ? e.cb1 : e.cb0);
     if (e.residual) v = _mm256_add_ps(v, _mm256_loadu_ps(e.residual + r * e.ldr + half * 8));
-    switch (e.act) {
+    switch (ACT) {
     case 1: v = _mm256_max_ps(v, _mm256_setzero_ps()); break;
     case 2: v = _mm256_min_ps(e.hi, _mm256_max_ps(e.lo, v)); break;
     case 3: {
@@ -56,8 +58,9 @@ inline __attribute__((always_inline)) __m256 finish(__m256 v, const EpilogueRegs
 
 namespace {
 
-/// R (6 or 5) rows x 16 columns: 2R accumulators, 2 B vectors, 1 broadcast A.
-template <int R>
+/// R (6 or 5) rows x 16 columns: 2R accumulators, 2 B vectors, 1 broadcast A; the epilogue's
+/// activation ACT (used only when e is non-null).
+template <int R, int ACT>
 inline __attribute__((always_inline)) void microKernel(int64_t kc, const float* ap, const float* bp, int64_t ldb,
                                                        float* c, int64_t ldc, bool accumulate, const MicroEpilogue* e,
                                                        const float* pf, int64_t pfLines) {
@@ -103,8 +106,8 @@ inline __attribute__((always_inline)) void microKernel(int64_t kc, const float* 
             hi = _mm256_add_ps(hi, _mm256_loadu_ps(row + 8));
         }
         if (e) {
-            lo = finish(lo, er, r, 0);
-            hi = finish(hi, er, r, 1);
+            lo = finish<ACT>(lo, er, r, 0);
+            hi = finish<ACT>(hi, er, r, 1);
         }
         _mm256_storeu_ps(row, lo);
         _mm256_storeu_ps(row + 8, hi);
@@ -119,25 +122,39 @@ inline __attribute__((always_inline)) void microKernel(int64_t kc, const float* 
 
 } // namespace
 
+/// microKernel<R, act> for a run-time act.
+template <int R>
+inline __attribute__((always_inline)) void microKernelAny(int64_t kc, const float* ap, const float* bp, int64_t ldb,
+                                                          float* c, int64_t ldc, bool accumulate, const MicroEpilogue* e,
+                                                          const float* pf, int64_t pfLines) {
+    switch (e ? e->act : 0) {
+    case 1: return microKernel<R, 1>(kc, ap, bp, ldb, c, ldc, accumulate, e, pf, pfLines);
+    case 2: return microKernel<R, 2>(kc, ap, bp, ldb, c, ldc, accumulate, e, pf, pfLines);
+    case 3: return microKernel<R, 3>(kc, ap, bp, ldb, c, ldc, accumulate, e, pf, pfLines);
+    default: return microKernel<R, 0>(kc, ap, bp, ldb, c, ldc, accumulate, e, pf, pfLines);
+    }
+}
+
 void sgemmMicroAvx2(int64_t kc, const float* ap, const float* bp, int64_t ldb, float* c, int64_t ldc, bool accumulate,
                     const MicroEpilogue* e, const float* pf, int64_t pfLines) {
-    microKernel<6>(kc, ap, bp, ldb, c, ldc, accumulate, e, pf, pfLines);
+    microKernelAny<6>(kc, ap, bp, ldb, c, ldc, accumulate, e, pf, pfLines);
 }
 
 void sgemmMicro5Avx2(int64_t kc, const float* ap, const float* bp, int64_t ldb, float* c, int64_t ldc, bool accumulate,
                      const MicroEpilogue* e, const float* pf, int64_t pfLines) {
-    microKernel<5>(kc, ap, bp, ldb, c, ldc, accumulate, e, pf, pfLines);
+    microKernelAny<5>(kc, ap, bp, ldb, c, ldc, accumulate, e, pf, pfLines);
 }
 
 namespace {
 
-template <int R>
+template <int R, int ACT>
 void macroKernel(int64_t kc, const float* ap, const float* bp, int64_t ldb, int64_t bPanelStride, int64_t panels,
                  float* c, int64_t ldc, bool accumulate, const MicroEpilogue* e, const float* pf, int64_t pfLines) {
     MicroEpilogue eq;
     if (e) eq = *e;
     for (int64_t q = 0; q < panels; ++q) {
-        microKernel<R>(kc, ap, bp + q * bPanelStride, ldb, c + q * 16, ldc, accumulate, e ? &eq : nullptr, pf, pfLines);
+        microKernel<R, ACT>(kc, ap, bp + q * bPanelStride, ldb, c + q * 16, ldc, accumulate, e ? &eq : nullptr, pf,
+                            pfLines);
         pf = nullptr;
         pfLines = 0;
         if (eq.colBias) eq.colBias += 16;
@@ -150,10 +167,20 @@ void macroKernel(int64_t kc, const float* ap, const float* bp, int64_t ldb, int6
 void sgemmMacroAvx2(int h, int64_t kc, const float* ap, const float* bp, int64_t ldb, int64_t bPanelStride,
                     int64_t panels, float* c, int64_t ldc, bool accumulate, const MicroEpilogue* e, const float* pf,
                     int64_t pfLines) {
-    if (h == 6)
-        macroKernel<6>(kc, ap, bp, ldb, bPanelStride, panels, c, ldc, accumulate, e, pf, pfLines);
-    else
-        macroKernel<5>(kc, ap, bp, ldb, bPanelStride, panels, c, ldc, accumulate, e, pf, pfLines);
+#define EW_MACRO(r_, a_) macroKernel<r_, a_>(kc, ap, bp, ldb, bPanelStride, panels, c, ldc, accumulate, e, pf, pfLines)
+    const int act = e ? e->act : 0;
+    if (h == 6) {
+        if (act == 1) EW_MACRO(6, 1);
+        else if (act == 2) EW_MACRO(6, 2);
+        else if (act == 3) EW_MACRO(6, 3);
+        else EW_MACRO(6, 0);
+    } else {
+        if (act == 1) EW_MACRO(5, 1);
+        else if (act == 2) EW_MACRO(5, 2);
+        else if (act == 3) EW_MACRO(5, 3);
+        else EW_MACRO(5, 0);
+    }
+#undef EW_MACRO
 }
 
 namespace {
