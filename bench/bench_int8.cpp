@@ -10,6 +10,7 @@
 // (for bench/run-vs-ort.sh --model DIR/resnet18_qdq.onnx).
 //
 // Usage: bench_int8 [--models DIR] [--runs R] [--write-qdq DIR] [--profile (int8: per node kind, the sum of each node's minimum ms)]
+//                   [--int8-only (skip the float columns and the GEMM table: for perf record)] [--model resnet18|mobilenet_v2]
 // Latencies are the minimum over R runs after warm-up (the machine is shared and noisy); at 1
 // thread the minimum CPU time of the run is printed too (less sensitive to other people's load).
 // Columns: fp32 = the float model; qdq-f = the QDQ file with int8Kernels off (Q/DQ run in
@@ -271,7 +272,8 @@ double gemmGops(int64_t M, int64_t K, int64_t N, int threads, int runs) {
 
 int main(int argc, char** argv) {
     std::string models = "../shared/models", writeDir;
-    bool profile = false;
+    bool profile = false, int8Only = false;
+    std::string only; // one model by name (empty: both)
     int runs = 10;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -279,8 +281,10 @@ int main(int argc, char** argv) {
         else if (a == "--runs" && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
         else if (a == "--write-qdq" && i + 1 < argc) writeDir = argv[++i];
         else if (a == "--profile") profile = true;
+        else if (a == "--int8-only") int8Only = true;
+        else if (a == "--model" && i + 1 < argc) only = argv[++i];
         else {
-            std::fprintf(stderr, "usage: bench_int8 [--models DIR] [--runs R] [--write-qdq DIR] [--profile]\n");
+            std::fprintf(stderr, "usage: bench_int8 [--models DIR] [--runs R] [--write-qdq DIR] [--profile] [--int8-only] [--model NAME]\n");
             return 2;
         }
     }
@@ -291,6 +295,7 @@ int main(int argc, char** argv) {
                 "ratio", "vs qdq", "fp32 cpu", "qdq-f cpu", "int8 cpu", "qnodes");
     bool firstModel = true;
     for (const char* name : {"resnet18", "mobilenet_v2"}) {
+        if (!only.empty() && only != name) continue;
         const std::string path = models + "/onnx/torchvision-arch/" + name + ".onnx";
         auto fp = ir::loadModel(path);
         auto q = makeQdq(path);
@@ -305,8 +310,9 @@ int main(int argc, char** argv) {
         }
         for (int threads : {1, 2}) {
             int qnodes = 0;
-            auto f = latency(**fp, threads, runs, false);
-            auto qf = latency(**q, threads, runs, false); // the QDQ file run in float (int8Kernels off)
+            // --int8-only (profiling the integer path): the float columns stay 0.
+            auto f = int8Only ? Result<Timing>(Timing{}) : latency(**fp, threads, runs, false);
+            auto qf = int8Only ? Result<Timing>(Timing{}) : latency(**q, threads, runs, false); // the QDQ file run in float (int8Kernels off)
             std::map<std::string, double> prof;
             auto i8 = latency(**q, threads, runs, true, &qnodes, profile ? &prof : nullptr);
             for (const auto& [op, ms] : prof) std::printf("    int8 %-20s %8.2f ms\n", op.c_str(), ms);
@@ -336,6 +342,10 @@ int main(int argc, char** argv) {
         }
     }
     json += "],\"gemm\":[";
+    if (int8Only) {
+        std::printf("%s]}\n", json.c_str());
+        return 0;
+    }
     std::printf("\nint8 GEMM (u8/s8 operands as int16 pairs, vpmaddwd), pre-packed B\n%-22s %7s %8s\n", "M x K x N", "threads", "GOPS");
     bool first = true;
     const int64_t shapes[][3] = {{64, 576, 3136}, {128, 1152, 784}, {256, 2304, 196}, {512, 4608, 49}, {1000, 512, 1}};

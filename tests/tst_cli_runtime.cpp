@@ -16,6 +16,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 
 #include <cmath>
@@ -132,6 +133,7 @@ class TestCliRuntime : public QObject {
     void benchJson();
     void benchProfile();
     void benchText();
+    void benchInt8();
     void conformanceSynthetic();
     void conformanceExpectations();
     void conformanceRealModelLayout();
@@ -411,6 +413,26 @@ void TestCliRuntime::benchText() {
     Run help = runCli({"bench", "--help"});
     QCOMPARE(help.exitCode, 0);
     QVERIFY(help.out.contains("--input")); // bench/ort/compare.mjs feeds test data only then
+}
+
+// --int8 turns SessionOptions::int8Kernels on: the QDQ conv of ORT's test model runs as one
+// fused integer node (and as float Q/DQ + Conv without the flag; the input's QuantizeLinear and
+// the output's DequantizeLinear stay either way).
+void TestCliRuntime::benchInt8() {
+    EW_REQUIRE_MODELS();
+    const QString model = ew::test::modelsDir() + "/onnx/ort-testdata/conv_qdq_u8u8.onnx";
+    auto ops = [&](bool int8) {
+        QStringList args{"bench", model, "--json", "--profile", "--runs", "2", "--warmup", "0"};
+        if (int8) args << "--int8";
+        Run r = runCli(args);
+        QStringList names;
+        if (r.exitCode != 0) qWarning("%s", r.err.constData());
+        for (const QJsonValue& v : parseJson(r.out)["ops"].toArray()) names << v.toObject()["op"].toString();
+        return names;
+    };
+    const QStringList fused = ops(true), plain = ops(false);
+    QVERIFY2(fused.filter(QRegularExpression("QConv$")).size() == 1 && !fused.contains("Conv"), qPrintable(fused.join(",")));
+    QVERIFY2(plain.contains("Conv") && plain.contains("DequantizeLinear"), qPrintable(plain.join(",")));
 }
 
 // Three backend-style tests: one passes, one has a wrong reference (fails with the output's error),

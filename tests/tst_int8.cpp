@@ -397,6 +397,111 @@ private slots:
         }
     }
 
+    // QDQ residual Add and MaxPool on the quantized tensors: ai.edgewise.QAdd / QMaxPool compute
+    // the float pattern's own operations, so the fused run must equal the float QDQ run (fuse
+    // off, reference kernels) exactly, AVX2 and portable, 1 and 2 threads.
+    void qdqAddMaxPool_data() {
+        QTest::addColumn<QString>("pattern");
+        QTest::addColumn<int>("fusedNodes"); // QAdd + QMaxPool in the fused session
+        QTest::newRow("add relu u8") << "add_relu" << 1;
+        QTest::newRow("add u8+s8 -> s8") << "add_mixed" << 1;
+        QTest::newRow("add clip") << "add_clip" << 1;
+        QTest::newRow("add saturating") << "add_saturate" << 1;
+        QTest::newRow("add broadcast: no") << "add_broadcast" << 0;
+        QTest::newRow("add output read twice: no") << "add_two_readers" << 0;
+        QTest::newRow("maxpool 3x3 s2 pad1") << "maxpool" << 1;
+        QTest::newRow("maxpool s8 2x2 dilated") << "maxpool_s8" << 1;
+        QTest::newRow("maxpool other scale: no") << "maxpool_rescale" << 0;
+        QTest::newRow("maxpool ceil_mode: no") << "maxpool_ceil" << 0;
+        QTest::newRow("resnet block") << "block" << 2;
+    }
+    void qdqAddMaxPool() {
+        QFETCH(QString, pattern);
+        QFETCH(int, fusedNodes);
+        const std::string p = pattern.toStdString();
+        QdqBuilder b;
+        const std::vector<int64_t> dims{2, 5, 13, 17}; // 2210 elements: vector loops plus a tail
+        b.input("x", dims);
+        b.input("x2", p == "add_broadcast" ? std::vector<int64_t>{1, 5, 1, 17} : dims);
+        auto quantOut = [&](ir::Value* y, float scale, int zp, DataType t) {
+            ir::Value* s = b.constant("ys", DataType::Float, {}, {scale});
+            ir::Value* z = b.constant("yz", t, {}, {double(zp)});
+            b.output(b.node("QuantizeLinear", {y, s, z}, t));
+        };
+        auto pool = [&](ir::Value* x, std::vector<int64_t> k, std::vector<int64_t> st, std::vector<int64_t> pads,
+                        std::vector<int64_t> dil, int ceil) {
+            return b.node("MaxPool", {x}, DataType::Float,
+                          attrs(Attribute::makeInts("kernel_shape", k), Attribute::makeInts("strides", st),
+                                Attribute::makeInts("pads", pads), Attribute::makeInts("dilations", dil),
+                                Attribute::makeInt("ceil_mode", ceil)));
+        };
+        if (p.starts_with("add") || p == "block") {
+            const bool mixed = p == "add_mixed";
+            ir::Value* a = b.qdq(b.in("x"), 0.013f, 121, DataType::UInt8);
+            ir::Value* c = b.qdq(b.in("x2"), mixed ? 0.021f : 0.0071f, mixed ? -7 : 98, mixed ? DataType::Int8 : DataType::UInt8);
+            if (p == "block") // the QDQ resnet pattern: MaxPool of the stem, then the residual Add
+                a = b.qdq(pool(a, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, 0), 0.013f, 121, DataType::UInt8);
+            ir::Value* sum = b.node("Add", {a, c});
+            if (p == "add_relu" || p == "block") sum = b.node("Relu", {sum});
+            if (p == "add_clip") {
+                ir::Value* lo = b.constant("lo", DataType::Float, {}, {-0.4});
+                ir::Value* hi = b.constant("hi", DataType::Float, {}, {0.9});
+                sum = b.node("Clip", {sum, lo, hi});
+            }
+            if (p == "add_two_readers") b.output(b.node("Relu", {sum}));
+            quantOut(sum, p == "add_saturate" ? 0.004f : 0.017f, mixed ? 3 : 117, mixed ? DataType::Int8 : DataType::UInt8);
+        } else {
+            const bool s8 = p == "maxpool_s8";
+            const DataType t = s8 ? DataType::Int8 : DataType::UInt8;
+            ir::Value* a = b.qdq(b.in("x"), 0.011f, s8 ? -11 : 133, t);
+            ir::Value* y = s8 ? pool(a, {2, 2}, {1, 2}, {0, 1, 1, 0}, {2, 1}, 0)
+                              : pool(a, {3, 3}, {2, 2}, {1, 1, 1, 1}, {1, 1}, p == "maxpool_ceil" ? 1 : 0);
+            quantOut(y, p == "maxpool_rescale" ? 0.012f : 0.011f, s8 ? -11 : 133, t);
+            b.output(b.node("Relu", {b.in("x2")})); // keeps x2 read
+        }
+        auto m = b.done();
+        ir::inferShapes(*m);
+        rt::Session::NamedTensors in;
+        for (const char* name : {"x", "x2"}) {
+            const ir::Value* v = m->graph->findValue(name);
+            std::vector<int64_t> d;
+            for (const auto& dim : v->type.shape->dims) d.push_back(dim.value);
+            int64_t n = 1;
+            for (int64_t x : d) n *= x;
+            in.emplace_back(name, makeTensor(DataType::Float, d, randomReals(std::size_t(n), -2.0, 2.5, name[1] ? 31 : 32)));
+        }
+        rt::SessionOptions off;
+        off.fuse = false;
+        rt::cpu::setPreferReferenceKernels(true);
+        auto plain = rt::Session::create(*m, off);
+        QVERIFY(plain);
+        auto want = (*plain)->run(in);
+        rt::cpu::setPreferReferenceKernels(false);
+        QVERIFY(want);
+        for (bool portable : {false, true})
+            for (int threads : {1, 2}) {
+                rt::cpu::int8ForcePortable(portable);
+                rt::SessionOptions on;
+                on.int8Kernels = true;
+                on.threads = threads;
+                auto fused = rt::Session::create(*m, on);
+                QVERIFY2(fused, fused ? "" : fused.error().toString().c_str());
+                QCOMPARE(countOps(**fused, "QAdd") + countOps(**fused, "QMaxPool"), fusedNodes);
+                if (fusedNodes > 0) QCOMPARE(countOps(**fused, "DequantizeLinear"), 0);
+                auto got = (*fused)->run(in);
+                QVERIFY2(got, got ? "" : got.error().toString().c_str());
+                QCOMPARE(got->size(), want->size());
+                for (std::size_t o = 0; o < got->size(); ++o) {
+                    const std::vector<double> x = outputValues((*got)[o]), y = outputValues((*want)[o]);
+                    QCOMPARE(x.size(), y.size());
+                    for (std::size_t i = 0; i < x.size(); ++i)
+                        QVERIFY2(x[i] == y[i], qPrintable(QString("portable=%1 threads=%2 output %3 element %4: %5 vs %6")
+                                                              .arg(portable).arg(threads).arg(o).arg(i).arg(x[i]).arg(y[i])));
+                }
+                rt::cpu::int8ForcePortable(false);
+            }
+    }
+
     void ortQuantizedModels_data() {
         QTest::addColumn<QString>("name");
         QTest::addColumn<int>("qconv");

@@ -121,6 +121,7 @@ int runBench(const ParsedArgs& args, const GlobalOptions& global) {
 
     rt::SessionOptions opts;
     opts.threads = static_cast<int>(threads);
+    opts.int8Kernels = args.flag("int8");
     t0 = nowNs();
     auto created = rt::Session::create(**model, opts);
     const double initMs = msSince(t0);
@@ -338,7 +339,7 @@ const Command& benchCommand() {
         .summary = "Time a model on the CPU runtime: init, first run, run statistics, memory, "
                    "per-op profile.",
         .usage = "bench MODEL [--input NAME=FILE]... [--threads N] [--warmup W] [--runs R] "
-                 "[--profile] [--json]",
+                 "[--profile] [--int8] [--json]",
         .description =
             "Creates a session (init time), runs once (first-run time: includes shape\n"
             "preparation and building the memory plan), then W untimed warm-up runs and R timed\n"
@@ -352,6 +353,10 @@ const Command& benchCommand() {
             "per-node table: mean time per run, share of the node total, MACs (for the shapes\n"
             "run) and GFLOP/s (2 x MACs / time).\n"
             "\n"
+            "--int8 runs QDQ patterns (DequantizeLinear -> Conv/Gemm/MatMul/Add/MaxPool ->\n"
+            "QuantizeLinear) as fused integer kernels (SessionOptions::int8Kernels, off by\n"
+            "default: the Q/DQ nodes then run in float).\n"
+            "\n"
             "--json prints one object: init_ms, first_run_ms, min_ms, mean_ms, median_ms,\n"
             "p90_ms, p99_ms, max_ms, peak_memory_bytes, arena_bytes, threads, runs, ops[{node,\n"
             "op, mean_us, percent, macs}] (empty without --profile) and op_types.\n",
@@ -362,6 +367,7 @@ const Command& benchCommand() {
                     {"warmup", 0, "W", "Untimed runs after the first (default 5)."},
                     {"runs", 'n', "R", "Timed runs (default 30)."},
                     {"profile", 'p', {}, "Per-node and per-op-type timing tables."},
+                    {"int8", 0, {}, "Fused integer kernels for QDQ patterns (SessionOptions::int8Kernels)."},
                     {"json", 0, {}, "Machine-readable output."},
                     {"seed", 0, "S", "Seed of the random inputs (default 1)."}},
         .minPositionals = 1,

@@ -50,11 +50,7 @@ bool unsupportedElementType(DataType t) {
     case DataType::Float8E5M2:
     case DataType::Float8E5M2FNUZ:
     case DataType::Float8E8M0:
-    case DataType::UInt4:
-    case DataType::Int4:
     case DataType::Float4E2M1:
-    case DataType::UInt2:
-    case DataType::Int2:
         return true;
     default:
         return false;

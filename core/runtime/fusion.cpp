@@ -375,6 +375,134 @@ void dropIfUnused(ir::Graph& g, ir::Node* n) {
     g.removeValue(out);
 }
 
+/// A scalar quantization's parameters: its constant scale and zero point (0 of `type` when absent).
+struct ScalarQuant {
+    float scale = 0.f;
+    int64_t zp = 0;
+    ir::DataType type = ir::DataType::UInt8;
+    bool operator==(const ScalarQuant&) const = default;
+};
+
+/// The QuantizeLinear `q` (plain, scalar constant scale and zero point, 8-bit output) as a
+/// ScalarQuant; false otherwise. The scale must be a normal positive float (so a float that
+/// passes through DequantizeLinear and back lands on the same integer).
+bool scalarQuantize(const ir::Node& q, ScalarQuant& out) {
+    if (!isOp(q, "QuantizeLinear") || q.inputs().size() < 2 || !q.input(1) || !q.output(0) ||
+        q.attrInt("output_dtype", 0) != 0 || q.attrInt("block_size", 0) != 0)
+        return false;
+    const ir::Tensor* s = constantFloats(q.input(1), 1);
+    if (!s || s->dims.size() > 1) return false;
+    out.scale = static_cast<float>(s->valueAsDouble(0));
+    out.type = ir::DataType::UInt8;
+    out.zp = 0;
+    if (q.inputs().size() > 2 && q.input(2)) {
+        const ir::Tensor* z = ir::constantTensorOf(q.input(2));
+        if (!z || !is8Bit(z->dtype) || z->numElements() != 1) return false;
+        out.type = z->dtype;
+        out.zp = z->valueAsInt(0);
+    }
+    if (!q.output(0)->type.isTensor() || q.output(0)->type.elemType != out.type) return false;
+    return std::isnormal(out.scale) && out.scale > 0.f && std::isfinite(out.scale * 512.f);
+}
+
+/// The DequantizeLinear `dq` (scalarDequantize) as a ScalarQuant.
+ScalarQuant dequantParams(const ir::Node& dq) {
+    ScalarQuant p;
+    p.scale = static_cast<float>(ir::constantTensorOf(dq.input(1))->valueAsDouble(0));
+    p.type = dq.input(0)->type.elemType;
+    if (dq.inputs().size() > 2 && dq.input(2)) p.zp = ir::constantTensorOf(dq.input(2))->valueAsInt(0);
+    return p;
+}
+
+/// Add(DQ(a), DQ(b)) [-> Relu | Clip] -> Q => ai.edgewise.QAdd (see fusion.h).
+int fuseQdqAdds(ir::Graph& g, const FusionListener* listener) {
+    int fused = 0;
+    std::vector<ir::Node*> adds;
+    for (const auto& n : g.nodes())
+        if (isOp(*n, "Add")) adds.push_back(n.get());
+    for (ir::Node* add : adds) {
+        if (add->inputs().size() != 2 || !add->output(0) || !isFloatTensor(add->output(0))) continue;
+        ir::Node* dqa = dequantizeOf(g, add->input(0));
+        ir::Node* dqb = dequantizeOf(g, add->input(1));
+        if (!dqa || !dqb || !scalarDequantize(*dqa) || !scalarDequantize(*dqb)) continue;
+        // The same shape, every dim known or the same symbol (no broadcasting: residual blocks;
+        // the kernel still checks the dims it is given).
+        const ir::Value* qa = dqa->input(0);
+        const ir::Value* qb = dqb->input(0);
+        if (!qa->type.shape || !qb->type.shape || !(*qa->type.shape == *qb->type.shape) ||
+            !std::all_of(qa->type.shape->dims.begin(), qa->type.shape->dims.end(),
+                         [](const ir::Dim& d) { return d.isKnown() || d.isSymbolic(); }))
+            continue;
+        std::vector<ir::Node*> chain;
+        ir::Value* out = add->output(0);
+        ir::Node* next = soleConsumer(g, out);
+        ActivationMatch act;
+        bool hasAct = false;
+        if (next && (isOp(*next, "Relu") || isOp(*next, "Clip")) && next->input(0) == out &&
+            activationOf(*next, act.name, act.params) && next->output(0) && isFloatTensor(next->output(0))) {
+            hasAct = true;
+            act.nodes = {next};
+            chain.push_back(next);
+            out = next->output(0);
+            next = soleConsumer(g, out);
+        }
+        ScalarQuant yq;
+        if (!next || next->input(0) != out || !scalarQuantize(*next, yq)) continue;
+        chain.push_back(next);
+        auto in = [](const ir::Node* n, std::size_t i) { return n->inputs().size() > i ? n->input(i) : nullptr; };
+        std::vector<ir::Value*> ins = {dqa->input(0), dqa->input(1), in(dqa, 2), dqb->input(0), dqb->input(1),
+                                       in(dqb, 2),    next->input(1), in(next, 2)};
+        replaceChain(g, add, chain, "QAdd", ins, hasAct ? &act : nullptr, listener);
+        dropIfUnused(g, dqa);
+        if (dqb != dqa) dropIfUnused(g, dqb);
+        ++fused;
+    }
+    return fused;
+}
+
+/// DQ(x_q) -> MaxPool -> Q with the same scale, zero point and type => QMaxPool(x_q) (see fusion.h).
+int fuseQdqMaxPools(ir::Graph& g, const FusionListener* listener) {
+    int fused = 0;
+    std::vector<ir::Node*> pools;
+    for (const auto& n : g.nodes())
+        if (isOp(*n, "MaxPool")) pools.push_back(n.get());
+    for (ir::Node* pool : pools) {
+        if (pool->inputs().size() != 1 || !pool->output(0) || !isFloatTensor(pool->output(0))) continue;
+        if (pool->outputs().size() > 1 && pool->output(1)) continue; // Indices
+        ir::Node* dq = dequantizeOf(g, pool->input(0));
+        if (!dq || !scalarDequantize(*dq)) continue;
+        ir::Node* q = soleConsumer(g, pool->output(0));
+        ScalarQuant yq;
+        if (!q || q->input(0) != pool->output(0) || !scalarQuantize(*q, yq) || !(dequantParams(*dq) == yq)) continue;
+        // Every window must hold an input element (QMaxPool fills padding with the type's minimum).
+        const std::vector<int64_t> ks = pool->attrInts("kernel_shape"), pads = pool->attrInts("pads");
+        std::vector<int64_t> dil = pool->attrInts("dilations");
+        if (ks.size() != 2 || pool->attrInt("ceil_mode", 0) != 0 || pool->attrString("auto_pad", "NOTSET") != "NOTSET" ||
+            (!pads.empty() && pads.size() != 4) || (!dil.empty() && dil.size() != 2))
+            continue;
+        if (dil.empty()) dil = {1, 1};
+        bool padsOk = true;
+        for (std::size_t i = 0; i < pads.size(); ++i) padsOk = padsOk && pads[i] >= 0 && pads[i] <= (ks[i % 2] - 1) * dil[i % 2];
+        if (!padsOk) continue;
+        if (listener && listener->fused) listener->fused(*q, *pool);
+        ir::Value* x = dq->input(0);
+        ir::Value* y = q->output(0);
+        ir::Value* mid = pool->output(0);
+        const std::string name = pool->name;
+        std::vector<ir::Attribute> attrs;
+        for (const auto& a : pool->attributes) attrs.push_back(a.clone(&g, nullptr));
+        g.removeNode(q);
+        g.removeNode(pool);
+        g.removeValue(mid);
+        ir::Node* node = g.addNode("QMaxPool", kEdgewiseDomain, name, {x}, {y});
+        for (auto& a : attrs) node->setAttr(std::move(a));
+        if (listener && listener->rewritten) listener->rewritten(*node);
+        dropIfUnused(g, dq);
+        ++fused;
+    }
+    return fused;
+}
+
 } // namespace
 
 int fuseQdq(ir::Graph& g, const FusionListener* listener) {
@@ -448,6 +576,8 @@ int fuseQdq(ir::Graph& g, const FusionListener* listener) {
         if (dqb && dqb->graph() == &g && isOp(*dqb, "DequantizeLinear")) dropIfUnused(g, dqb);
         ++fused;
     }
+    fused += fuseQdqAdds(g, listener);
+    fused += fuseQdqMaxPools(g, listener);
     if (fused) (void)g.sortTopologically();
     return fused;
 }
@@ -548,9 +678,10 @@ int fuseForRuntime(ir::Graph& g, bool qdq) {
     return n;
 }
 
-bool hasRuntimeFusionCandidates(const ir::Graph& g) {
-    return std::any_of(g.nodes().begin(), g.nodes().end(), [](const auto& n) {
-        return isOp(*n, "Conv") || isOp(*n, "Gemm") || isOp(*n, "MatMul") || isOp(*n, "Sigmoid");
+bool hasRuntimeFusionCandidates(const ir::Graph& g, bool qdq) {
+    return std::any_of(g.nodes().begin(), g.nodes().end(), [&](const auto& n) {
+        return isOp(*n, "Conv") || isOp(*n, "Gemm") || isOp(*n, "MatMul") || isOp(*n, "Sigmoid") ||
+               (qdq && isOp(*n, "DequantizeLinear")); // QDQ Add / MaxPool patterns (fuseQdq)
     });
 }
 

@@ -63,6 +63,15 @@ int fuseSilu(ir::Graph& graph, const FusionListener* listener = nullptr);
 /// product (and of the activation) must feed only the QuantizeLinear. A DequantizeLinear of x
 /// shared with other nodes stays for them. The fused node computes in integers what the float
 /// pattern computes in float: outputs agree within one step of the output quantization.
+/// Also, so that activations stay 8-bit between the fused products:
+///   Add(DequantizeLinear(a_q), DequantizeLinear(b_q)) (scalar scales/zero points, a and b of the
+///   same shape) [-> Relu | Clip(constant bounds)] -> QuantizeLinear
+///   => ai.edgewise.QAdd(a_q, a_scale, a_zp, b_q, b_scale, b_zp, y_scale, y_zp) {activation},
+///   which runs the float operations of the pattern itself: equal to the float QDQ run exactly;
+///   DequantizeLinear(x_q) -> MaxPool (2-D, one output, no ceil_mode, pads within the dilated
+///   kernel) -> QuantizeLinear with the same scale, zero point and type
+///   => ai.edgewise.QMaxPool(x_q) {MaxPool's attributes}: exact (quantization is monotonic and
+///   Q(DQ(q)) = q).
 /// Returns how many patterns were fused.
 int fuseQdq(ir::Graph& graph, const FusionListener* listener = nullptr);
 
@@ -71,8 +80,8 @@ int fuseQdq(ir::Graph& graph, const FusionListener* listener = nullptr);
 /// Returns the number of fusions.
 int fuseForRuntime(ir::Graph& graph, bool qdq = true);
 
-/// True when the graph has a node that fuseForRuntime may start from (Session skips copying
-/// graphs without one).
-bool hasRuntimeFusionCandidates(const ir::Graph& graph);
+/// True when the graph has a node that fuseForRuntime(graph, qdq) may start from (Session skips
+/// copying graphs without one).
+bool hasRuntimeFusionCandidates(const ir::Graph& graph, bool qdq = true);
 
 } // namespace ew::rt

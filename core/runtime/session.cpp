@@ -115,7 +115,7 @@ int64_t Session::opsetFor(std::string_view domain) const {
 Result<std::unique_ptr<Session>> Session::create(const ir::Model& model, SessionOptions options) {
     if (!model.graph) return fail(StatusCode::InvalidInput, "model has no graph");
     // Only graphs with a node a fusion can start from are copied.
-    if (options.fuse && hasRuntimeFusionCandidates(*model.graph) && !cpu::preferReferenceKernels()) {
+    if (options.fuse && hasRuntimeFusionCandidates(*model.graph, options.int8Kernels) && !cpu::preferReferenceKernels()) {
         std::unique_ptr<ir::Graph> copy = model.graph->clone();
         if (fuseForRuntime(*copy, options.int8Kernels) > 0) {
             std::vector<ir::OpsetImport> opsets = model.opsetImports;
@@ -184,7 +184,9 @@ VoidResult Session::compile(const ir::Graph& graph) {
         int idx = addSlot(v, SlotKind::Constant);
         Slot& sl = m_slots[idx];
         std::size_t es = elementSize(src.dtype);
-        bool aligned = es && reinterpret_cast<uintptr_t>(src.bytes().data()) % es == 0 &&
+        // Sub-byte integers are packed in the IR and unpacked by fromIr: never borrowed.
+        bool aligned = es && !isSubByteInteger(src.dtype) &&
+                       reinterpret_cast<uintptr_t>(src.bytes().data()) % es == 0 &&
                        src.byteSize() == static_cast<std::size_t>(src.numElements()) * es;
         if (aligned) {
             sl.keepAlive = src; // shares the bytes; no copy of the weights
@@ -314,6 +316,13 @@ VoidResult Session::compile(const ir::Graph& graph) {
         m_outputInfo.push_back({v->name, v->type.isTensor() ? v->type.elemType : sl.t.dtype(),
                                 v->type.isTensor() ? v->type.shape : std::nullopt, false});
     }
+    // Constants read only by folded nodes (int4 weights behind a folded DequantizeLinear) are
+    // dead now: free them so a weight is held once, in the form the kept kernels read.
+    for (Slot& sl : m_slots)
+        if (sl.kind == SlotKind::Constant && sl.lastUse < 0 && !sl.graphOutput) {
+            sl.t = Tensor();
+            sl.keepAlive.reset();
+        }
 
     // Symbols shared between inputs must agree at run time.
     std::unordered_map<std::string, std::pair<int, int>> firstUse;

@@ -32,8 +32,8 @@ struct SessionOptions {
     /// (Session::create only; node callbacks then report the fused node under the name of the
     /// Conv, Gemm, MatMul or Mul it grew from).
     bool fuse = true;
-    /// With `fuse`, also run QDQ patterns (DequantizeLinear -> Conv/Gemm/MatMul -> QuantizeLinear)
-    /// as fused integer ops (fusion.h fuseQdq). The integer path is faster than running the QDQ
+    /// With `fuse`, also run QDQ patterns (DequantizeLinear -> Conv/Gemm/MatMul -> QuantizeLinear,
+    /// and the residual Add and MaxPool between them) as fused integer ops (fusion.h fuseQdq). The integer path is faster than running the QDQ
     /// pattern in float on resnet18 and mobilenet_v2 (bench_int8, bench/RESULTS.md) and exact, but
     /// it is not the float simulation ONNX Runtime's reference level computes: where a float sum
     /// lands next to a rounding boundary the two differ by one step (blazeface quantized by us, fed

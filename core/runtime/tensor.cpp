@@ -6,7 +6,12 @@
 
 namespace ew::rt {
 
+bool isSubByteInteger(DataType t) {
+    return t == DataType::Int4 || t == DataType::UInt4 || t == DataType::Int2 || t == DataType::UInt2;
+}
+
 std::size_t elementSize(DataType t) {
+    if (isSubByteInteger(t)) return 1;
     int bits = ir::dataTypeBits(t);
     if (t == DataType::String || bits < 8) return 0;
     return static_cast<std::size_t>(bits / 8);
@@ -61,6 +66,17 @@ Result<Tensor> Tensor::fromIr(const ir::Tensor& src) {
     for (int64_t d : src.dims)
         if (d < 0) return fail(StatusCode::InvalidInput, "tensor '" + src.name + "' has a negative dim");
     Tensor t = allocate(src.dtype, src.dims);
+    if (isSubByteInteger(src.dtype)) {
+        // Packed in the IR; valueAsInt extracts (and sign-extends) each value.
+        auto want = ir::dataTypeStorageBytes(src.dtype, static_cast<uint64_t>(t.numElements()));
+        if (!want || src.byteSize() != *want)
+            return fail(StatusCode::InvalidInput, "tensor '" + src.name + "' holds " +
+                                                      std::to_string(src.byteSize()) + " bytes, expected " +
+                                                      std::to_string(want.value_or(0)));
+        int8_t* p = t.data<int8_t>();
+        for (int64_t i = 0; i < t.numElements(); ++i) p[i] = static_cast<int8_t>(src.valueAsInt(i));
+        return t;
+    }
     if (src.byteSize() != t.byteSize())
         return fail(StatusCode::InvalidInput, "tensor '" + src.name + "' holds " +
                                                   std::to_string(src.byteSize()) + " bytes, expected " +
@@ -70,6 +86,16 @@ Result<Tensor> Tensor::fromIr(const ir::Tensor& src) {
 }
 
 ir::Tensor Tensor::toIr(std::string name) const {
+    if (isSubByteInteger(m_dtype)) {
+        const int bits = ir::dataTypeBits(m_dtype), perByte = 8 / bits;
+        const unsigned mask = (1u << bits) - 1;
+        std::string bytes(*ir::dataTypeStorageBytes(m_dtype, static_cast<uint64_t>(m_numel)), '\0');
+        for (int64_t i = 0; i < m_numel; ++i) {
+            const unsigned v = static_cast<uint8_t>(m_data[i]) & mask;
+            bytes[static_cast<std::size_t>(i / perByte)] |= static_cast<char>(v << (bits * (i % perByte)));
+        }
+        return ir::Tensor::fromBytes(std::move(name), m_dtype, m_dims, std::move(bytes));
+    }
     std::string bytes(reinterpret_cast<const char*>(m_data), m_bytes);
     return ir::Tensor::fromBytes(std::move(name), m_dtype, m_dims, std::move(bytes));
 }
@@ -108,8 +134,12 @@ int64_t Tensor::intAt(int64_t i) const {
     case DataType::Int64: return loadAt<int64_t>(m_data, i);
     case DataType::Int32: return loadAt<int32_t>(m_data, i);
     case DataType::Int16: return loadAt<int16_t>(m_data, i);
-    case DataType::Int8: return loadAt<int8_t>(m_data, i);
-    case DataType::UInt8: return loadAt<uint8_t>(m_data, i);
+    case DataType::Int8:
+    case DataType::Int4:
+    case DataType::Int2: return loadAt<int8_t>(m_data, i);
+    case DataType::UInt8:
+    case DataType::UInt4:
+    case DataType::UInt2: return loadAt<uint8_t>(m_data, i);
     case DataType::UInt16: return loadAt<uint16_t>(m_data, i);
     case DataType::UInt32: return loadAt<uint32_t>(m_data, i);
     case DataType::UInt64: return static_cast<int64_t>(loadAt<uint64_t>(m_data, i));

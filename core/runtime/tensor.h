@@ -18,9 +18,13 @@ using ir::DataType;
 /// Alignment of every buffer the runtime allocates (arena, owned tensors, arena offsets).
 constexpr std::size_t kAlignment = 64;
 
-/// Bytes per element for the byte-addressable fixed-size types; 0 for sub-byte, String and
-/// Undefined (the runtime does not run those).
+/// Bytes per element for the fixed-size types the runtime holds; 0 for String, Undefined and the
+/// sub-byte types it does not run (float4). The sub-byte integers (int4, uint4, int2, uint2) are
+/// held unpacked, one value per byte (sign-extended for the signed ones), so kernels index them
+/// like int8/uint8; fromIr unpacks ONNX's packed storage and toIr packs it again.
 std::size_t elementSize(DataType t);
+/// int4, uint4, int2 or uint2: packed in IR tensors and files, one value per byte in the runtime.
+bool isSubByteInteger(DataType t);
 
 /// 64-byte aligned, uninitialised storage; freed with freeAligned.
 std::byte* allocateAligned(std::size_t bytes);
@@ -48,9 +52,11 @@ public:
         if (!values.empty()) std::memcpy(t.m_data, values.data(), values.size() * sizeof(T));
         return t;
     }
-    /// Copies an IR constant (initializer, attribute) into owned, aligned storage.
+    /// Copies an IR constant (initializer, attribute) into owned, aligned storage (sub-byte
+    /// integers unpacked, one per byte).
     static Result<Tensor> fromIr(const ir::Tensor& t);
-    /// An IR tensor holding a copy of the bytes (for export, comparison and the quantizer).
+    /// An IR tensor holding a copy of the bytes (for export, comparison and the quantizer);
+    /// sub-byte integers packed as ONNX stores them (low bits first; the value's own bits only).
     ir::Tensor toIr(std::string name) const;
     /// Owning deep copy.
     Tensor clone() const;

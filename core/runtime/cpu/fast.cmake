@@ -21,7 +21,11 @@ target_sources(ew_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/activation_avx2.cpp
   ${CMAKE_CURRENT_LIST_DIR}/fused_gemm.cpp
   ${CMAKE_CURRENT_LIST_DIR}/int8_gemm.h ${CMAKE_CURRENT_LIST_DIR}/int8_gemm.cpp ${CMAKE_CURRENT_LIST_DIR}/int8_gemm_avx2.cpp ${CMAKE_CURRENT_LIST_DIR}/int8_kernels.h ${CMAKE_CURRENT_LIST_DIR}/int8_conv.cpp ${CMAKE_CURRENT_LIST_DIR}/int8_matmul.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/int8_eltwise.h ${CMAKE_CURRENT_LIST_DIR}/int8_eltwise.cpp ${CMAKE_CURRENT_LIST_DIR}/int8_eltwise_avx2.cpp
 )
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|i.86")
   set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/sgemm_avx2.cpp ${CMAKE_CURRENT_LIST_DIR}/conv_implicit_avx2.cpp ${CMAKE_CURRENT_LIST_DIR}/conv_depthwise_avx2.cpp ${CMAKE_CURRENT_LIST_DIR}/conv_winograd_avx2.cpp ${CMAKE_CURRENT_LIST_DIR}/activation_avx2.cpp ${CMAKE_CURRENT_LIST_DIR}/int8_gemm_avx2.cpp PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
+  # QAdd must round like the float QDQ kernels: no FMA, no contraction.
+  set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/int8_eltwise_avx2.cpp PROPERTIES COMPILE_OPTIONS "-mavx2;-ffp-contract=off")
 endif()
+set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/int8_eltwise.cpp PROPERTIES COMPILE_OPTIONS "-ffp-contract=off")

@@ -218,16 +218,30 @@ public:
         const int32_t zx = ctx.hasInput(2) ? static_cast<int32_t>(intAt(ctx.input(2), 0)) : 0;
         const int64_t plane = m_Hp * m_Wp, HW = m_H * m_W;
         ThreadPool::InlineScope serial(m_N * m_M * m_OH * m_OW * m_K < kMinParallelMacs);
-        ctx.pool().parallelFor(0, m_N * m_C, chunkRows(plane), [&](int64_t b, int64_t e) {
-            for (int64_t pc = b; pc < e; ++pc) {
-                int16_t* dst = xp + pc * plane;
-                zeroPadding(dst);
-                if (x.dtype() == DataType::UInt8)
-                    convertPlane(x.data<uint8_t>() + pc * HW, zx, dst);
-                else
-                    convertPlane(x.data<int8_t>() + pc * HW, zx, dst);
-            }
-        });
+        if (plane == HW) {
+            // No padding (1x1 and other unpadded convolutions): one contiguous span, converted in
+            // long vector loops instead of row by row (short rows ran mostly in scalar tails).
+            ctx.pool().parallelFor(0, m_N * m_C * HW, 16384, [&](int64_t b, int64_t e) {
+                if (x.dtype() == DataType::UInt8) widen(x.data<uint8_t>() + b, e - b, zx, xp + b);
+                else widen(x.data<int8_t>() + b, e - b, zx, xp + b);
+            });
+        } else {
+            ctx.pool().parallelFor(0, m_N * m_C, chunkRows(plane), [&](int64_t b, int64_t e) {
+                // Per-thread, grown once and then reused (no allocation per run).
+                thread_local std::vector<int16_t> tmp;
+                if (m_W < 64 && tmp.size() < static_cast<std::size_t>(HW)) tmp.resize(static_cast<std::size_t>(HW));
+                for (int64_t pc = b; pc < e; ++pc) {
+                    int16_t* dst = xp + pc * plane;
+                    // Narrow planes: one memset beats two tiny fills per row.
+                    if (m_W < 64) std::memset(dst, 0, static_cast<std::size_t>(plane) * sizeof(int16_t));
+                    else zeroPadding(dst);
+                    if (x.dtype() == DataType::UInt8)
+                        convertPlane(x.data<uint8_t>() + pc * HW, zx, dst, tmp.data());
+                    else
+                        convertPlane(x.data<int8_t>() + pc * HW, zx, dst, tmp.data());
+                }
+            });
+        }
         std::fill(xp + m_N * m_C * plane, xp + m_N * m_C * plane + kSlack, int16_t(0));
 
         QEpilogue epi;
@@ -310,13 +324,23 @@ private:
         std::fill(dst + (m_pt + m_H) * m_Wp, dst + m_Hp * m_Wp, int16_t(0));
     }
 
+    /// d[i] = s[i] - zx for i < n (a loop the compiler vectorizes).
     template <typename T>
-    void convertPlane(const T* src, int32_t zx, int16_t* dst) const {
-        for (int64_t h = 0; h < m_H; ++h) {
-            int16_t* d = dst + (m_pt + h) * m_Wp + m_pl;
-            const T* s = src + h * m_W;
-            for (int64_t w = 0; w < m_W; ++w) d[w] = static_cast<int16_t>(static_cast<int32_t>(s[w]) - zx);
+    static void widen(const T* s, int64_t n, int32_t zx, int16_t* d) {
+        for (int64_t i = 0; i < n; ++i) d[i] = static_cast<int16_t>(static_cast<int32_t>(s[i]) - zx);
+    }
+
+    /// One plane into its padded place: short rows would run mostly in the scalar tails of a
+    /// vector loop, so the whole plane is widened at once into `tmp` and copied row by row.
+    template <typename T>
+    void convertPlane(const T* src, int32_t zx, int16_t* dst, int16_t* tmp) const {
+        if (m_W >= 64) {
+            for (int64_t h = 0; h < m_H; ++h) widen(src + h * m_W, m_W, zx, dst + (m_pt + h) * m_Wp + m_pl);
+            return;
         }
+        widen(src, m_H * m_W, zx, tmp);
+        for (int64_t h = 0; h < m_H; ++h)
+            std::memcpy(dst + (m_pt + h) * m_Wp + m_pl, tmp + h * m_W, static_cast<std::size_t>(m_W) * sizeof(int16_t));
     }
 
     void runDepthwise(const int16_t* xp, const QEpilogue& epi, void* y, ThreadPool& pool) const {

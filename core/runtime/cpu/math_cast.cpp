@@ -67,7 +67,8 @@ class BitCastKernel final : public Kernel {
     VoidResult prepare(PrepareContext& ctx) override {
         const Tensor& x = ctx.input(0);
         std::size_t from = elementSize(x.dtype()), to = elementSize(m_to);
-        if (from == 0 || to == 0)
+        // Sub-byte integers are held one value per byte, not as their bit patterns.
+        if (from == 0 || to == 0 || isSubByteInteger(x.dtype()) || isSubByteInteger(m_to))
             return ctx.error(StatusCode::Unsupported, "bitcast from " + typeName(x.dtype()) +
                                                           " to " + typeName(m_to) +
                                                           " is not supported");

@@ -1,5 +1,6 @@
 // Linear quantization: QuantizeLinear / DequantizeLinear (per tensor, per axis, blocked along
-// `axis`; 8/16/32-bit integer storage), DynamicQuantizeLinear (uint8, range widened to include
+// `axis`; 8/16/32-bit integers, and from opset 21 int4/uint4 and from 25 int2/uint2, which the
+// runtime holds one value per byte), DynamicQuantizeLinear (uint8, range widened to include
 // 0), QLinearMatMul, MatMulInteger, ConvInteger and QLinearConv (direct integer convolution,
 // 1-3 spatial dims, groups, dilations; padding contributes the zero point, i.e. nothing).
 // Rounding is half to even; the float side is computed in float like the ONNX reference, the
@@ -9,6 +10,8 @@
 #include "sgemm.h"
 
 #include <limits>
+#include <tuple>
+#include <utility>
 
 namespace ew::rt {
 namespace cpu {
@@ -17,6 +20,37 @@ namespace {
 using nn::loadF;
 
 #define EW_QUANT_TYPES int8_t, uint8_t, int16_t, uint16_t, int32_t
+
+/// The range of the quantized type `t` (its storage type's for 8 bits and more).
+inline std::pair<double, double> quantRange(DataType t) {
+    switch (t) {
+    case DataType::Int4:
+        return {-8, 7};
+    case DataType::UInt4:
+        return {0, 15};
+    case DataType::Int2:
+        return {-2, 1};
+    case DataType::UInt2:
+        return {0, 3};
+    case DataType::Int8:
+        return {-128, 127};
+    case DataType::UInt8:
+        return {0, 255};
+    case DataType::Int16:
+        return {-32768, 32767};
+    case DataType::UInt16:
+        return {0, 65535};
+    default:
+        return {std::numeric_limits<int32_t>::lowest(), std::numeric_limits<int32_t>::max()};
+    }
+}
+
+/// v (already rounded) clamped to [lo, hi] in double, so int32 bounds are exact; NaN gives 0.
+template <typename Q> inline Q saturateIn(float v, double lo, double hi) {
+    double d = v;
+    if (std::isnan(d)) return 0;
+    return static_cast<Q>(std::min(std::max(d, lo), hi));
+}
 
 template <typename Q> inline Q saturateTo(float v) {
     // v is already rounded; clamp in double so int32 bounds are exact.
@@ -31,8 +65,12 @@ template <typename Q> inline Q saturateTo(float v) {
 inline int64_t intElem(const Tensor& t, int64_t i) {
     switch (t.dtype()) {
     case DataType::Int8:
+    case DataType::Int4:
+    case DataType::Int2:
         return t.data<int8_t>()[i];
     case DataType::UInt8:
+    case DataType::UInt4:
+    case DataType::UInt2:
         return t.data<uint8_t>()[i];
     case DataType::Int16:
         return t.data<int16_t>()[i];
@@ -43,6 +81,26 @@ inline int64_t intElem(const Tensor& t, int64_t i) {
     default:
         return t.intAt(i);
     }
+}
+
+/// The first opset whose QuantizeLinear / DequantizeLinear take a sub-byte integer type (ONNX
+/// added int4/uint4 in 21, int2/uint2 in 25); 0 for the other types.
+inline int64_t subByteSince(DataType t) {
+    switch (t) {
+    case DataType::Int4:
+    case DataType::UInt4:
+        return 21;
+    case DataType::Int2:
+    case DataType::UInt2:
+        return 25;
+    default:
+        return 0;
+    }
+}
+
+/// The sub-byte type refused under `opset` (older than the one that introduced it), if it is.
+inline bool subByteTooNew(DataType t, int64_t opset) {
+    return subByteSince(t) > opset;
 }
 
 /// Which scale/zero-point element applies to x's element (outer, a, inner) where x is viewed as
@@ -87,6 +145,17 @@ struct ParamLayout {
                                                            " must be " + dimsText(want));
         return {};
     }
+    /// The zero point must match the scale element for element: any single value per tensor, else
+    /// the scale's shape (equal counts in another shape would pair the wrong elements).
+    VoidResult checkZeroPoint(const PrepareContext& ctx, const Tensor& scale, const Tensor& zp,
+                              const char* what) const {
+        const bool ok = kind == 0 ? zp.numElements() == 1 : zp.dims() == scale.dims();
+        if (!ok)
+            return ctx.error(StatusCode::InvalidInput, std::string(what) + " " + dimsText(zp.dims()) +
+                                                           " must have the scale's shape " +
+                                                           dimsText(scale.dims()));
+        return {};
+    }
     int64_t index(int64_t o, int64_t a, int64_t in) const {
         switch (kind) {
         case 0:
@@ -113,19 +182,34 @@ class QuantizeKernel final : public Kernel {
         DataType out = ctx.hasInput(2)                    ? ctx.input(2).dtype()
                        : m_outAttr != DataType::Undefined ? m_outAttr
                                                           : DataType::UInt8;
+        if (ctx.hasInput(2) && m_outAttr != DataType::Undefined && m_outAttr != out)
+            return ctx.error(StatusCode::InvalidInput, "output_dtype " + typeName(m_outAttr) +
+                                                           " differs from y_zero_point's type " +
+                                                           typeName(out));
         m_fn = nullptr;
-        dispatch<EW_QUANT_TYPES>(
-            out, [&](auto tag) { m_fn = &QuantizeKernel::runTyped<typename decltype(tag)::type>; });
+        if (subByteTooNew(out, ctx.opset()))
+            return ctx.error(StatusCode::Unsupported, "output type " + typeName(out) +
+                                                          " needs opset " +
+                                                          std::to_string(subByteSince(out)));
+        if (out == DataType::Int4 || out == DataType::Int2)
+            m_fn = &QuantizeKernel::runTyped<int8_t>; // held one value per byte
+        else if (out == DataType::UInt4 || out == DataType::UInt2)
+            m_fn = &QuantizeKernel::runTyped<uint8_t>;
+        else
+            dispatch<EW_QUANT_TYPES>(out, [&](auto tag) {
+                m_fn = &QuantizeKernel::runTyped<typename decltype(tag)::type>;
+            });
         if (!m_fn)
             return ctx.error(StatusCode::Unsupported,
                              "output type " + typeName(out) + " is not supported");
-        if (ctx.hasInput(2) && ctx.input(2).numElements() != s.numElements())
-            return ctx.error(StatusCode::InvalidInput, "y_zero_point must have y_scale's shape");
+        std::tie(m_lo, m_hi) = quantRange(out);
         if (!ir::isFloatingPoint(s.dtype()))
             return ctx.error(StatusCode::InvalidInput, "y_scale must be floating point");
         if (!ir::isFloatingPoint(x.dtype()) && x.dtype() != DataType::Int32)
             return ctx.error(StatusCode::InvalidInput, "x must be float or int32");
         if (auto r = m_layout.make(ctx, x, s, m_axis, m_block); !r) return r;
+        if (ctx.hasInput(2))
+            if (auto r = m_layout.checkZeroPoint(ctx, s, ctx.input(2), "y_zero_point"); !r) return r;
         ctx.setOutput(0, out, x.dims());
         return {};
     }
@@ -145,7 +229,7 @@ class QuantizeKernel final : public Kernel {
                 const float* xp = x.data<float>();
                 const float sc = s.data<float>()[0];
                 const float z = zp ? static_cast<float>(intElem(*zp, 0)) : 0.f;
-                const float lo = std::numeric_limits<Q>::lowest(), hi = std::numeric_limits<Q>::max();
+                const float lo = static_cast<float>(m_lo), hi = static_cast<float>(m_hi);
                 const int64_t n = x.numElements();
                 ctx.pool().parallelFor(0, n, 16384, [&](int64_t b, int64_t e) {
                     for (int64_t i = b; i < e; ++i) {
@@ -168,7 +252,7 @@ class QuantizeKernel final : public Kernel {
                         float xv = static_cast<float>(loadF(x, i));
                         float v = std::nearbyint(xv / static_cast<float>(loadF(s, p)));
                         if (zp) v += static_cast<float>(intElem(*zp, p));
-                        y[i] = saturateTo<Q>(v);
+                        y[i] = saturateIn<Q>(v, m_lo, m_hi);
                     }
                 }
             });
@@ -177,6 +261,7 @@ class QuantizeKernel final : public Kernel {
   private:
     int64_t m_axis = 1, m_block = 0;
     DataType m_outAttr = DataType::Undefined;
+    double m_lo = 0, m_hi = 0; ///< the output type's range
     ParamLayout m_layout;
     void (QuantizeKernel::*m_fn)(RunContext&) = nullptr;
 };
@@ -199,16 +284,27 @@ class DequantizeKernel final : public Kernel {
         case DataType::UInt16:
         case DataType::Int32:
             break;
+        case DataType::Int4:
+        case DataType::UInt4:
+        case DataType::Int2:
+        case DataType::UInt2:
+            if (subByteTooNew(x.dtype(), ctx.opset()))
+                return ctx.error(StatusCode::Unsupported,
+                                 "input type " + typeName(x.dtype()) + " needs opset " +
+                                     std::to_string(subByteSince(x.dtype())));
+            break;
         default:
             return ctx.error(StatusCode::Unsupported,
                              "input type " + typeName(x.dtype()) + " is not supported");
         }
-        if (ctx.hasInput(2) &&
-            (ctx.input(2).numElements() != s.numElements() || ctx.input(2).dtype() != x.dtype()))
-            return ctx.error(StatusCode::InvalidInput,
-                             "x_zero_point must have x_scale's shape and x's type");
+        if (!ir::isFloatingPoint(s.dtype()))
+            return ctx.error(StatusCode::InvalidInput, "x_scale must be floating point");
+        if (ctx.hasInput(2) && ctx.input(2).dtype() != x.dtype())
+            return ctx.error(StatusCode::InvalidInput, "x_zero_point must have x's type");
         DataType out = m_outAttr != DataType::Undefined ? m_outAttr : s.dtype();
         if (auto r = m_layout.make(ctx, x, s, m_axis, m_block); !r) return r;
+        if (ctx.hasInput(2))
+            if (auto r = m_layout.checkZeroPoint(ctx, s, ctx.input(2), "x_zero_point"); !r) return r;
         if (!nn::selectFloat<DequantizeKernel>(out, m_fn))
             return ctx.error(StatusCode::Unsupported,
                              "output type " + typeName(out) + " is not supported");
@@ -224,8 +320,11 @@ class DequantizeKernel final : public Kernel {
         T* y = ctx.output(0).data<T>();
         const ParamLayout& L = m_layout;
         if constexpr (std::is_same_v<T, float>) {
-            if (L.kind == 0 && s.dtype() == DataType::Float && !preferReferenceKernels() &&
-                (x.dtype() == DataType::UInt8 || x.dtype() == DataType::Int8)) {
+            const bool u8 = x.dtype() == DataType::UInt8 || x.dtype() == DataType::UInt4 ||
+                            x.dtype() == DataType::UInt2;
+            const bool s8 = x.dtype() == DataType::Int8 || x.dtype() == DataType::Int4 ||
+                            x.dtype() == DataType::Int2;
+            if (L.kind == 0 && s.dtype() == DataType::Float && !preferReferenceKernels() && (u8 || s8)) {
                 // Per-tensor 8-bit -> float: the same arithmetic in a loop the compiler vectorizes.
                 const float sc = s.data<float>()[0];
                 const int32_t z = zp ? static_cast<int32_t>(intElem(*zp, 0)) : 0;
@@ -237,7 +336,7 @@ class DequantizeKernel final : public Kernel {
                         for (int64_t i = b; i < e; ++i) y[i] = static_cast<float>(static_cast<int32_t>(q[i]) - z) * sc;
                     });
                 };
-                if (x.dtype() == DataType::UInt8) go(TypeTag<uint8_t>{});
+                if (u8) go(TypeTag<uint8_t>{});
                 else go(TypeTag<int8_t>{});
                 return;
             }

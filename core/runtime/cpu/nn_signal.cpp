@@ -226,7 +226,7 @@ template <typename F> bool storeAll(Tensor& out, F&& valueAt) {
 
 bool isNumeric(DataType t) {
     return ir::isFloatingPoint(t) ? t != DataType::BFloat16 && elementSize(t) > 0
-                                  : ir::isInteger(t) && elementSize(t) > 0;
+                                  : ir::isInteger(t) && elementSize(t) > 0 && !isSubByteInteger(t);
 }
 
 enum class WindowKind { Hann, Hamming, Blackman };
