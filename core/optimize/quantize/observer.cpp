@@ -62,6 +62,7 @@ void TensorObserver::observe(std::span<const float> values) {
         b = std::clamp<int64_t>(b, 0, m_bins - 1);
         m_hist[static_cast<std::size_t>(b)] += 1.0;
         ++m_count;
+        m_zeros += v == 0.0f;
     }
 }
 
@@ -207,7 +208,17 @@ std::pair<double, double> TensorObserver::entropyRange(int levels) const {
     const bool oneSided = m_min >= 0 || m_max <= 0;
     // Two-sided data spends half the levels on each sign.
     const int lv = oneSided ? levels : std::max(levels / 2, 2);
-    std::vector<double> mag = magnitudeHistogram(m_hist, m_lo, m_width, absMax, m_bins);
+    // Exact zeros are set aside: after a Relu they are often most of the tensor, and that spike
+    // (smeared over the first magnitude bins) makes the divergence search favour thresholds that
+    // crush the rest of the distribution. Zero is exact at any scale, so it costs nothing to
+    // leave out. TensorRT's calibrator (pytorch-quantization's _compute_amax_entropy) does the
+    // same by giving the first bin its neighbour's count.
+    std::vector<double> hist = m_hist;
+    if (m_zeros > 0) {
+        const auto z = std::clamp<int64_t>(static_cast<int64_t>(-m_lo / m_width), 0, m_bins - 1);
+        hist[static_cast<std::size_t>(z)] = std::max(0.0, hist[static_cast<std::size_t>(z)] - double(m_zeros));
+    }
+    std::vector<double> mag = magnitudeHistogram(hist, m_lo, m_width, absMax, m_bins);
     const int k = entropyThresholdBins(mag, lv);
     const double t = absMax * double(k) / m_bins;
     return {std::max(m_min, -t), std::min(m_max, t)};

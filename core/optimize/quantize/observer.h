@@ -69,6 +69,7 @@ private:
     double m_lo = 0, m_width = 0;
     double m_min = 0, m_max = 0, m_avgMin = 0, m_avgMax = 0;
     int64_t m_count = 0, m_samples = 0;
+    int64_t m_zeros = 0; ///< exact zeros among the observed values (the entropy method sets them aside)
     double m_rate = 0.01;
 };
 
