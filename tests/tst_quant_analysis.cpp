@@ -5,6 +5,7 @@
 
 #include "ir/io/model_io.h"
 #include "ir/shape_inference.h"
+#include "optimize/dataset/evaluate.h"
 #include "optimize/graph_util.h"
 #include "optimize/quantize/analysis.h"
 #include "optimize/quantize/quantizer.h"
@@ -28,20 +29,24 @@ namespace {
 
 class VectorDataset final : public opt::data::Dataset {
 public:
-    explicit VectorDataset(std::vector<rt::Session::NamedTensors> s) : m_samples(std::move(s)) {}
+    explicit VectorDataset(std::vector<rt::Session::NamedTensors> s, std::vector<int64_t> labels = {})
+        : m_samples(std::move(s)), m_labels(std::move(labels)) {}
     int64_t size() const override { return static_cast<int64_t>(m_samples.size()); }
     Result<bool> next(opt::data::Sample& s) override {
         if (m_pos >= m_samples.size()) return false;
         s.inputs = m_samples[m_pos];
+        s.label = hasLabels() ? std::optional<int64_t>(m_labels[m_pos]) : std::nullopt;
         s.source = "vector #" + std::to_string(m_pos);
         ++m_pos;
         return true;
     }
     void reset() override { m_pos = 0; }
     std::string describe() const override { return "vector: " + std::to_string(m_samples.size()) + " samples"; }
+    bool hasLabels() const override { return !m_labels.empty(); }
 
 private:
     std::vector<rt::Session::NamedTensors> m_samples;
+    std::vector<int64_t> m_labels;
     std::size_t m_pos = 0;
 };
 
@@ -318,7 +323,11 @@ private slots:
         QTest::newRow("prefixed") << "sqnr:27.5" << true << 27.5;
         QTest::newRow("empty") << "" << false << 0.0;
         QTest::newRow("accuracy") << "acc:0.5" << false << 0.0;
-        QTest::newRow("junk") << "30dB" << false << 0.0;
+        QTest::newRow("dB suffix") << "45dB" << true << 45.0;
+        QTest::newRow("db suffix, prefixed") << "sqnr:27.5 db" << true << 27.5;
+        QTest::newRow("suffix only") << "dB" << false << 0.0;
+        QTest::newRow("junk") << "30dBm" << false << 0.0;
+        QTest::newRow("two numbers") << "30 40" << false << 0.0;
     }
     void targets() {
         QFETCH(QString, text);
@@ -327,6 +336,123 @@ private slots:
         double v = -1;
         QCOMPARE(parseSqnrTarget(text.toStdString(), v), ok);
         if (ok) QCOMPARE(v, db);
+    }
+
+    void mixedTargets_data() {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<bool>("ok");
+        QTest::addColumn<bool>("accuracy");
+        QTest::addColumn<double>("value");
+        QTest::addColumn<QString>("why"); // part of the error message
+        QTest::newRow("sqnr plain") << "45" << true << false << 45.0 << "";
+        QTest::newRow("sqnr dB") << "45dB" << true << false << 45.0 << "";
+        QTest::newRow("sqnr prefixed") << "sqnr:40.5" << true << false << 40.5 << "";
+        QTest::newRow("acc") << "acc:0.5" << true << true << 0.5 << "";
+        QTest::newRow("acc zero") << "acc:0" << true << true << 0.0 << "";
+        QTest::newRow("acc pp") << "acc:2pp" << true << true << 2.0 << "";
+        QTest::newRow("acc percent") << "acc:1.5%" << true << true << 1.5 << "";
+        QTest::newRow("accuracy long") << "accuracy:3" << true << true << 3.0 << "";
+        QTest::newRow("acc hundred") << "acc:100" << true << true << 100.0 << "";
+        QTest::newRow("acc negative") << "acc:-1" << false << true << 0.0 << "between 0 and 100";
+        QTest::newRow("acc too large") << "acc:101" << false << true << 0.0 << "between 0 and 100";
+        QTest::newRow("acc empty") << "acc:" << false << true << 0.0 << "acc:0.5";
+        QTest::newRow("acc junk") << "acc:half" << false << true << 0.0 << "percentage points";
+        QTest::newRow("acc dB") << "acc:1dB" << false << true << 0.0 << "percentage points";
+        QTest::newRow("unknown prefix") << "top1:1" << false << false << 0.0 << "acc:0.5";
+        QTest::newRow("empty") << "" << false << false << 0.0 << "45dB";
+    }
+    void mixedTargets() {
+        QFETCH(QString, text);
+        QFETCH(bool, ok);
+        QFETCH(bool, accuracy);
+        QFETCH(double, value);
+        QFETCH(QString, why);
+        MixedTarget t;
+        t.value = -7;
+        std::string msg;
+        QCOMPARE(parseMixedTarget(text.toStdString(), t, &msg), ok);
+        if (ok) {
+            QCOMPARE(t.kind, accuracy ? MixedTarget::Kind::AccuracyDrop : MixedTarget::Kind::Sqnr);
+            QCOMPARE(t.value, value);
+        } else {
+            QVERIFY2(QString::fromStdString(msg).contains(why), msg.c_str());
+            QVERIFY2(QString::fromStdString(msg).contains(text), msg.c_str()); // names the bad value
+        }
+    }
+
+    /// Accuracy-driven mixed precision on outlierNet with labels = FP32's own predictions (FP32 is
+    /// 100% right): plain INT8 (conv_bad's weights collapsed) misses most, keeping conv_bad float
+    /// fixes it. The counts are checked against an independent evaluation of the returned model.
+    void mixedPrecisionAccuracyTarget() {
+        auto fp32 = outlierNet();
+        const auto samples = outlierSamples(24);
+        std::vector<int64_t> labels;
+        {
+            auto s = rt::Session::create(*fp32);
+            QVERIFY(s.has_value());
+            for (const auto& x : samples) {
+                auto y = (*s)->run(x);
+                QVERIFY(y.has_value());
+                labels.push_back(opt::data::topK((*y)[0], 0, 1).at(0));
+            }
+        }
+        QVERIFY(std::set<int64_t>(labels.begin(), labels.end()).size() >= 3); // not one constant class
+        VectorDataset calib(outlierSamples(8)), unlabelled(samples), eval(samples, labels);
+        auto cal = calibrate(*fp32, calib);
+        QVERIFY(cal.has_value());
+        auto ranking = layerSensitivity(*fp32, *cal, QuantizeOptions{}, calib);
+        QVERIFY(ranking.has_value());
+        QCOMPARE(ranking->at(0).node, std::string("conv_bad"));
+        auto correctOf = [&](const ir::Model& m) {
+            auto s = rt::Session::create(m);
+            auto e = opt::data::evaluate(**s, nullptr, eval);
+            return e ? e->correctTop1 : int64_t(-1);
+        };
+        auto m = fp32->clone();
+        auto r = mixedPrecisionAccuracy(*m, *cal, QuantizeOptions{}, *ranking, 0.0, eval);
+        QVERIFY2(r.has_value(), r ? "" : r.error().toString().c_str());
+        QCOMPARE(r->samples, int64_t(24));
+        QCOMPARE(r->fp32Correct, int64_t(24));
+        QCOMPARE(r->fp32Accuracy, 1.0);
+        QVERIFY(r->steps.size() >= 2);
+        qInfo("plain int8: %lld/24, then %s", (long long)r->steps[0].correct, r->steps.back().addedFloat.c_str());
+        QVERIFY(!r->steps[0].met && r->steps[0].correct < 24 && r->steps[0].addedFloat.empty());
+        QCOMPARE(r->steps[0].dropPoints, (1.0 - double(r->steps[0].correct) / 24.0) * 100.0);
+        QCOMPARE(r->steps[1].addedFloat, std::string("conv_bad"));
+        QVERIFY(r->met);
+        QCOMPARE(r->chosen, r->steps.size() - 1);
+        QCOMPARE(r->steps.back().correct, int64_t(24));
+        QCOMPARE(r->keptFloat.front(), std::string("conv_bad"));
+        QVERIFY(hasFloatWeight(*m, "conv_bad"));
+        QVERIFY(!hasFloatWeight(*m, "fc") || r->keptFloat.size() == 3);
+        QCOMPARE(correctOf(*m), r->steps.back().correct);
+        // Plain INT8 measured on its own gives the first step's count.
+        auto plain = fp32->clone();
+        QVERIFY(quantizeModel(*plain, &*cal, QuantizeOptions{}).has_value());
+        QCOMPARE(correctOf(*plain), r->steps[0].correct);
+        // A target plain INT8 already meets: no layer kept float.
+        const double plainDrop = r->steps[0].dropPoints;
+        auto m2 = fp32->clone();
+        auto loose = mixedPrecisionAccuracy(*m2, *cal, QuantizeOptions{}, *ranking, plainDrop + 0.01, eval);
+        QVERIFY(loose.has_value());
+        QVERIFY(loose->met && loose->keptFloat.empty() && loose->steps.size() == 1);
+        // The cap: a ranking walk limited to zero extra layers (cap 1 keeps conv_bad and meets the
+        // target, so use a ranking without the culprit): the target is missed, the best step kept.
+        std::vector<LayerSensitivity> noCulprit(ranking->begin() + 1, ranking->end());
+        auto m3 = fp32->clone();
+        auto capped = mixedPrecisionAccuracy(*m3, *cal, QuantizeOptions{}, noCulprit, 0.0, eval, nullReporter(), nullptr, 1);
+        QVERIFY(capped.has_value());
+        QVERIFY(!capped->met && capped->capped);
+        QCOMPARE(capped->steps.size(), std::size_t(2));
+        std::size_t bestStep = capped->steps[1].correct > capped->steps[0].correct ? 1 : 0;
+        QCOMPARE(capped->chosen, bestStep);
+        QCOMPARE(correctOf(*m3), capped->steps[bestStep].correct);
+        // No labels: refused, not measured against nothing.
+        auto m4 = fp32->clone();
+        auto none = mixedPrecisionAccuracy(*m4, *cal, QuantizeOptions{}, *ranking, 1.0, unlabelled);
+        QVERIFY(!none.has_value());
+        QCOMPARE(none.error().code, StatusCode::Usage);
+        QVERIFY2(QString::fromStdString(none.error().message).contains("labelled"), none.error().message.c_str());
     }
 
     void overlayFile() {
@@ -403,6 +529,110 @@ private slots:
         QCOMPARE(run({"quantize", in, "-o", out, "--scheme", "fp16", "--mixed-precision", "30"}), 2);
         QCOMPARE(run({"quantize", in, "-o", out, "--calib", "random", "--mixed-precision", "30"}, &err), 2);
         QVERIFY2(err.contains("random"), qPrintable(err));
+    }
+
+    /// `quantize --mixed-precision acc:1` on digits-cnn with held-out labelled data. Per-tensor
+    /// weights with a coarse 80th-percentile activation range make plain INT8 lose several points
+    /// (measured: 332/360 against FP32's 355/360); the walk keeps layers float until the drop is
+    /// at most 1 point. Every count in the report is checked against `edgewise-cli evaluate`.
+    void cliAccuracyTarget() {
+        EW_REQUIRE_MODELS();
+        const QString cli = test::binDir() + "/edgewise-cli";
+        if (!QFileInfo::exists(cli)) QSKIP("[ew-skip] edgewise-cli not built (set EW_BIN_DIR)");
+        const QString dir = test::modelsDir() + "/onnx/digits-cnn";
+        QTemporaryDir tmp;
+        auto run = [&](const QStringList& args, QString* err = nullptr, QString* out = nullptr) {
+            QProcess p;
+            p.start(cli, args);
+            p.waitForFinished(600000);
+            if (err) *err = QString::fromUtf8(p.readAllStandardError());
+            if (out) *out = QString::fromUtf8(p.readAllStandardOutput());
+            return p.exitCode();
+        };
+        const QString in = dir + "/digits_cnn.onnx", calib = dir + "/calibration_input.pb", test = dir + "/test_data_set_0",
+                      labels = dir + "/labels.pb", out = tmp.path() + "/q.onnx", plainOut = tmp.path() + "/plain.onnx",
+                      rep = tmp.path() + "/r.json";
+        const QStringList coarse = {"--scheme", "int8-per-tensor", "--method", "percentile", "--percentile", "80"};
+        auto correctOf = [&](const QString& model) -> qint64 {
+            QString o;
+            if (run({"evaluate", model, "--data", test, "--labels", labels, "--json"}, nullptr, &o) != 0) return -1;
+            return QJsonDocument::fromJson(o.toUtf8()).object()["correct_top1"].toInteger(-1);
+        };
+        const qint64 fp32Correct = correctOf(in);
+        QCOMPARE(fp32Correct, qint64(355)); // the models README: 0.9861 of 360
+        QCOMPARE(run(QStringList{"--quiet", "quantize", in, "-o", plainOut, "--calib", calib} + coarse), 0);
+        const qint64 plainCorrect = correctOf(plainOut);
+        QVERIFY2(fp32Correct - plainCorrect > 3, qPrintable(QString::number(plainCorrect))); // > 1 point of 360
+
+        QString err, stdoutText;
+        QCOMPARE(run(QStringList{"quantize", in, "-o", out, "--calib", calib, "--mixed-precision", "acc:1", "--eval", test,
+                                 "--labels", labels, "--report", rep} + coarse, &err, &stdoutText),
+                 0);
+        QVERIFY2(stdoutText.contains("step 0: int8"), qPrintable(stdoutText));
+        QVERIFY2(!stdoutText.contains("CALIBRATION"), qPrintable(stdoutText));
+        QFile f(rep);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject report = QJsonDocument::fromJson(f.readAll()).object();
+        const QJsonObject mp = report["analysis"].toObject()["mixed_precision"].toObject();
+        QCOMPARE(mp["target_kind"].toString(), QString("accuracy"));
+        QCOMPARE(mp["target_drop_points"].toDouble(), 1.0);
+        QVERIFY(!mp.contains("target_db"));
+        QCOMPARE(mp["fp32_correct"].toInteger(), fp32Correct);
+        const QJsonObject ev = mp["evaluation"].toObject();
+        QCOMPARE(ev["samples"].toInteger(), qint64(360));
+        QCOMPARE(ev["calibration_data"].toBool(), false);
+        QCOMPARE(ev["source"].toString(), test);
+        const QJsonArray steps = mp["steps"].toArray();
+        QVERIFY(steps.size() >= 2);
+        const QJsonObject first = steps[0].toObject(), last = steps[steps.size() - 1].toObject();
+        QVERIFY(first["kept_float"].isNull());
+        QCOMPARE(first["correct"].toInteger(), plainCorrect); // the walk's INT8 step is plain INT8
+        QVERIFY(!first["met"].toBool() && first["drop_points"].toDouble() > 1.0);
+        const QJsonArray sens = report["analysis"].toObject()["sensitivity"].toArray();
+        for (int i = 1; i < steps.size(); ++i) { // most sensitive first, one more per step
+            QCOMPARE(steps[i].toObject()["kept_float"].toString(), sens[i - 1].toObject()["node"].toString());
+            QCOMPARE(steps[i].toObject()["float_layers"].toInteger(), qint64(i));
+            QCOMPARE(steps[i].toObject()["met"].toBool(), i == steps.size() - 1);
+        }
+        QVERIFY(mp["met"].toBool());
+        QCOMPARE(mp["chosen_step"].toInteger(), qint64(steps.size() - 1));
+        QVERIFY(last["drop_points"].toDouble() <= 1.0);
+        QCOMPARE(mp["achieved_drop_points"].toDouble(), last["drop_points"].toDouble());
+        const QJsonArray kept = mp["kept_float"].toArray();
+        QCOMPARE(kept.size(), int(steps.size() - 1));
+        // Measured independently: the written model's accuracy is the chosen step's.
+        const qint64 mixedCorrect = correctOf(out);
+        QCOMPARE(mixedCorrect, last["correct"].toInteger());
+        QVERIFY(fp32Correct - mixedCorrect <= 3); // floor(1 point of 360) = 3 samples
+        qInfo("digits-cnn per-tensor p80: FP32 %lld/360, INT8 %lld/360, mixed %lld/360 with %lld layer(s) float",
+              (long long)fp32Correct, (long long)plainCorrect, (long long)mixedCorrect, (long long)kept.size());
+        auto q = ir::loadModel(test::str(out));
+        QVERIFY(q.has_value());
+        for (const auto& k : kept) QVERIFY2(hasFloatWeight(**q, test::str(k.toString())), qPrintable(k.toString()));
+
+        // Labels through --calib alone: accuracy on the calibration data, and the output says so.
+        QCOMPARE(run(QStringList{"quantize", in, "-o", out, "--calib", test, "--labels", labels, "--mixed-precision",
+                                 "acc:1", "--report", rep} + coarse, &err, &stdoutText),
+                 0);
+        QVERIFY2(stdoutText.contains("CALIBRATION"), qPrintable(stdoutText));
+        QFile f2(rep);
+        QVERIFY(f2.open(QIODevice::ReadOnly));
+        const QJsonObject mp2 = QJsonDocument::fromJson(f2.readAll()).object()["analysis"].toObject()["mixed_precision"].toObject();
+        QCOMPARE(mp2["evaluation"].toObject()["calibration_data"].toBool(), true);
+        QCOMPARE(mp2["fp32_correct"].toInteger(), fp32Correct);
+
+        // Usage errors: no labels, labels without an accuracy target, bad accuracy values.
+        QCOMPARE(run({"quantize", in, "-o", out, "--calib", calib, "--mixed-precision", "acc:0.5"}, &err), 2);
+        QVERIFY2(err.contains("needs labels") && err.contains("--labels"), qPrintable(err));
+        QCOMPARE(run({"quantize", in, "-o", out, "--calib", calib, "--mixed-precision", "acc:0.5", "--eval", test}, &err), 2);
+        QVERIFY2(err.contains("needs labels"), qPrintable(err));
+        QCOMPARE(run({"quantize", in, "-o", out, "--calib", calib, "--mixed-precision", "40", "--labels", labels}, &err), 2);
+        QVERIFY2(err.contains("without an accuracy target"), qPrintable(err));
+        QCOMPARE(run({"quantize", in, "-o", out, "--calib", calib, "--mixed-precision", "acc:250", "--eval", test, "--labels",
+                      labels}, &err), 2);
+        QVERIFY2(err.contains("between 0 and 100"), qPrintable(err));
+        QCOMPARE(run({"quantize", in, "-o", out, "--calib", calib, "--mixed-precision", "acc:x"}, &err), 2);
+        QVERIFY2(err.contains("percentage points"), qPrintable(err));
     }
 };
 

@@ -102,19 +102,31 @@ struct Analysis {
     std::vector<opt::quant::LayerSensitivity> sensitivity;
     bool sensitivityDone = false;
     std::optional<opt::quant::MixedPrecision> mixed;
+    std::optional<opt::quant::MixedPrecisionAccuracy> mixedAcc; ///< --mixed-precision acc:P
+    std::string evalSource;   ///< where acc:P measured accuracy (--eval, else --calib)
+    bool evalOnCalib = false; ///< no --eval: the accuracy was measured on the calibration data
     std::string error; ///< why part of it could not be measured
 };
 
-/// --mixed-precision: ranks the layers by sensitivity, then keeps the most sensitive in float
-/// until the output SQNR against `reference` reaches `target`; `model` becomes the result.
+/// --mixed-precision: ranks the layers by sensitivity (on the analysis samples of the calibration
+/// data), then keeps the most sensitive in float until the output SQNR against `reference`
+/// reaches the target, or, for acc:P, until the top-1 drop against `reference` on `evalData`
+/// (labelled) is at most P points; `model` becomes the result.
 Result<opt::quant::QuantizeReport> quantizeMixed(ir::Model& model, const ir::Model& reference, const opt::quant::Calibration& cal,
                                                  const opt::quant::QuantizeOptions& options, const std::string& source,
-                                                 const opt::data::OpenOptions& open, double target, Analysis& an,
-                                                 Reporter& reporter) {
+                                                 const opt::data::OpenOptions& open, const opt::quant::MixedTarget& target,
+                                                 opt::data::Dataset* evalData, Analysis& an, Reporter& reporter) {
     EW_TRY_ASSIGN(auto data, openAnalysisData(reference, source, open));
     EW_TRY_ASSIGN(an.sensitivity, opt::quant::layerSensitivity(model, cal, options, *data, reporter, &reference));
     an.sensitivityDone = true;
-    EW_TRY_ASSIGN(auto mp, opt::quant::mixedPrecision(model, cal, options, an.sensitivity, target, *data, reporter, &reference));
+    if (target.kind == opt::quant::MixedTarget::Kind::AccuracyDrop) {
+        EW_TRY_ASSIGN(auto mp, opt::quant::mixedPrecisionAccuracy(model, cal, options, an.sensitivity, target.value, *evalData,
+                                                                  reporter, &reference));
+        opt::quant::QuantizeReport rep = mp.report;
+        an.mixedAcc = std::move(mp);
+        return rep;
+    }
+    EW_TRY_ASSIGN(auto mp, opt::quant::mixedPrecision(model, cal, options, an.sensitivity, target.value, *data, reporter, &reference));
     opt::quant::QuantizeReport rep = mp.report;
     an.mixed = std::move(mp);
     return rep;
@@ -218,19 +230,33 @@ int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
     const bool biasCorrection = args.options.contains("bias-correction");
     if (biasCorrection && !calibrated)
         return usageError("quantize", "--bias-correction needs an int8 scheme (int8 or int8-per-tensor) and --calib");
-    // Analysis: --mixed-precision TARGET (output SQNR in dB), --overlay FILE, the report's "analysis".
-    std::optional<double> mixedTarget;
+    // Analysis: --mixed-precision TARGET (output SQNR in dB, or acc:P), --overlay FILE, the report's "analysis".
+    std::optional<opt::quant::MixedTarget> mixedTarget;
     if (args.options.contains("mixed-precision")) {
-        double db = 0;
-        if (!opt::quant::parseSqnrTarget(args.value("mixed-precision"), db))
-            return usageError("quantize", "--mixed-precision needs an output SQNR target in dB (30 or sqnr:30), not '" +
-                                              args.value("mixed-precision") + "'");
+        opt::quant::MixedTarget t;
+        std::string why;
+        if (!opt::quant::parseMixedTarget(args.value("mixed-precision"), t, &why)) return usageError("quantize", why);
         if (!calibrated) return usageError("quantize", "--mixed-precision needs an int8 scheme (int8 or int8-per-tensor)");
         if (calib == "random" || calib.starts_with("random:"))
             return usageError("quantize", "--mixed-precision needs real --calib data: a target met on random inputs "
                                           "says nothing about real ones");
-        mixedTarget = db;
+        mixedTarget = t;
     }
+    // acc:P measures top-1 accuracy on --eval SOURCE (else the calibration data) with labels from
+    // class subfolders or --labels FILE.
+    const bool accuracyTarget = mixedTarget && mixedTarget->kind == opt::quant::MixedTarget::Kind::AccuracyDrop;
+    const std::string evalArg = args.value("eval"), labelsArg = args.value("labels");
+    if ((args.options.contains("eval") || args.options.contains("labels")) && !accuracyTarget)
+        return usageError("quantize", "--eval and --labels give the labelled data of --mixed-precision acc:P; "
+                                      "without an accuracy target they would be ignored");
+    if (args.options.contains("eval") && evalArg.empty()) return usageError("quantize", "--eval needs a SOURCE");
+    if (args.options.contains("labels") && labelsArg.empty()) return usageError("quantize", "--labels needs a FILE");
+    const std::string evalSource = evalArg.empty() ? calib : evalArg;
+    if (accuracyTarget && (evalSource == "random" || evalSource.starts_with("random:")))
+        return usageError("quantize", "--eval random has no labels: an accuracy target needs real labelled data");
+    opt::data::OpenOptions evalOpen = open;
+    evalOpen.labels = labelsArg;
+    if (!evalArg.empty()) evalOpen.limit = 0; // --limit counts calibration samples; --eval is used whole
     const std::string overlayPath = args.value("overlay");
     if (args.options.contains("overlay")) {
         if (overlayPath.empty()) return usageError("quantize", "--overlay needs a FILE.json to write");
@@ -247,6 +273,28 @@ int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
         return reportError(model.error(), true);
     }
     const std::unique_ptr<ir::Model> fp32 = (*model)->clone();
+    // The labelled evaluation data of acc:P, opened (and its labels checked) before any long work.
+    std::unique_ptr<opt::data::Dataset> evalData;
+    if (accuracyTarget) {
+        auto session = rt::Session::create(**model);
+        if (!session) {
+            reporter.finish();
+            return reportError(session.error(), true);
+        }
+        auto d = opt::data::openDataset(evalSource, (*session)->inputInfo(), evalOpen);
+        if (!d) {
+            reporter.finish();
+            return reportError(d.error(), d.error().code != StatusCode::Usage);
+        }
+        if (!(*d)->hasLabels()) {
+            reporter.finish();
+            return usageError("quantize", "--mixed-precision acc:P needs labels for " + (*d)->describe() +
+                                              ": give --labels FILE (integer labels, one per sample) or an image folder "
+                                              "with one subfolder per class" +
+                                              (evalArg.empty() ? " (--eval SOURCE picks data other than --calib)" : ""));
+        }
+        evalData = std::move(*d);
+    }
     // Cross-layer equalization rewrites the float weights (same function) before calibration,
     // so the activation ranges are observed on the equalized model.
     std::optional<opt::quant::EqualizeReport> cleRep;
@@ -274,7 +322,7 @@ int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
         }
         if (calibrated) {
             const int64_t t0 = nowNs();
-            auto c = opt::quant::calibrate(**model, **data, options.histogramBins, reporter);
+            auto c = opt::quant::calibrate(**model, **data, opt::quant::calibrationBins(options), reporter);
             if (!c) {
                 reporter.finish();
                 return reportError(c.error(), c.error().code == StatusCode::InvalidInput || c.error().code == StatusCode::NotFound);
@@ -303,7 +351,9 @@ int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
         }
         bcRep = std::move(*b);
     }
-    auto rep = mixedTarget ? quantizeMixed(**model, *floatRef, *cal, options, calib, open, *mixedTarget, an, reporter)
+    an.evalSource = evalSource;
+    an.evalOnCalib = accuracyTarget && evalArg.empty();
+    auto rep = mixedTarget ? quantizeMixed(**model, *floatRef, *cal, options, calib, open, *mixedTarget, evalData.get(), an, reporter)
                            : opt::quant::quantizeModel(**model, cal ? &*cal : nullptr, options);
     reporter.finish();
     if (!rep) return reportError(rep.error(), false);
@@ -326,7 +376,7 @@ int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
             auto session = rt::Session::create(*plain);
             auto data = session ? opt::data::openDataset(calib, (*session)->inputInfo(), open)
                                 : Result<std::unique_ptr<opt::data::Dataset>>(std::unexpected(session.error()));
-            auto c = data ? opt::quant::calibrate(*plain, **data, options.histogramBins, evalReporter)
+            auto c = data ? opt::quant::calibrate(*plain, **data, opt::quant::calibrationBins(options), evalReporter)
                           : Result<opt::quant::Calibration>(std::unexpected(data.error()));
             if (c) plainCal = std::move(*c);
             else baseline->why = c.error().toString();
@@ -456,7 +506,33 @@ int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
                 j.key("kept_float").beginArray();
                 for (const auto& n : an.mixed->keptFloat) j.value(n);
                 j.endArray();
-                j.key("achieved_sqnr_db").value(an.mixed->achievedDb).key("met").value(an.mixed->met).endObject();
+                j.key("achieved_sqnr_db").value(an.mixed->achievedDb).key("met").value(an.mixed->met);
+                j.key("target_kind").value("sqnr").endObject();
+            }
+            if (an.mixedAcc) {
+                const auto& m = *an.mixedAcc;
+                const auto& chosen = m.steps.at(m.chosen);
+                j.key("mixed_precision").beginObject().key("target_kind").value("accuracy");
+                j.key("target_drop_points").value(m.maxDropPoints);
+                j.key("evaluation").beginObject().key("source").value(an.evalSource).key("description").value(m.data);
+                j.key("samples").value(m.samples).key("calibration_data").value(an.evalOnCalib).endObject();
+                j.key("fp32_accuracy").value(m.fp32Accuracy).key("fp32_correct").value(m.fp32Correct);
+                j.key("steps").beginArray();
+                for (const auto& st : m.steps) {
+                    j.beginObject().key("kept_float");
+                    if (st.addedFloat.empty()) j.null();
+                    else j.value(st.addedFloat);
+                    j.key("float_layers").value(static_cast<int64_t>(st.floatLayers)).key("correct").value(st.correct);
+                    j.key("accuracy").value(st.accuracy).key("drop_points").value(st.dropPoints).key("met").value(st.met);
+                    j.endObject();
+                }
+                j.endArray();
+                j.key("chosen_step").value(static_cast<int64_t>(m.chosen));
+                j.key("kept_float").beginArray();
+                for (const auto& n : m.keptFloat) j.value(n);
+                j.endArray();
+                j.key("achieved_accuracy").value(chosen.accuracy).key("achieved_drop_points").value(chosen.dropPoints);
+                j.key("met").value(m.met).endObject();
             }
             j.endObject();
         }
@@ -512,6 +588,23 @@ int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
                         an.mixed->met ? "met" : "NOT met", an.mixed->achievedDb, an.mixed->keptFloat.size(),
                         kept.empty() ? "" : ": ", kept.c_str());
         }
+        if (an.mixedAcc) {
+            const auto& m = *an.mixedAcc;
+            std::printf("mixed precision: top-1 accuracy on %s%s, FP32 %.2f%% (%lld/%lld)\n", m.data.c_str(),
+                        an.evalOnCalib ? " (the CALIBRATION data: give --eval for held-out data)" : "",
+                        100.0 * m.fp32Accuracy, static_cast<long long>(m.fp32Correct), static_cast<long long>(m.samples));
+            for (std::size_t i = 0; i < m.steps.size(); ++i) {
+                const auto& st = m.steps[i];
+                std::printf("  step %zu: %-28s %6.2f%% (%lld), drop %.2f points%s\n", i,
+                            st.addedFloat.empty() ? "int8" : ("+ float " + st.addedFloat).c_str(), 100.0 * st.accuracy,
+                            static_cast<long long>(st.correct), st.dropPoints, st.met ? "  <= target" : "");
+            }
+            std::string kept;
+            for (const auto& n : m.keptFloat) kept += (kept.empty() ? "" : ", ") + n;
+            std::printf("mixed precision: target drop <= %g points %s (step %zu, drop %.2f), %zu layer(s) kept float%s%s\n",
+                        m.maxDropPoints, m.met ? "met" : "NOT met", m.chosen, m.steps.at(m.chosen).dropPoints,
+                        m.keptFloat.size(), kept.empty() ? "" : ": ", kept.c_str());
+        }
         if (an.sensitivityDone && !an.sensitivity.empty()) {
             std::printf("most sensitive layers (output SQNR with only that layer quantized):\n");
             for (std::size_t i = 0; i < an.sensitivity.size() && i < 5; ++i)
@@ -532,7 +625,7 @@ const Command& quantizeCommand() {
         .summary = "Post-training quantization: int8 QDQ, fp16 weights, int4/int8 weight-only.",
         .usage = "quantize IN -o OUT --calib SOURCE [--preprocess FILE.json] [--scheme int8|int8-per-tensor|fp16|w4|w8]\n"
                  "       [--method minmax|percentile|entropy|mse] [--exclude PATTERNS] [--cle] [--bias-correction]\n"
-                 "       [--mixed-precision TARGET] [--report FILE.json] [--overlay FILE.json]",
+                 "       [--mixed-precision TARGET [--eval SOURCE] [--labels FILE]] [--report FILE.json] [--overlay FILE.json]",
         .description =
             "Loads IN, calibrates activation ranges by running it on SOURCE (a folder of images,\n"
             ".npy or TensorProto .pb files, or random[:N] - marked as random everywhere), and writes\n"
@@ -564,15 +657,27 @@ const Command& quantizeCommand() {
             "Conv/Gemm/MatMul quantized alone, most sensitive first). --mixed-precision TARGET keeps\n"
             "the most sensitive layers float, one more at a time, until the output SQNR reaches\n"
             "TARGET dB (needs real --calib data): \"mixed_precision\" {target_db, kept_float,\n"
-            "achieved_sqnr_db, met}. --overlay FILE writes each node's activation SQNR in the\n"
-            "viewer's overlay format.\n",
+            "achieved_sqnr_db, met, target_kind: \"sqnr\"}. TARGET 45, 45dB or sqnr:45 is an SQNR\n"
+            "in dB; acc:P is the largest top-1 accuracy drop against FP32 in percentage points\n"
+            "(acc:0.5; 0..100): layers are kept float, most sensitive first, re-measuring top-1\n"
+            "accuracy after each, until the drop is at most P. Accuracy is measured on --eval SOURCE\n"
+            "(all its samples; default: the --calib data, which the output then says) with labels\n"
+            "from class subfolders or --labels FILE (as in evaluate); without labels acc:P is a\n"
+            "usage error. Its \"mixed_precision\" is {target_kind: \"accuracy\", target_drop_points,\n"
+            "evaluation {source, description, samples, calibration_data}, fp32_accuracy,\n"
+            "fp32_correct, steps [{kept_float (null for plain int8), float_layers, correct,\n"
+            "accuracy, drop_points, met}], chosen_step, kept_float, achieved_accuracy,\n"
+            "achieved_drop_points, met}; when no step meets P, the step with the most hits is kept.\n"
+            "--overlay FILE writes each node's activation SQNR in the viewer's overlay format.\n",
         .options = {{"output", 'o', "OUT", "The quantized model to write (required)."},
                     {"calib", 0, "SOURCE", "Calibration data: DIR, FILE.npy, FILE.pb or random[:N]."},
                     {"preprocess", 0, "FILE", "Image preprocessing recipe (JSON) or preset name."},
                     {"scheme", 0, "S", "int8 (default), int8-per-tensor, fp16, w4 or w8."},
                     {"method", 0, "M", "minmax (default), percentile, entropy, mse, moving-average."},
                     {"exclude", 0, "PATTERNS", "Nodes to keep in float: name or op-type globs, comma-separated."},
-                    {"mixed-precision", 0, "TARGET", "Keep the most sensitive layers float until the output SQNR reaches TARGET dB (30 or sqnr:30)."},
+                    {"mixed-precision", 0, "TARGET", "Keep the most sensitive layers float until the output SQNR reaches TARGET dB (30, 30dB or sqnr:30), or the top-1 drop vs FP32 is at most P points (acc:P)."},
+                    {"eval", 0, "SOURCE", "Labelled data for --mixed-precision acc:P (default: the --calib data)."},
+                    {"labels", 0, "FILE", "Integer labels (.npy/.pb) of the acc:P data, one per sample in order."},
                     {"overlay", 0, "FILE", "Write per-node activation SQNR (dB) as a viewer overlay (edgewise --overlay FILE MODEL)."},
                     {"cle", 0, {}, "Cross-layer equalization before calibration."},
                     {"bias-correction", 0, {}, "Empirical bias correction on the calibration data (int8)."},

@@ -301,8 +301,130 @@ Result<MixedPrecision> mixedPrecision(ir::Model& model, const Calibration& calib
     return r;
 }
 
+Result<MixedPrecisionAccuracy> mixedPrecisionAccuracy(ir::Model& model, const Calibration& calibration,
+                                                      const QuantizeOptions& options,
+                                                      const std::vector<LayerSensitivity>& ranking, double maxDropPoints,
+                                                      data::Dataset& evalData, Reporter& reporter,
+                                                      const ir::Model* reference, std::size_t maxFloatLayers) {
+    if (!(maxDropPoints >= 0 && maxDropPoints <= 100))
+        return fail(StatusCode::Usage, "the accuracy drop target must be 0..100 percentage points");
+    if (!evalData.hasLabels())
+        return fail(StatusCode::Usage, "an accuracy target needs labelled evaluation data: " + evalData.describe());
+    const std::unique_ptr<ir::Model> fp32 = model.clone();
+    const ir::Model& ref = reference ? *reference : *fp32;
+    auto top1 = [&](const ir::Model& m, const char* what) -> Result<data::EvaluationReport> {
+        EW_TRY_ASSIGN(auto session, rt::Session::create(m));
+        auto e = data::evaluate(*session, nullptr, evalData);
+        if (!e) return fail(e.error().code, std::string(what) + " evaluation: " + e.error().message);
+        if (!e->accuracyTop1 || e->samples == 0)
+            return fail(StatusCode::InvalidInput, "no labelled sample in the evaluation data: " + evalData.describe());
+        return e;
+    };
+    MixedPrecisionAccuracy r;
+    r.maxDropPoints = maxDropPoints;
+    EW_TRY_ASSIGN(const data::EvaluationReport base, top1(ref, "FP32"));
+    r.samples = base.samples;
+    r.data = base.data;
+    r.fp32Correct = base.correctTop1;
+    r.fp32Accuracy = *base.accuracyTop1;
+    // Exact in hit counts: "acc:0.5" on 360 samples allows floor(1.8) = 1 more miss than FP32. The
+    // epsilon keeps a target written as an exact multiple (acc:0.25 of 400 -> 1) from rounding down.
+    const double allowedMisses = std::floor(maxDropPoints * double(r.samples) / 100.0 + 1e-9);
+    const std::size_t cap = maxFloatLayers == 0 ? ranking.size() : std::min(maxFloatLayers, ranking.size());
+    std::set<std::string> keep;
+    std::unique_ptr<ir::Model> best;
+    std::vector<std::string> floatOrder;
+    for (std::size_t step = 0;; ++step) {
+        if (reporter.isCancelled()) return fail(StatusCode::Cancelled, "mixed precision cancelled");
+        std::unique_ptr<ir::Model> m = fp32->clone();
+        EW_TRY_ASSIGN(QuantizeReport rep, quantizeKeepingFloat(*m, calibration, options, keep));
+        EW_TRY_ASSIGN(const data::EvaluationReport e, top1(*m, "quantized"));
+        if (e.samples != r.samples)
+            return fail(StatusCode::Internal, "the evaluation data changed length between runs: " + r.data);
+        AccuracyStep st;
+        st.addedFloat = step == 0 ? std::string() : floatOrder.back();
+        st.floatLayers = step;
+        st.correct = e.correctTop1;
+        st.accuracy = *e.accuracyTop1;
+        st.dropPoints = double(r.fp32Correct - st.correct) * 100.0 / double(r.samples); // from counts: no round-off
+        st.met = double(r.fp32Correct - st.correct) <= allowedMisses;
+        r.steps.push_back(st);
+        // Keep the best model seen: more hits wins, then fewer float layers (the earlier step). A
+        // step that meets the target has more hits than every earlier one (they missed it), so it
+        // is the one kept when the walk stops there.
+        if (!best || st.correct > r.steps[r.chosen].correct) {
+            r.chosen = step;
+            r.report = std::move(rep);
+            r.keptFloat = floatOrder;
+            best = std::move(m);
+        }
+        if (st.met) {
+            r.met = true;
+            break;
+        }
+        if (step >= cap) {
+            r.capped = cap < ranking.size();
+            break;
+        }
+        keep.insert(ranking[step].node);
+        floatOrder.push_back(ranking[step].node);
+        reporter.progress("mixed precision (accuracy)", double(step + 1) / double(cap + 1));
+    }
+    model = std::move(*best);
+    return r;
+}
+
+namespace {
+
+/// Strips a trailing "dB" (any case) and surrounding blanks.
+std::string_view stripDb(std::string_view t) {
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+    if (t.size() >= 2 && (t[t.size() - 2] == 'd' || t[t.size() - 2] == 'D') && (t.back() == 'b' || t.back() == 'B')) {
+        t.remove_suffix(2);
+        while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+    }
+    return t;
+}
+
+bool parseNumber(std::string_view text, double& v) {
+    if (text.empty()) return false;
+    if (text.front() == '+') text.remove_prefix(1);
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    return ec == std::errc() && end == text.data() + text.size() && std::isfinite(v);
+}
+
+} // namespace
+
+bool parseMixedTarget(std::string_view text, MixedTarget& out, std::string* why) {
+    auto say = [&](std::string s) {
+        if (why) *why = std::move(s);
+        return false;
+    };
+    const std::string shown(text);
+    if (text.starts_with("acc:") || text.starts_with("accuracy:")) {
+        text.remove_prefix(text.starts_with("acc:") ? 4 : 9);
+        if (text.ends_with("pp")) text.remove_suffix(2);
+        else if (text.ends_with("%")) text.remove_suffix(1);
+        double v = 0;
+        if (!parseNumber(text, v))
+            return say("an accuracy target is acc:P, the largest top-1 drop against FP32 in percentage points "
+                       "(acc:0.5), not '" + shown + "'");
+        if (v < 0 || v > 100)
+            return say("the accuracy drop in '" + shown + "' must be between 0 and 100 percentage points");
+        out = {MixedTarget::Kind::AccuracyDrop, v};
+        return true;
+    }
+    double db = 0;
+    if (!parseSqnrTarget(text, db))
+        return say("--mixed-precision takes an output SQNR target in dB (45, 45dB or sqnr:45) or a top-1 accuracy drop "
+                   "in percentage points (acc:0.5), not '" + shown + "'");
+    out = {MixedTarget::Kind::Sqnr, db};
+    return true;
+}
+
 bool parseSqnrTarget(std::string_view text, double& db) {
     if (text.starts_with("sqnr:")) text.remove_prefix(5);
+    text = stripDb(text);
     if (text.empty()) return false;
     double v = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);

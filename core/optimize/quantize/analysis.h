@@ -13,7 +13,8 @@
 
 /// Quantization error analysis (issue 6 "Analysis"): per-tensor error of a QDQ model against its
 /// FP32 original, per-layer sensitivity (one layer quantized at a time), and automatic mixed
-/// precision (the most sensitive layers kept in float until an output SQNR target is met).
+/// precision (the most sensitive layers kept in float until an output SQNR target, or a top-1
+/// accuracy drop target on labelled data, is met).
 /// Every measure streams over a dataset: memory is one sample's activations, whatever its size.
 namespace ew::opt::quant {
 
@@ -82,8 +83,61 @@ Result<MixedPrecision> mixedPrecision(ir::Model& model, const Calibration& calib
                                       const std::vector<LayerSensitivity>& ranking, double targetDb, data::Dataset& data,
                                       Reporter& reporter = nullReporter(), const ir::Model* reference = nullptr);
 
-/// "30", "30.5" or "sqnr:30" (dB). False for anything else (accuracy targets are not supported).
+/// "30", "30.5", "30dB" or "sqnr:30" / "sqnr:30dB" (dB, case-insensitive suffix). False for
+/// anything else, accuracy targets included (see parseMixedTarget).
 bool parseSqnrTarget(std::string_view text, double& db);
+
+/// What --mixed-precision aims at: the output SQNR against FP32 (dB, higher is better), or the
+/// largest top-1 accuracy drop against FP32 (percentage points, 0..100) on labelled data.
+struct MixedTarget {
+    enum class Kind { Sqnr, AccuracyDrop } kind = Kind::Sqnr;
+    double value = 0;
+};
+
+/// An SQNR target as parseSqnrTarget reads it, or "acc:P" (also "acc:Ppp" / "acc:P%"): a top-1
+/// drop of at most P percentage points, 0 <= P <= 100. On failure returns false and sets `why`
+/// to a sentence naming the expected forms.
+bool parseMixedTarget(std::string_view text, MixedTarget& out, std::string* why = nullptr);
+
+/// One step of the accuracy-driven walk: the model with `floatLayers` ranked layers kept float.
+struct AccuracyStep {
+    std::string addedFloat;   ///< layer this step added to the float set; empty for plain INT8
+    std::size_t floatLayers = 0;
+    int64_t correct = 0;      ///< top-1 hits on the evaluation data
+    double accuracy = 0;      ///< correct / samples
+    double dropPoints = 0;    ///< (FP32 accuracy - accuracy) * 100
+    bool met = false;
+};
+
+struct MixedPrecisionAccuracy {
+    double maxDropPoints = 0;
+    int64_t samples = 0;                ///< labelled evaluation samples
+    std::string data;                   ///< the evaluation dataset's describe()
+    int64_t fp32Correct = 0;
+    double fp32Accuracy = 0;
+    std::vector<AccuracyStep> steps;    ///< in walk order; steps[0] is plain INT8
+    std::size_t chosen = 0;             ///< index into steps of the model returned
+    std::vector<std::string> keptFloat; ///< of the chosen step, most sensitive first
+    bool met = false;                   ///< the chosen step's drop is within the target
+    bool capped = false;                ///< the walk stopped at maxFloatLayers, not at the ranking's end
+    QuantizeReport report;              ///< of the chosen model
+};
+
+/// Accuracy-driven greedy mixed precision: measures `reference`'s (nullptr: `model`'s own FP32)
+/// top-1 accuracy on the labelled `evalData`, then quantizes `model` fully and keeps the layers of
+/// `ranking` in float, most sensitive first, one more per step, re-measuring top-1 accuracy after
+/// each change, until the drop is at most `maxDropPoints` or `maxFloatLayers` (0: the whole
+/// ranking) layers are float. The target compares hit counts exactly (a drop of k samples out of
+/// N is met when k <= maxDropPoints * N / 100). Accuracy is not monotone in the float set, so when
+/// no step meets the target the step with the fewest misses (then the fewest float layers) is
+/// returned, with `met` false. `model` becomes the chosen model. Fails with Usage when `evalData`
+/// has no labels.
+Result<MixedPrecisionAccuracy> mixedPrecisionAccuracy(ir::Model& model, const Calibration& calibration,
+                                                      const QuantizeOptions& options,
+                                                      const std::vector<LayerSensitivity>& ranking, double maxDropPoints,
+                                                      data::Dataset& evalData, Reporter& reporter = nullReporter(),
+                                                      const ir::Model* reference = nullptr,
+                                                      std::size_t maxFloatLayers = 0);
 
 /// The viewer's overlay format {"name", "unit", "values": {node: number}}; non-finite values are
 /// clamped to +-`cap` because the format holds numbers only.
