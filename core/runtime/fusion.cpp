@@ -267,6 +267,24 @@ int fuseConvChainsImpl(ir::Graph& g, ActFilter filter, const FusionListener* lis
     return fused;
 }
 
+/// The optional activation of a quantized pattern: a Relu or Clip that alone reads `out` (the
+/// head's float output) joins `chain` and `act`; `out` becomes the last float value. Returns the
+/// node that alone reads it (the QuantizeLinear the pattern ends with), or null.
+ir::Node* optionalReluClip(const ir::Graph& g, ir::Value*& out, std::vector<ir::Node*>& chain, ActivationMatch& act,
+                           bool& hasAct) {
+    ir::Node* next = soleConsumer(g, out);
+    hasAct = false;
+    if (next && (isOp(*next, "Relu") || isOp(*next, "Clip")) && next->input(0) == out &&
+        activationOf(*next, act.name, act.params) && next->output(0) && isFloatTensor(next->output(0))) {
+        hasAct = true;
+        act.nodes = {next};
+        chain.push_back(next);
+        out = next->output(0);
+        next = soleConsumer(g, out);
+    }
+    return next;
+}
+
 /// DequantizeLinear(q, scale, zp) feeding `v` (in g): the node, or nullptr. Blocked forms and
 /// opset-21 output_dtype other than float are not taken.
 ir::Node* dequantizeOf(const ir::Graph& g, const ir::Value* v) {
@@ -435,17 +453,9 @@ int fuseQdqAdds(ir::Graph& g, const FusionListener* listener) {
             continue;
         std::vector<ir::Node*> chain;
         ir::Value* out = add->output(0);
-        ir::Node* next = soleConsumer(g, out);
         ActivationMatch act;
         bool hasAct = false;
-        if (next && (isOp(*next, "Relu") || isOp(*next, "Clip")) && next->input(0) == out &&
-            activationOf(*next, act.name, act.params) && next->output(0) && isFloatTensor(next->output(0))) {
-            hasAct = true;
-            act.nodes = {next};
-            chain.push_back(next);
-            out = next->output(0);
-            next = soleConsumer(g, out);
-        }
+        ir::Node* next = optionalReluClip(g, out, chain, act, hasAct);
         ScalarQuant yq;
         if (!next || next->input(0) != out || !scalarQuantize(*next, yq)) continue;
         chain.push_back(next);
@@ -529,17 +539,9 @@ int fuseQdq(ir::Graph& g, const FusionListener* listener) {
         // The chain: [activation] -> QuantizeLinear, each float value read only by the next.
         std::vector<ir::Node*> chain;
         ir::Value* out = head->output(0);
-        ir::Node* next = soleConsumer(g, out);
         ActivationMatch act;
         bool hasAct = false;
-        if (next && (isOp(*next, "Relu") || isOp(*next, "Clip")) && next->input(0) == out &&
-            activationOf(*next, act.name, act.params) && next->output(0) && isFloatTensor(next->output(0))) {
-            hasAct = true;
-            act.nodes = {next};
-            chain.push_back(next);
-            out = next->output(0);
-            next = soleConsumer(g, out);
-        }
+        ir::Node* next = optionalReluClip(g, out, chain, act, hasAct);
         if (!next || !isOp(*next, "QuantizeLinear") || next->inputs().size() < 2 || next->input(0) != out ||
             !next->output(0) || next->attrInt("output_dtype", 0) != 0 || next->attrInt("block_size", 0) != 0)
             continue;
