@@ -11,6 +11,8 @@
 // are both printed. Prints a table, then one JSON line.
 //
 // Usage: bench_calib [--model PATH] [--source SOURCE] [--counts 100,1000,10000] [--bins B]
+//   --bins: histogram bins per tensor (2048, what percentile / entropy / mse calibrate with), or 0
+//   for none (what minmax / moving-average calibrate with: quant::calibrationBins).
 //   --source: "random" (default; N is appended as random:N) or a folder / file the dataset reads
 //   (then N is passed as the limit and must not exceed what the source holds).
 #include "common/file_util.h"
@@ -167,15 +169,17 @@ int main(int argc, char** argv) {
             }
         } else if (a == "-h" || a == "--help") {
             std::printf("Usage: bench_calib [--model PATH] [--source random|DIR|FILE] [--counts 100,1000,10000] [--bins B]\n"
-                        "Calibration time and peak RSS per sample count, one fresh process per count.\n");
+                        "Calibration time and peak RSS per sample count, one fresh process per count.\n"
+                        "--bins: histogram bins per tensor (default 2048: percentile, entropy, mse), 0 for none\n"
+                        "(minmax, moving-average).\n");
             return 0;
         } else {
             std::fprintf(stderr, "bench_calib: unexpected argument '%s' (try --help)\n", a.c_str());
             return 2;
         }
     }
-    if (o.bins < 16) {
-        std::fprintf(stderr, "bench_calib: --bins must be at least 16\n");
+    if (o.bins < 16 && o.bins != 0) {
+        std::fprintf(stderr, "bench_calib: --bins must be 0 (no histograms) or at least 16\n");
         return 2;
     }
     if (childN > 0) return child(o, childN);

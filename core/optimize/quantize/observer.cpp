@@ -1,11 +1,97 @@
 #include "observer.h"
 
+#include "observer_kernels.h"
+#include "runtime/thread_pool.h"
+
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <numeric>
 
 namespace ew::opt::quant {
+
+// ---------------------------------------------------------------------------------------------
+// Per-element kernels (observer_kernels.h): portable code and the run-time AVX2 dispatch.
+
+namespace detail {
+
+#if defined(__x86_64__) || defined(__i386__)
+ScanResult scanValuesAvx2(const float* x, int64_t n);
+void binValuesAvx2(const float* x, int64_t n, double lo, double inv, int bins, uint32_t* counts);
+void binValuesIntoAvx2(const float* x, int64_t n, double lo, double inv, int bins, double* hist);
+#endif
+
+namespace {
+
+std::atomic<bool> g_forcePortable{false};
+
+ScanResult scanValuesPortable(const float* x, int64_t n) {
+    ScanResult r{std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(), 0, 0};
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = x[i];
+        if (!std::isfinite(v)) continue;
+        r.lo = v < r.lo ? v : r.lo;
+        r.hi = v > r.hi ? v : r.hi;
+        ++r.finite;
+        r.zeros += v == 0.0f;
+    }
+    return r;
+}
+
+void binValuesPortable(const float* x, int64_t n, double lo, double inv, int bins, uint32_t* counts) {
+    const int64_t stride = countStride(bins);
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = x[i];
+        if (!std::isfinite(v) || v == 0.0f) continue;
+        ++counts[(i % kCountTables) * stride + binOf(v, lo, inv, bins)];
+    }
+}
+
+void binValuesIntoPortable(const float* x, int64_t n, double lo, double inv, int bins, double* hist) {
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = x[i];
+        if (std::isfinite(v) && v != 0.0f) hist[binOf(v, lo, inv, bins)] += 1.0;
+    }
+}
+
+} // namespace
+
+void observerForcePortable(bool portable) { g_forcePortable.store(portable); }
+
+bool observerUsesAvx2() {
+#if defined(__x86_64__) || defined(__i386__)
+    static const bool avx2 = __builtin_cpu_supports("avx2");
+    return avx2 && !g_forcePortable.load(std::memory_order_relaxed);
+#else
+    return false;
+#endif
+}
+
+ScanResult scanValues(const float* x, int64_t n) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (observerUsesAvx2()) return scanValuesAvx2(x, n);
+#endif
+    return scanValuesPortable(x, n);
+}
+
+void binValues(const float* x, int64_t n, double lo, double inv, int bins, uint32_t* counts) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (observerUsesAvx2()) return binValuesAvx2(x, n, lo, inv, bins, counts);
+#endif
+    binValuesPortable(x, n, lo, inv, bins, counts);
+}
+
+void binValuesInto(const float* x, int64_t n, double lo, double inv, int bins, double* hist) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (observerUsesAvx2()) return binValuesIntoAvx2(x, n, lo, inv, bins, hist);
+#endif
+    binValuesIntoPortable(x, n, lo, inv, bins, hist);
+}
+
+} // namespace detail
+
+bool rangeNeedsHistogram(RangeMethod m) { return m != RangeMethod::MinMax && m != RangeMethod::MovingAverage; }
 
 std::string_view rangeMethodName(RangeMethod m) {
     switch (m) {
@@ -29,24 +115,60 @@ bool parseRangeMethod(std::string_view name, RangeMethod& out) {
 }
 
 TensorObserver::TensorObserver(int bins, double movingAverageRate)
-    : m_bins(std::max(bins, 16)), m_rate(movingAverageRate) {}
+    : m_bins(bins <= 0 ? 0 : std::max(bins, 16)), m_rate(movingAverageRate) {}
 
-void TensorObserver::observe(std::span<const float> values) {
-    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-    for (float v : values)
-        if (std::isfinite(v)) {
-            lo = std::min<double>(lo, v);
-            hi = std::max<double>(hi, v);
+namespace {
+
+/// Samples from this many values on are split over the pool (smaller ones cost less than
+/// handing pieces to other threads), in pieces of at least kMinPart values.
+constexpr int64_t kParallelFrom = int64_t(1) << 15;
+constexpr int64_t kMinPart = int64_t(1) << 14;
+
+} // namespace
+
+void TensorObserver::observe(std::span<const float> values, rt::ThreadPool* pool) {
+    const float* x = values.data();
+    const auto n = static_cast<int64_t>(values.size());
+    // One vectorized pass for the sample's min / max / counts, then (histogram methods only) one
+    // that bins the values. Both are exact, so neither the code path nor the split over threads
+    // changes the result.
+    int64_t parts = 1;
+    if (pool && pool->threads() > 1 && n >= kParallelFrom)
+        parts = std::min<int64_t>(pool->threads(), n / kMinPart);
+    if ((n + parts - 1) / parts > detail::kMaxBinChunk) parts = 1; // (the serial path splits such a sample)
+    detail::ScanResult s;
+    if (parts > 1) {
+        thread_local std::vector<detail::ScanResult> pieces;
+        pieces.assign(static_cast<std::size_t>(parts), {});
+        const int64_t len = (n + parts - 1) / parts;
+        detail::ScanResult* out = pieces.data(); // (a thread_local named inside the body would be the worker's own)
+        pool->parallelFor(0, parts, 1, [&](int64_t b, int64_t e) {
+            for (int64_t p = b; p < e; ++p) out[p] = detail::scanValues(x + p * len, std::min(len, n - p * len));
+        });
+        // In order, keeping the earlier piece's extreme among equal ones: the first in order, as
+        // one scan keeps it (this decides the sign of a zero extreme).
+        s = {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(), 0, 0};
+        for (const detail::ScanResult& r : pieces) {
+            s.lo = r.lo < s.lo ? r.lo : s.lo;
+            s.hi = r.hi > s.hi ? r.hi : s.hi;
+            s.finite += r.finite;
+            s.zeros += r.zeros;
         }
-    if (!(lo <= hi)) return; // nothing finite
+    } else {
+        s = detail::scanValues(x, n);
+    }
+    if (s.finite == 0) return; // nothing finite
+    const double lo = s.lo, hi = s.hi;
     if (m_count == 0) {
         m_min = m_avgMin = lo;
         m_max = m_avgMax = hi;
-        // A constant tensor still needs a non-empty bin width.
-        const double span = hi > lo ? hi - lo : std::max(std::abs(lo), 1e-6) * 1e-3;
-        m_width = span / m_bins;
-        m_lo = hi > lo ? lo : lo - span / 2;
-        m_hist.assign(static_cast<std::size_t>(m_bins), 0.0);
+        if (m_bins > 0) {
+            // A constant tensor still needs a non-empty bin width.
+            const double span = hi > lo ? hi - lo : std::max(std::abs(lo), 1e-6) * 1e-3;
+            m_width = span / m_bins;
+            m_lo = hi > lo ? lo : lo - span / 2;
+            m_hist.assign(static_cast<std::size_t>(m_bins), 0.0);
+        }
     } else {
         m_min = std::min(m_min, lo);
         m_max = std::max(m_max, hi);
@@ -54,15 +176,54 @@ void TensorObserver::observe(std::span<const float> values) {
         m_avgMax += m_rate * (hi - m_avgMax);
     }
     ++m_samples;
+    m_count += s.finite;
+    m_zeros += s.zeros;
+    if (m_bins == 0) return;
     if (lo < m_lo || hi >= m_lo + m_width * m_bins) grow(lo, hi);
+    addToHistogram(x, n, s.zeros, parts, pool);
+}
+
+void TensorObserver::addToHistogram(const float* x, int64_t n, int64_t zeros, int64_t parts, rt::ThreadPool* pool) {
     const double inv = 1.0 / m_width;
-    for (float v : values) {
-        if (!std::isfinite(v)) continue;
-        auto b = static_cast<int64_t>((double(v) - m_lo) * inv);
-        b = std::clamp<int64_t>(b, 0, m_bins - 1);
-        m_hist[static_cast<std::size_t>(b)] += 1.0;
-        ++m_count;
-        m_zeros += v == 0.0f;
+    // Zeros (half of a post-Relu tensor) all land in one bin: added in one go.
+    if (zeros > 0) m_hist[static_cast<std::size_t>(detail::binOf(0.0f, m_lo, inv, m_bins))] += double(zeros);
+    // Samples small against the bins go straight into the double bins (the count tables'
+    // clearing and merging would cost more than they save).
+    if (m_bins > (1 << 24) || (parts == 1 && n < 4 * int64_t(m_bins))) {
+        detail::binValuesInto(x, n, m_lo, inv, m_bins, m_hist.data());
+        return;
+    }
+    // Integer counts in a few tables per piece (so runs of equal bins do not serialize on one
+    // counter), summed into the double bins afterwards: the same integers as adding 1.0 per
+    // value.
+    const int64_t stride = detail::countStride(m_bins), table = detail::kCountTables * stride;
+    thread_local std::vector<uint32_t> counts;
+    auto merge = [&](int64_t pieces) {
+        for (int b = 0; b < m_bins; ++b) {
+            uint64_t c = 0;
+            for (int64_t t = 0; t < pieces * detail::kCountTables; ++t) c += counts[static_cast<std::size_t>(t * stride + b)];
+            m_hist[static_cast<std::size_t>(b)] += double(c);
+        }
+    };
+    if (parts > 1) {
+        counts.resize(static_cast<std::size_t>(parts * table));
+        const int64_t len = (n + parts - 1) / parts;
+        uint32_t* base = counts.data();
+        pool->parallelFor(0, parts, 1, [&](int64_t b, int64_t e) {
+            for (int64_t p = b; p < e; ++p) {
+                std::fill(base + p * table, base + (p + 1) * table, 0u);
+                detail::binValues(x + p * len, std::min(len, n - p * len), m_lo, inv, m_bins, base + p * table);
+            }
+        });
+        merge(parts);
+    } else {
+        counts.resize(static_cast<std::size_t>(table));
+        for (int64_t at = 0; at < n; at += detail::kMaxBinChunk) {
+            const int64_t len = std::min(n - at, detail::kMaxBinChunk);
+            std::fill(counts.begin(), counts.begin() + table, 0u);
+            detail::binValues(x + at, len, m_lo, inv, m_bins, counts.data());
+            merge(1);
+        }
     }
 }
 
@@ -281,6 +442,7 @@ std::pair<double, double> TensorObserver::mseRange(int levels) const {
 
 std::pair<double, double> TensorObserver::range(const RangeOptions& o) const {
     if (m_count == 0) return {0, 0};
+    if (m_bins == 0 && rangeNeedsHistogram(o.method)) return {m_min, m_max}; // see range()'s contract
     switch (o.method) {
     case RangeMethod::MinMax: return {m_min, m_max};
     case RangeMethod::MovingAverage: return {std::min(m_avgMin, m_avgMax), std::max(m_avgMin, m_avgMax)};

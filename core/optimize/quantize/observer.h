@@ -6,6 +6,10 @@
 #include <utility>
 #include <vector>
 
+namespace ew::rt {
+class ThreadPool;
+}
+
 namespace ew::opt::quant {
 
 /// How a tensor's clipping range is chosen from its statistics.
@@ -17,6 +21,8 @@ enum class RangeMethod {
     Mse,           ///< clip range minimising the expected quantization MSE over the histogram
 };
 std::string_view rangeMethodName(RangeMethod m);
+/// True for the methods that read the histogram (all but MinMax and MovingAverage).
+bool rangeNeedsHistogram(RangeMethod m);
 /// "minmax", "moving-average", "percentile", "entropy", "mse".
 bool parseRangeMethod(std::string_view name, RangeMethod& out);
 
@@ -32,17 +38,23 @@ struct RangeOptions {
 /// value falls outside, the bin width is multiplied by a power of two and the range origin moves
 /// by whole old bins, so every old bin lands in exactly one new bin (merging is exact; only the
 /// resolution coarsens). Invariant: sum of counts == count() of finite values observed.
+/// With bins == 0 no histogram is kept (min, max and the moving averages only, for MinMax and
+/// MovingAverage): observing then costs one vectorized min/max pass per sample.
 class TensorObserver {
 public:
     static constexpr int kBins = 2048;
 
-    /// `movingAverageRate`: weight of each new sample in the moving averages (ORT's 0.01).
+    /// `bins`: histogram bins (at least 16), or 0 for none. `movingAverageRate`: weight of each
+    /// new sample in the moving averages (ORT's 0.01).
     explicit TensorObserver(int bins = kBins, double movingAverageRate = 0.01);
 
-    /// One sample's values (NaN and infinities are skipped).
-    void observe(std::span<const float> values);
+    /// One sample's values (NaN and infinities are skipped). With a `pool`, a large sample is
+    /// scanned and binned in pieces on its threads; the result is the same bit for bit.
+    void observe(std::span<const float> values, rt::ThreadPool* pool = nullptr);
 
     int64_t count() const { return m_count; }
+    /// Exact zeros (either sign) among the finite values observed.
+    int64_t zeros() const { return m_zeros; }
     double min() const { return m_min; }
     double max() const { return m_max; }
     double averageMin() const { return m_avgMin; }
@@ -51,13 +63,18 @@ public:
     double histLow() const { return m_lo; }
     double binWidth() const { return m_width; }
     const std::vector<double>& histogram() const { return m_hist; }
+    /// False when built with bins == 0: range() then serves MinMax and MovingAverage only.
+    bool hasHistogram() const { return m_bins > 0; }
 
     /// The clipping range [lo, hi] (lo <= hi) chosen by `o.method`. Every method stays inside
     /// [min(), max()]. Zero is not forced in here: the quantizer widens the range to hold it.
+    /// A method that needs the histogram (rangeNeedsHistogram) requires hasHistogram(); without
+    /// one it gets the min-max range (quantizeModel refuses such a calibration first).
     std::pair<double, double> range(const RangeOptions& o) const;
 
 private:
     void grow(double newMin, double newMax);
+    void addToHistogram(const float* x, int64_t n, int64_t zeros, int64_t parts, rt::ThreadPool* pool);
     std::pair<double, double> percentileRange(double pct) const;
     std::pair<double, double> entropyRange(int levels) const;
     std::pair<double, double> mseRange(int levels) const;

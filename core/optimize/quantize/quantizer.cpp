@@ -91,9 +91,14 @@ bool globMatch(std::string_view p, std::string_view t) {
 // ---------------------------------------------------------------------------------------------
 // Calibration
 
+int calibrationBins(const QuantizeOptions& o) { return rangeNeedsHistogram(o.range.method) ? o.histogramBins : 0; }
+
 Result<Calibration> calibrate(const ir::Model& model, data::Dataset& data, int histogramBins, Reporter& reporter) {
     rt::SessionOptions so;
     so.fuse = false; // every original tensor must be visible to the callback
+    // The observers split large tensors over the session's threads (otherwise idle between nodes).
+    so.pool = std::make_shared<rt::ThreadPool>(so.threads);
+    rt::ThreadPool* pool = so.pool.get();
     EW_TRY_ASSIGN(auto session, rt::Session::create(model, so));
     Calibration cal;
     cal.source = data.describe();
@@ -102,7 +107,7 @@ Result<Calibration> calibrate(const ir::Model& model, data::Dataset& data, int h
         if (t.dtype() != DataType::Float || t.numElements() == 0) return;
         auto it = cal.observers.find(name);
         if (it == cal.observers.end()) it = cal.observers.emplace(name, TensorObserver(histogramBins)).first;
-        it->second.observe(std::span<const float>(t.data<float>(), static_cast<std::size_t>(t.numElements())));
+        it->second.observe(std::span<const float>(t.data<float>(), static_cast<std::size_t>(t.numElements())), pool);
     };
     session->setNodeCallback([&](const rt::NodeEvent& e) {
         for (std::size_t k = 0; k < e.outputs.size(); ++k) {
@@ -698,6 +703,12 @@ Result<QuantizeReport> quantizeModel(ir::Model& model, const Calibration* calibr
     case Scheme::Int8:
     case Scheme::Int8PerTensor: {
         if (!calibration) return fail(StatusCode::Usage, "the int8 schemes need calibration data");
+        if (rangeNeedsHistogram(options.range.method))
+            for (const auto& [name, ob] : calibration->observers)
+                if (!ob.hasHistogram())
+                    return fail(StatusCode::Usage, "the " + std::string(rangeMethodName(options.range.method)) +
+                                                       " method needs histograms, but tensor '" + name +
+                                                       "' was calibrated without them (histogram bins 0)");
         EW_TRY(raiseOpset(model, 13));
         Int8Rewriter rw(model, *calibration, options, rep);
         EW_TRY(rw.run());

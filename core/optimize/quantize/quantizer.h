@@ -59,8 +59,14 @@ struct Calibration {
 
 /// Runs the float model (runtime fusions off, so every original tensor is seen) over `data`
 /// from its start, observing every float tensor. Fails when the dataset yields no sample.
+/// `histogramBins` 0 keeps no histograms (enough for MinMax / MovingAverage, and much cheaper;
+/// quantizeModel refuses such a calibration for the other methods): see calibrationBins.
 Result<Calibration> calibrate(const ir::Model& model, data::Dataset& data, int histogramBins = TensorObserver::kBins,
                               Reporter& reporter = nullReporter());
+
+/// The histogram bins calibrate() needs for `o`: o.histogramBins when the range method reads
+/// histograms, else 0.
+int calibrationBins(const QuantizeOptions& o);
 
 /// One quantized activation or weight tensor, for the report.
 struct TensorQuant {
