@@ -2,6 +2,7 @@
 // QDQ model whose perturbation is known exactly, sensitivity ranking and mixed precision on a
 // net with one deliberately unquantizable layer, the overlay file, and the CLI's analysis keys.
 #include "test_util.h"
+#include "quant_test_util.h"
 
 #include "ir/io/model_io.h"
 #include "ir/shape_inference.h"
@@ -27,28 +28,7 @@ using namespace ew::opt::quant;
 
 namespace {
 
-class VectorDataset final : public opt::data::Dataset {
-public:
-    explicit VectorDataset(std::vector<rt::Session::NamedTensors> s, std::vector<int64_t> labels = {})
-        : m_samples(std::move(s)), m_labels(std::move(labels)) {}
-    int64_t size() const override { return static_cast<int64_t>(m_samples.size()); }
-    Result<bool> next(opt::data::Sample& s) override {
-        if (m_pos >= m_samples.size()) return false;
-        s.inputs = m_samples[m_pos];
-        s.label = hasLabels() ? std::optional<int64_t>(m_labels[m_pos]) : std::nullopt;
-        s.source = "vector #" + std::to_string(m_pos);
-        ++m_pos;
-        return true;
-    }
-    void reset() override { m_pos = 0; }
-    std::string describe() const override { return "vector: " + std::to_string(m_samples.size()) + " samples"; }
-    bool hasLabels() const override { return !m_labels.empty(); }
-
-private:
-    std::vector<rt::Session::NamedTensors> m_samples;
-    std::vector<int64_t> m_labels;
-    std::size_t m_pos = 0;
-};
+using test::VectorDataset;
 
 std::vector<float> randomVector(std::size_t n, uint32_t seed, float scale = 1.f) {
     std::mt19937 rng(seed);

@@ -19,6 +19,7 @@
 // row is an expected failure with the reason, so it turns into an XPASS the day it does.
 // The other quantizer options are measured and printed for the record (bench/RESULTS.md).
 #include "test_util.h"
+#include "quant_test_util.h"
 
 #include "ir/graph.h"
 #include "ir/io/model_io.h"
@@ -41,24 +42,7 @@ using namespace ew::opt;
 
 namespace {
 
-/// Samples held in memory (a few hundred small images at most).
-class VectorDataset final : public data::Dataset {
-public:
-    explicit VectorDataset(std::vector<rt::Session::NamedTensors> s) : m_samples(std::move(s)) {}
-    int64_t size() const override { return static_cast<int64_t>(m_samples.size()); }
-    Result<bool> next(data::Sample& s) override {
-        if (m_pos >= m_samples.size()) return false;
-        s.inputs = m_samples[m_pos];
-        s.source = "crop #" + std::to_string(m_pos++);
-        return true;
-    }
-    void reset() override { m_pos = 0; }
-    std::string describe() const override { return "image crops: " + std::to_string(m_samples.size()); }
-
-private:
-    std::vector<rt::Session::NamedTensors> m_samples;
-    std::size_t m_pos = 0;
-};
+using test::VectorDataset;
 
 data::Image toRgb(const data::Image& img) {
     if (img.channels == 3) return img;
@@ -274,7 +258,7 @@ void TstQuantTwins::closerThanPublishedTwin() {
     const std::string inputName = (*fp32)->graph->inputs.at(0)->name;
     std::vector<rt::Session::NamedTensors> calibSamples;
     for (const auto& c : calib) calibSamples.push_back({{inputName, floatTensor(dims, c)}});
-    VectorDataset calibData(std::move(calibSamples));
+    VectorDataset calibData(std::move(calibSamples), {}, "image crop");
     auto cal = quant::calibrate(**fp32, calibData);
     QVERIFY2(cal.has_value(), cal ? "" : cal.error().toString().c_str());
     auto published = ir::loadModel(test::str(dir + quantPath));

@@ -3,6 +3,7 @@
 // scheme loading/verifying/running close to FP32, exclusions, opset handling, fake-quant vs the
 // integer QLinearConv path, the digits-cnn accuracy check, and the CLI's contract.
 #include "test_util.h"
+#include "quant_test_util.h"
 
 #include "ir/io/model_io.h"
 #include "ir/onnx/onnx_import.h"
@@ -28,28 +29,7 @@ using namespace ew::opt::quant;
 
 namespace {
 
-/// An in-memory dataset: the tests' calibration data.
-class VectorDataset final : public opt::data::Dataset {
-public:
-    explicit VectorDataset(std::vector<rt::Session::NamedTensors> s, std::vector<int64_t> labels = {})
-        : m_samples(std::move(s)), m_labels(std::move(labels)) {}
-    int64_t size() const override { return static_cast<int64_t>(m_samples.size()); }
-    Result<bool> next(opt::data::Sample& s) override {
-        if (m_pos >= m_samples.size()) return false;
-        s.inputs = m_samples[m_pos];
-        s.label = m_pos < m_labels.size() ? std::optional<int64_t>(m_labels[m_pos]) : std::nullopt;
-        s.source = "vector #" + std::to_string(m_pos);
-        ++m_pos;
-        return true;
-    }
-    void reset() override { m_pos = 0; }
-    std::string describe() const override { return "vector: " + std::to_string(m_samples.size()) + " samples"; }
-
-private:
-    std::vector<rt::Session::NamedTensors> m_samples;
-    std::vector<int64_t> m_labels;
-    std::size_t m_pos = 0;
-};
+using test::VectorDataset;
 
 std::vector<float> randomVector(std::size_t n, uint32_t seed, float scale = 1.f) {
     std::mt19937 rng(seed);

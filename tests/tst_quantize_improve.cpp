@@ -3,6 +3,7 @@
 // per-tensor int8 gets closer to FP32; empirical bias correction removes a clear mean shift;
 // the CLI reports both with the SQNR without them.
 #include "test_util.h"
+#include "quant_test_util.h"
 
 #include "ir/io/model_io.h"
 #include "ir/shape_inference.h"
@@ -28,23 +29,7 @@ using namespace ew::opt::quant;
 
 namespace {
 
-class VectorDataset final : public opt::data::Dataset {
-public:
-    explicit VectorDataset(std::vector<rt::Session::NamedTensors> s) : m_samples(std::move(s)) {}
-    int64_t size() const override { return static_cast<int64_t>(m_samples.size()); }
-    Result<bool> next(opt::data::Sample& s) override {
-        if (m_pos >= m_samples.size()) return false;
-        s.inputs = m_samples[m_pos];
-        s.source = "vector #" + std::to_string(m_pos++);
-        return true;
-    }
-    void reset() override { m_pos = 0; }
-    std::string describe() const override { return "vector"; }
-
-private:
-    std::vector<rt::Session::NamedTensors> m_samples;
-    std::size_t m_pos = 0;
-};
+using test::VectorDataset;
 
 ir::Value* weight(ir::Graph& g, const std::string& name, std::vector<int64_t> dims, std::vector<float> v) {
     return opt::addInitializer(g, name, ir::Tensor::fromVector<float>(name, ir::DataType::Float, dims, std::move(v)));
