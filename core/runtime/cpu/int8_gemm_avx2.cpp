@@ -328,8 +328,53 @@ void dwPlane(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
     }
 }
 
+/// Stride 1, dilation 1: 16 output pixels per step, two adjacent taps per vpmaddwd. For taps
+/// (j, j+1) of a kernel row, the 16 int16 from column j and the 16 from column j+1 interleave
+/// (vpunpcklwd / vpunpckhwd) into the pairs (x[o + j], x[o + j + 1]) of outputs 0-3 and 8-11 /
+/// 4-7 and 12-15; an odd last tap pairs with a zero weight. Integer sums: the same result as
+/// the one-tap-at-a-time kernel whatever the order.
+template <typename T>
+void dwPlaneS1Pairs(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
+    __m256i wv[64];
+    int64_t loads[64];
+    int nw = 0;
+    for (int64_t i = 0; i < p.KH; ++i) {
+        const int16_t* wr = p.w + i * p.KW;
+        for (int64_t j = 0; j < p.KW; j += 2) {
+            wv[nw] = pairOf(wr[j], j + 1 < p.KW ? wr[j + 1] : 0);
+            loads[nw++] = i * p.dh * p.Wp + j;
+        }
+    }
+    const __m256i bias = _mm256_set1_epi32(e.bias ? e.bias[ch] : 0);
+    const float mult = e.out == QEpilogue::Out::Int32 ? 0.f : e.mult[ch];
+    for (int64_t oh = 0; oh < p.OH; ++oh) {
+        const int16_t* base = p.x + oh * p.sh * p.Wp;
+        T* yr = y + oh * p.OW;
+        for (int64_t ow = 0; ow < p.OW; ow += 16) {
+            const int16_t* src = base + ow;
+            __m256i lo = bias, hi = bias;
+            for (int t = 0; t < nw; ++t) {
+                const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + loads[t]));
+                const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + loads[t] + 1));
+                lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), wv[t]));
+                hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), wv[t]));
+            }
+            const int64_t n = p.OW - ow;
+            storeAcc8(_mm256_permute2x128_si256(lo, hi, 0x20), n < 8 ? n : 8, mult, e, yr + ow);
+            if (n > 8) storeAcc8(_mm256_permute2x128_si256(lo, hi, 0x31), n - 8 < 8 ? n - 8 : 8, mult, e, yr + ow + 8);
+        }
+    }
+}
+
 template <int SW>
 void dwPlaneTyped(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at) {
+    if (SW == 1 && p.dw == 1 && (p.KW + 1) / 2 * p.KH <= 64) {
+        switch (e.out) {
+        case QEpilogue::Out::UInt8: return dwPlaneS1Pairs(p, ch, e, static_cast<uint8_t*>(out) + at);
+        case QEpilogue::Out::Int8: return dwPlaneS1Pairs(p, ch, e, static_cast<int8_t*>(out) + at);
+        case QEpilogue::Out::Int32: return dwPlaneS1Pairs(p, ch, e, static_cast<int32_t*>(out) + at);
+        }
+    }
     switch (e.out) {
     case QEpilogue::Out::UInt8: return dwPlane<SW>(p, ch, e, static_cast<uint8_t*>(out) + at);
     case QEpilogue::Out::Int8: return dwPlane<SW>(p, ch, e, static_cast<int8_t*>(out) + at);
