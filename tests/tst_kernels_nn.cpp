@@ -363,6 +363,8 @@ class TestKernelsNn : public QObject {
     void kernels();
     void fastMaxPoolMatchesReference_data();
     void fastMaxPoolMatchesReference();
+    void fastQuantizeMatchesReference_data();
+    void fastQuantizeMatchesReference();
     void nodeSuite();
 };
 
@@ -436,6 +438,63 @@ void TestKernelsNn::fastMaxPoolMatchesReference() {
         QCOMPARE(fast.size(), ref.size());
         QVERIFY2(std::memcmp(fast.data(), ref.data(), ref.size() * sizeof(float)) == 0,
                  qPrintable(QString("threads %1: fast MaxPool differs from the reference loop").arg(threads)));
+    }
+}
+
+void TestKernelsNn::fastQuantizeMatchesReference_data() {
+    QTest::addColumn<bool>("unsignedOut");
+    QTest::addColumn<double>("scale");
+    QTest::addColumn<int>("zeroPoint");
+    QTest::newRow("uint8 zp 128") << true << 0.0173 << 128;
+    QTest::newRow("uint8 zp 0 scale 1 (ties)") << true << 1.0 << 0;
+    QTest::newRow("int8 zp -3") << false << 0.05 << -3;
+    QTest::newRow("int8 zp 0 scale 0.5 (ties)") << false << 0.5 << 0;
+}
+
+/// The per-tensor float -> 8-bit QuantizeLinear fast path (16 values per SSE2 step, scalar tail)
+/// gives the reference loop's bytes: ties to even, saturation, NaN, infinities, huge values, on
+/// 1 and 2 threads and a length that leaves a tail.
+void TestKernelsNn::fastQuantizeMatchesReference() {
+    QFETCH(bool, unsignedOut);
+    QFETCH(double, scale);
+    QFETCH(int, zeroPoint);
+    std::vector<double> x(40013);
+    uint32_t state = 777;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        state = state * 1664525u + 1013904223u;
+        x[i] = (static_cast<double>(state >> 8) / (1 << 24)) * 6.0 - 3.0;
+        if (i % 5 == 1) x[i] = std::round(x[i] * 4 / scale) / 4 * scale * 2; // exact ties and integers
+        if (i % 97 == 3) x[i] = std::numeric_limits<double>::quiet_NaN();
+        if (i % 101 == 5) x[i] = (i & 1 ? 1 : -1) * std::numeric_limits<double>::infinity();
+        if (i % 103 == 7) x[i] = (i & 1 ? 1 : -1) * 3.0e9;
+    }
+    const std::vector<In> ins = {{"x", F, {int64_t(x.size())}, x},
+                                 {"s", F, {}, {scale}, true},
+                                 {"z", unsignedOut ? U8 : I8, {}, {double(zeroPoint)}, true}};
+    auto model = singleNode("QuantizeLinear", ins, 1, {}, 13);
+    auto runBytes = [&](bool reference, int threads) {
+        rt::cpu::setPreferReferenceKernels(reference);
+        rt::SessionOptions opt;
+        opt.threads = threads;
+        // The kernel checks the switch when it runs: keep it for the whole run.
+        auto s = rt::Session::create(*model, opt);
+        std::vector<uint8_t> bytes;
+        auto out = s ? (*s)->run(feeds(ins)) : Result<std::vector<rt::Tensor>>(std::unexpected(s.error()));
+        rt::cpu::setPreferReferenceKernels(false);
+        if (!out) return bytes;
+        const auto* p = static_cast<const uint8_t*>(static_cast<const void*>((*out)[0].raw()));
+        bytes.assign(p, p + (*out)[0].byteSize());
+        return bytes;
+    };
+    const std::vector<uint8_t> ref = runBytes(true, 1);
+    QCOMPARE(ref.size(), x.size());
+    for (int threads : {1, 2}) {
+        const std::vector<uint8_t> fast = runBytes(false, threads);
+        QCOMPARE(fast.size(), ref.size());
+        for (std::size_t i = 0; i < ref.size(); ++i)
+            if (fast[i] != ref[i])
+                QFAIL(qPrintable(QString("threads %1, x[%2] = %3: fast %4, reference %5")
+                                     .arg(threads).arg(i).arg(x[i]).arg(fast[i]).arg(ref[i])));
     }
 }
 

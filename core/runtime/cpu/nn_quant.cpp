@@ -9,8 +9,13 @@
 #include "nn_util.h"
 #include "sgemm.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <limits>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 namespace ew::rt {
@@ -168,6 +173,42 @@ struct ParamLayout {
     }
 };
 
+/// y[i] = clamp(round_half_even(x[i] / sc) + z, lo, hi) for n values (NaN -> z), per-tensor
+/// float -> 8-bit. Round-half-even by adding and removing 1.5 * 2^23 (exact for |v| < 2^22;
+/// larger values saturate anyway): the same float operations as the general loop. GCC leaves the
+/// scalar form (NaN select, min/max) unvectorized, at about 3 ns per value (0.4 ms on a 224x224
+/// RGB input), so 16 values at a time go through SSE2 (baseline x86-64) with identical results.
+template <typename Q>
+void quantizeSpan(const float* x, Q* y, int64_t n, float sc, float z, float lo, float hi) {
+    int64_t i = 0;
+#if defined(__SSE2__)
+    const __m128 vs = _mm_set1_ps(sc), vz = _mm_set1_ps(z), nz = _mm_set1_ps(-z);
+    const __m128 big = _mm_set1_ps(4194304.f), nbig = _mm_set1_ps(-4194304.f), magic = _mm_set1_ps(12582912.f);
+    const __m128 vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi);
+    auto one = [&](const float* p) {
+        __m128 v = _mm_div_ps(_mm_loadu_ps(p), vs);
+        const __m128 nan = _mm_cmpunord_ps(v, v);
+        v = _mm_or_ps(_mm_and_ps(nan, nz), _mm_andnot_ps(nan, _mm_min_ps(_mm_max_ps(v, nbig), big)));
+        v = _mm_sub_ps(_mm_add_ps(v, magic), magic);
+        v = _mm_min_ps(_mm_max_ps(_mm_add_ps(v, vz), vlo), vhi);
+        return _mm_cvttps_epi32(v);
+    };
+    for (; i + 16 <= n; i += 16) {
+        const __m128i a = _mm_packs_epi32(one(x + i), one(x + i + 4));
+        const __m128i b = _mm_packs_epi32(one(x + i + 8), one(x + i + 12));
+        const __m128i q = std::is_same_v<Q, uint8_t> ? _mm_packus_epi16(a, b) : _mm_packs_epi16(a, b);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), q);
+    }
+#endif
+    for (; i < n; ++i) {
+        float v = x[i] / sc;
+        v = v != v ? -z : std::min(std::max(v, -4194304.f), 4194304.f);
+        v = (v + 12582912.f) - 12582912.f;
+        v = std::min(std::max(v + z, lo), hi);
+        y[i] = static_cast<Q>(static_cast<int32_t>(v));
+    }
+}
+
 class QuantizeKernel final : public Kernel {
   public:
     VoidResult init(InitContext& ctx) override {
@@ -232,13 +273,7 @@ class QuantizeKernel final : public Kernel {
                 const float lo = static_cast<float>(m_lo), hi = static_cast<float>(m_hi);
                 const int64_t n = x.numElements();
                 ctx.pool().parallelFor(0, n, 16384, [&](int64_t b, int64_t e) {
-                    for (int64_t i = b; i < e; ++i) {
-                        float v = xp[i] / sc;
-                        v = v != v ? -z : std::min(std::max(v, -4194304.f), 4194304.f);
-                        v = (v + 12582912.f) - 12582912.f;
-                        v = std::min(std::max(v + z, lo), hi);
-                        y[i] = static_cast<Q>(static_cast<int32_t>(v));
-                    }
+                    quantizeSpan<Q>(xp + b, y + b, e - b, sc, z, lo, hi);
                 });
                 return;
             }
