@@ -525,6 +525,15 @@ PackedMatrix PackedMatrix::packInto(float* storage, const float* a, int64_t m, i
                 }
                 continue;
             }
+            if (transposed && rows == h) {
+                // A^T's rows hold h consecutive values of every panel row: fixed-width copies.
+                const float* s0 = a + r0;
+                if (h == 6)
+                    for (int64_t kk = 0; kk < k; ++kk) std::memcpy(dst + kk * 6, s0 + kk * lda, 6 * sizeof(float));
+                else
+                    for (int64_t kk = 0; kk < k; ++kk) std::memcpy(dst + kk * 5, s0 + kk * lda, 5 * sizeof(float));
+                continue;
+            }
             for (int64_t kk = 0; kk < k; ++kk) {
                 float* d = dst + kk * h;
                 int r = 0;
