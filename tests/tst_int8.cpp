@@ -219,6 +219,11 @@ private slots:
         row("ConvInteger depthwise", {2, 6, 9, 13, 6, 3, 3, 1, 1, 1, 6}, 0, 1, false, false, false);
         row("ConvInteger", {1, 7, 9, 11, 9, 3, 3, 1, 1, 1, 1}, 0, 1, false, false, false);
         row("ConvInteger s8 group", {2, 6, 8, 8, 4, 3, 3, 2, 1, 1, 2}, 1, 1, false, false, false);
+        // One image through a 1x1 stride-1 unpadded conv: B packed straight from the 8-bit input
+        // (odd depth, widths leaving a partial last panel, int8 and uint8 inputs, ConvInteger).
+        row("1x1 raw s8 odd depth", {1, 7, 5, 13, 10, 1, 1, 1, 0, 1, 1}, 1, 1, true, true, true);
+        row("1x1 raw u8 one panel", {1, 3, 3, 5, 4, 1, 1, 1, 0, 1, 1}, 0, 1, false, true, true);
+        row("ConvInteger 1x1 raw", {1, 9, 3, 7, 5, 1, 1, 1, 0, 1, 1}, 0, 1, false, false, false);
     }
     void convMatchesReference() {
         QFETCH(QList<int>, shape);

@@ -30,6 +30,12 @@ struct PackCtx {
     const int16_t* xp = nullptr;    ///< padded planes, first channel of the group, image 0
     const int64_t* tapOff = nullptr; ///< per k: offset of tap (c, kh, kw) in the padded planes
     int64_t K = 0, imageStride = 0, P = 0, OW = 0, sh = 1, sw = 1, Wp = 0;
+    /// Set for a one-image 1x1 stride-1 unpadded convolution: B's rows are read from the 8-bit
+    /// input itself (element offsets as in the planes), the zero point taken off while packing,
+    /// and xp is not used.
+    const void* raw = nullptr;
+    bool rawUnsigned = true;
+    int32_t zx = 0;
 };
 
 /// Columns [n0, n0 + nc) of the im2col matrix as ceil(nc / 16) panels. The block's pixels fall
@@ -59,6 +65,16 @@ void packConvB(const void* vctx, int64_t n0, int64_t nc, int16_t* out) {
         col += len;
     }
     const int64_t stride = kp * 32;
+    if (c.raw) {
+        // One image, no padding, stride 1: the block is one run of every channel's row.
+        const uint8_t* base = static_cast<const uint8_t*>(c.raw);
+        for (int64_t q = 0; q < kp; ++q) {
+            const int64_t k0 = 2 * q, k1 = 2 * q + 1;
+            qInterleaveRows8(base + c.tapOff[k0] + runs[0].off, k1 < c.K ? base + c.tapOff[k1] + runs[0].off : nullptr,
+                             c.rawUnsigned, c.zx, nc, stride, out + q * 32);
+        }
+        return;
+    }
     if (nruns == 1 && c.sw == 1) {
         for (int64_t q = 0; q < kp; ++q) {
             const int64_t k0 = 2 * q, k1 = 2 * q + 1;
@@ -218,7 +234,13 @@ public:
         const int32_t zx = ctx.hasInput(2) ? static_cast<int32_t>(intAt(ctx.input(2), 0)) : 0;
         const int64_t plane = m_Hp * m_Wp, HW = m_H * m_W;
         ThreadPool::InlineScope serial(m_N * m_M * m_OH * m_OW * m_K < kMinParallelMacs);
-        if (plane == HW) {
+        // One image through a 1x1 stride-1 unpadded convolution: the GEMM packs B straight from
+        // the 8-bit input (no int16 copy of the whole input, no pass and barrier of its own).
+        const bool raw = !m_depthwise && m_group == 1 && m_N == 1 && m_KH == 1 && m_KW == 1 && m_sh == 1 &&
+                         m_sw == 1 && plane == HW;
+        if (raw) {
+            // nothing to convert
+        } else if (plane == HW) {
             // No padding (1x1 and other unpadded convolutions): one contiguous span, converted in
             // long vector loops instead of row by row (short rows ran mostly in scalar tails).
             ctx.pool().parallelFor(0, m_N * m_C * HW, 16384, [&](int64_t b, int64_t e) {
@@ -242,7 +264,7 @@ public:
                 }
             });
         }
-        std::fill(xp + m_N * m_C * plane, xp + m_N * m_C * plane + kSlack, int16_t(0));
+        if (!raw) std::fill(xp + m_N * m_C * plane, xp + m_N * m_C * plane + kSlack, int16_t(0));
 
         QEpilogue epi;
         const int32_t* bias = nullptr;
@@ -290,6 +312,11 @@ public:
             pc.sh = m_sh;
             pc.sw = m_sw;
             pc.Wp = m_Wp;
+            if (raw) {
+                pc.raw = x.raw();
+                pc.rawUnsigned = x.dtype() == DataType::UInt8;
+                pc.zx = zx;
+            }
             QGemmArgs a;
             a.a = m_packedA.data() + g * qPackedAElems(mg, m_K);
             a.m = mg;

@@ -17,6 +17,8 @@ namespace ew::rt::cpu {
 void qMicroKernelAvx2(int64_t kp, const int16_t* a, int h, const int16_t* b, int32_t* c);
 void qStoreRowAvx2(const int32_t* acc, int64_t n, int64_t ch, const QEpilogue& e, void* out, int64_t at);
 void qInterleaveRowsAvx2(const int16_t* r0, const int16_t* r1, int64_t panels, int64_t panelStride, int16_t* out);
+void qInterleaveRows8Avx2(const void* r0, const void* r1, bool isUnsigned, int32_t zp, int64_t n, int64_t panelStride,
+                          int16_t* out);
 void qMicroStoreAvx2(int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0,
                      int64_t col, int n, void* out, int64_t at, int64_t ldr);
 void qCopyStride2Avx2(const int16_t* src, int64_t n, int16_t* dst);
@@ -109,6 +111,24 @@ void qStoreRow(const int32_t* acc, int64_t n, int64_t ch, const QEpilogue& e, vo
     storeRowPortable(acc, n, ch, e, out, at);
 }
 
+void qInterleaveRows8(const void* r0, const void* r1, bool isUnsigned, int32_t zp, int64_t n, int64_t panelStride,
+                      int16_t* out) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (int8UsesAvx2()) return qInterleaveRows8Avx2(r0, r1, isUnsigned, zp, n, panelStride, out);
+#endif
+    auto at = [&](const void* r, int64_t i) -> int16_t {
+        if (!r || i >= n) return 0;
+        const int32_t v = isUnsigned ? static_cast<const uint8_t*>(r)[i] : static_cast<const int8_t*>(r)[i];
+        return static_cast<int16_t>(v - zp);
+    };
+    const int64_t panels = (n + kQColTile - 1) / kQColTile;
+    for (int64_t i = 0; i < panels; ++i)
+        for (int j = 0; j < kQColTile; ++j) {
+            out[i * panelStride + j * 2] = at(r0, i * kQColTile + j);
+            out[i * panelStride + j * 2 + 1] = at(r1, i * kQColTile + j);
+        }
+}
+
 void qInterleaveRows(const int16_t* r0, const int16_t* r1, int64_t panels, int64_t panelStride, int16_t* out) {
 #if defined(__x86_64__) || defined(__i386__)
     if (int8UsesAvx2()) return qInterleaveRowsAvx2(r0, r1, panels, panelStride, out);
@@ -159,8 +179,10 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
     const int64_t panelBytes = kp * 64;
     const int64_t blockPanels = std::clamp<int64_t>(196608 / std::max<int64_t>(panelBytes, 1), 1, kQMaxBlockCols / kQColTile);
     const int64_t colBlocks = (colPanels + blockPanels - 1) / blockPanels;
-    // Few column blocks (deep layers on small maps, MatMul with a few rows): split the rows too.
-    const int64_t want = 4 * static_cast<int64_t>(pool.threads());
+    // Few column blocks (deep layers on small maps, MatMul with a few rows): split the rows too,
+    // for other threads to share the work (each row group packs its block of B again: with one
+    // thread, splitting would only repeat that).
+    const int64_t want = pool.threads() > 1 ? 4 * static_cast<int64_t>(pool.threads()) : 1;
     const int64_t rowGroups = std::clamp<int64_t>((want + colBlocks - 1) / colBlocks, 1, rowPanels);
     const int64_t panelsPerGroup = (rowPanels + rowGroups - 1) / rowGroups;
     const bool perCol = g.epi.perColumn;

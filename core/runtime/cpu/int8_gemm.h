@@ -115,6 +115,13 @@ void qStoreRow(const int32_t* acc, int64_t n, int64_t ch, const QEpilogue& e, vo
 /// 16-element groups: columns past the real ones are read (and multiplied, then never stored).
 void qInterleaveRows(const int16_t* r0, const int16_t* r1, int64_t panels, int64_t panelStride, int16_t* out);
 
+/// The same from 8-bit rows (uint8 when isUnsigned, else int8) with the zero point taken off on
+/// the way (x - zp as int16, what the widened planes hold): n real columns, ceil(n / 16) panels;
+/// never reads past r0[n - 1] / r1[n - 1] (the rows may be the caller's tensor), the columns
+/// past n are written as 0.
+void qInterleaveRows8(const void* r0, const void* r1, bool isUnsigned, int32_t zp, int64_t n, int64_t panelStride,
+                      int16_t* out);
+
 /// dst[i] = src[i * stride] for i < n. May read up to 32 elements past src[(n - 1) * stride].
 void qCopyStrided(const int16_t* src, int64_t n, int64_t stride, int16_t* dst);
 

@@ -392,6 +392,50 @@ void qInterleaveRowsAvx2(const int16_t* r0, const int16_t* r1, int64_t panels, i
     }
 }
 
+namespace {
+
+template <bool U>
+inline __m256i widen8(const uint8_t* p, __m256i z) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    return _mm256_sub_epi16(U ? _mm256_cvtepu8_epi16(b) : _mm256_cvtepi8_epi16(b), z);
+}
+
+template <bool U>
+void interleaveRows8(const uint8_t* r0, const uint8_t* r1, __m256i z, int64_t n, int64_t panelStride, int16_t* out) {
+    int64_t i = 0, p = 0;
+    if (r1)
+        for (; i + kQColTile <= n; i += kQColTile, ++p)
+            interleave16(widen8<U>(r0 + i, z), widen8<U>(r1 + i, z), out + p * panelStride);
+    else
+        for (; i + kQColTile <= n; i += kQColTile, ++p)
+            interleave16(widen8<U>(r0 + i, z), _mm256_setzero_si256(), out + p * panelStride);
+    if (i < n) {
+        // The last, partial panel from a zero-filled copy (no read past the rows' end); columns
+        // past n hold 0 - zp after widening, masked to 0.
+        alignas(16) uint8_t t0[kQColTile] = {}, t1[kQColTile] = {};
+        std::memcpy(t0, r0 + i, static_cast<std::size_t>(n - i));
+        if (r1) std::memcpy(t1, r1 + i, static_cast<std::size_t>(n - i));
+        alignas(32) int16_t mask[kQColTile];
+        for (int j = 0; j < kQColTile; ++j) mask[j] = j < n - i ? int16_t(-1) : int16_t(0);
+        const __m256i m = _mm256_load_si256(reinterpret_cast<const __m256i*>(mask));
+        const __m256i b = r1 ? _mm256_and_si256(widen8<U>(t1, z), m) : _mm256_setzero_si256();
+        interleave16(_mm256_and_si256(widen8<U>(t0, z), m), b, out + p * panelStride);
+    }
+}
+
+} // namespace
+
+void qInterleaveRows8Avx2(const void* r0, const void* r1, bool isUnsigned, int32_t zp, int64_t n, int64_t panelStride,
+                          int16_t* out) {
+    const __m256i z = _mm256_set1_epi16(static_cast<int16_t>(zp));
+    const auto* a = static_cast<const uint8_t*>(r0);
+    const auto* b = static_cast<const uint8_t*>(r1);
+    if (isUnsigned)
+        interleaveRows8<true>(a, b, z, n, panelStride, out);
+    else
+        interleaveRows8<false>(a, b, z, n, panelStride, out);
+}
+
 void qCopyStride2Avx2(const int16_t* src, int64_t n, int16_t* dst) {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), evens32(src + 2 * i));
