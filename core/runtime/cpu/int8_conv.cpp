@@ -3,12 +3,14 @@
 //
 // Per run the input is converted once into zero-padded int16 planes holding x - x_zero_point
 // (padding reads 0, which is exactly what padding with the zero point contributes). Then:
-//  - depthwise (group = C = M): per channel, taps accumulated over output rows in int32;
+//  - depthwise (group = C = M): per channel, taps accumulated over output rows in int32, each
+//    task converting its own plane into a per-thread buffer (no whole-input pass);
 //  - otherwise, per group, an integer GEMM: A = the weights (w - w_zero_point, packed once at
 //    init), B = the im2col matrix, packed panel by panel straight from the padded planes (16
 //    output pixels in a row of the map are 16 consecutive int16 for stride 1, every other one for
 //    stride 2: one or two vector loads per tap; anything else is gathered through per-column
-//    offsets). 1x1 stride-1 convolutions read their input rows directly in the same way.
+//    offsets). 1x1 stride-1 convolutions read their input rows directly in the same way; for one
+//    image without padding, straight from the 8-bit input (qInterleaveRows8), with no int16 copy.
 // The epilogue adds the int32 bias and requantizes with the reference formula (int8_gemm.h).
 #include "int8_gemm.h"
 #include "int8_kernels.h"
@@ -223,8 +225,14 @@ public:
             for (int64_t i = 0; i < m_KH; ++i)
                 for (int64_t j = 0; j < m_KW; ++j)
                     m_tapOff[std::size_t((c * m_KH + i) * m_KW + j)] = c * plane + i * m_dh * m_Wp + j * m_dwl;
-        // Padded planes plus slack for the whole-vector reads past a row's end (int8_gemm.h).
-        ctx.setScratchBytes(static_cast<std::size_t>(m_N * m_C * plane + kSlack) * sizeof(int16_t) + 64);
+        // One image through a 1x1 stride-1 unpadded convolution: the GEMM packs B straight from
+        // the 8-bit input (no int16 copy of the whole input, no pass and barrier of its own).
+        m_raw = !m_depthwise && m_group == 1 && m_N == 1 && m_KH == 1 && m_KW == 1 && m_sh == 1 && m_sw == 1 &&
+                plane == m_H * m_W;
+        // Padded planes plus slack for the whole-vector reads past a row's end (int8_gemm.h);
+        // none for the raw 1x1 and the depthwise path (per-task plane buffers).
+        ctx.setScratchBytes(m_raw || m_depthwise ? 0
+                                                 : static_cast<std::size_t>(m_N * m_C * plane + kSlack) * sizeof(int16_t) + 64);
         return {};
     }
 
@@ -234,12 +242,10 @@ public:
         const int32_t zx = ctx.hasInput(2) ? static_cast<int32_t>(intAt(ctx.input(2), 0)) : 0;
         const int64_t plane = m_Hp * m_Wp, HW = m_H * m_W;
         ThreadPool::InlineScope serial(m_N * m_M * m_OH * m_OW * m_K < kMinParallelMacs);
-        // One image through a 1x1 stride-1 unpadded convolution: the GEMM packs B straight from
-        // the 8-bit input (no int16 copy of the whole input, no pass and barrier of its own).
-        const bool raw = !m_depthwise && m_group == 1 && m_N == 1 && m_KH == 1 && m_KW == 1 && m_sh == 1 &&
-                         m_sw == 1 && plane == HW;
-        if (raw) {
-            // nothing to convert
+        const bool raw = m_raw;
+        if (raw || m_depthwise) {
+            // Nothing to convert here: the GEMM packs from the 8-bit input (raw), the depthwise
+            // tasks convert their own plane into a buffer that stays in cache.
         } else if (plane == HW) {
             // No padding (1x1 and other unpadded convolutions): one contiguous span, converted in
             // long vector loops instead of row by row (short rows ran mostly in scalar tails).
@@ -264,7 +270,7 @@ public:
                 }
             });
         }
-        if (!raw) std::fill(xp + m_N * m_C * plane, xp + m_N * m_C * plane + kSlack, int16_t(0));
+        if (!raw && !m_depthwise) std::fill(xp + m_N * m_C * plane, xp + m_N * m_C * plane + kSlack, int16_t(0));
 
         QEpilogue epi;
         const int32_t* bias = nullptr;
@@ -296,7 +302,7 @@ public:
         void* yp = y.raw();
         const int64_t P = m_OH * m_OW;
         if (m_depthwise) {
-            runDepthwise(xp, epi, yp, ctx.pool());
+            runDepthwise(x, zx, epi, yp, ctx.pool());
             return;
         }
         const int64_t mg = m_M / m_group;
@@ -370,14 +376,27 @@ private:
             std::memcpy(dst + (m_pt + h) * m_Wp + m_pl, tmp + h * m_W, static_cast<std::size_t>(m_W) * sizeof(int16_t));
     }
 
-    void runDepthwise(const int16_t* xp, const QEpilogue& epi, void* y, ThreadPool& pool) const {
-        const int64_t plane = m_Hp * m_Wp, taps = m_KH * m_KW;
-        // One (image, channel) plane per task: the same arithmetic whatever the thread count.
+    /// Per (image, channel) task: that plane is converted into a per-thread zero-padded int16
+    /// buffer (plus the slack whole-vector reads may touch), then convolved. The same arithmetic
+    /// whatever the thread count.
+    void runDepthwise(const Tensor& x, int32_t zx, const QEpilogue& epi, void* y, ThreadPool& pool) const {
+        const int64_t plane = m_Hp * m_Wp, taps = m_KH * m_KW, HW = m_H * m_W;
         pool.parallelFor(0, m_N * m_M, 1, [&](int64_t b, int64_t e) {
+            thread_local std::vector<int16_t> buf, tmp;
+            if (buf.size() < static_cast<std::size_t>(plane + kSlack)) buf.assign(static_cast<std::size_t>(plane + kSlack), 0);
+            if (m_W < 64 && tmp.size() < static_cast<std::size_t>(HW)) tmp.resize(static_cast<std::size_t>(HW));
+            int16_t* dst = buf.data();
+            std::fill(dst + plane, dst + plane + kSlack, int16_t(0));
             for (int64_t pc = b; pc < e; ++pc) {
                 const int64_t c = pc % m_M;
+                if (m_W < 64) std::memset(dst, 0, static_cast<std::size_t>(plane) * sizeof(int16_t));
+                else zeroPadding(dst);
+                if (x.dtype() == DataType::UInt8)
+                    convertPlane(x.data<uint8_t>() + pc * HW, zx, dst, tmp.data());
+                else
+                    convertPlane(x.data<int8_t>() + pc * HW, zx, dst, tmp.data());
                 QDwPlane p;
-                p.x = xp + pc * plane;
+                p.x = dst;
                 p.w = m_dw.data() + c * taps;
                 p.Wp = m_Wp;
                 p.OH = m_OH;
@@ -399,6 +418,7 @@ private:
     WindowParams m_window;
     float m_actLo = 0.f, m_actHi = 0.f;
     bool m_depthwise = false;
+    bool m_raw = false; ///< this shape packs B from the 8-bit input (set by prepare)
     std::vector<int16_t> m_dw;
     std::vector<int16_t> m_packedA;
     // Per prepare.
