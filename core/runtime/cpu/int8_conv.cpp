@@ -258,16 +258,7 @@ public:
                 // Per-thread, grown once and then reused (no allocation per run).
                 thread_local std::vector<int16_t> tmp;
                 if (m_W < 64 && tmp.size() < static_cast<std::size_t>(HW)) tmp.resize(static_cast<std::size_t>(HW));
-                for (int64_t pc = b; pc < e; ++pc) {
-                    int16_t* dst = xp + pc * plane;
-                    // Narrow planes: one memset beats two tiny fills per row.
-                    if (m_W < 64) std::memset(dst, 0, static_cast<std::size_t>(plane) * sizeof(int16_t));
-                    else zeroPadding(dst);
-                    if (x.dtype() == DataType::UInt8)
-                        convertPlane(x.data<uint8_t>() + pc * HW, zx, dst, tmp.data());
-                    else
-                        convertPlane(x.data<int8_t>() + pc * HW, zx, dst, tmp.data());
-                }
+                for (int64_t pc = b; pc < e; ++pc) paddedPlane(x, pc, zx, xp + pc * plane, tmp.data());
             });
         }
         if (!raw && !m_depthwise) std::fill(xp + m_N * m_C * plane, xp + m_N * m_C * plane + kSlack, int16_t(0));
@@ -357,6 +348,19 @@ private:
         std::fill(dst + (m_pt + m_H) * m_Wp, dst + m_Hp * m_Wp, int16_t(0));
     }
 
+    /// Plane pc of x (image * C + channel), less zx, into its zero-padded place at dst (tmp: HW
+    /// int16 of per-thread room, used for narrow planes).
+    void paddedPlane(const Tensor& x, int64_t pc, int32_t zx, int16_t* dst, int16_t* tmp) const {
+        const int64_t HW = m_H * m_W;
+        // Narrow planes: one memset beats two tiny fills per row.
+        if (m_W < 64) std::memset(dst, 0, static_cast<std::size_t>(m_Hp * m_Wp) * sizeof(int16_t));
+        else zeroPadding(dst);
+        if (x.dtype() == DataType::UInt8)
+            convertPlane(x.data<uint8_t>() + pc * HW, zx, dst, tmp);
+        else
+            convertPlane(x.data<int8_t>() + pc * HW, zx, dst, tmp);
+    }
+
     /// d[i] = s[i] - zx for i < n (a loop the compiler vectorizes).
     template <typename T>
     static void widen(const T* s, int64_t n, int32_t zx, int16_t* d) {
@@ -389,12 +393,7 @@ private:
             std::fill(dst + plane, dst + plane + kSlack, int16_t(0));
             for (int64_t pc = b; pc < e; ++pc) {
                 const int64_t c = pc % m_M;
-                if (m_W < 64) std::memset(dst, 0, static_cast<std::size_t>(plane) * sizeof(int16_t));
-                else zeroPadding(dst);
-                if (x.dtype() == DataType::UInt8)
-                    convertPlane(x.data<uint8_t>() + pc * HW, zx, dst, tmp.data());
-                else
-                    convertPlane(x.data<int8_t>() + pc * HW, zx, dst, tmp.data());
+                paddedPlane(x, pc, zx, dst, tmp.data());
                 QDwPlane p;
                 p.x = dst;
                 p.w = m_dw.data() + c * taps;
