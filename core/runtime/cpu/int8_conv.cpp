@@ -1,8 +1,9 @@
 // Fast 2-D integer convolution: QLinearConv, ConvInteger and ai.edgewise.QConv (QLinearConv's
 // inputs plus a fused Relu/Clip, written by the QDQ fusion). Bit-exact against nn_quant.cpp.
 //
-// Per run the input is converted once into zero-padded int16 planes holding x - x_zero_point
-// (padding reads 0, which is exactly what padding with the zero point contributes). Then:
+// The input is converted into zero-padded int16 planes holding x - x_zero_point (padding reads
+// 0, which is exactly what padding with the zero point contributes): once per run, or plane by
+// plane inside the depthwise tasks. Then:
 //  - depthwise (group = C = M): per channel, taps accumulated over output rows in int32, each
 //    task converting its own plane into a per-thread buffer (no whole-input pass);
 //  - otherwise, per group, an integer GEMM: A = the weights (w - w_zero_point, packed once at
@@ -242,26 +243,26 @@ public:
         const int32_t zx = ctx.hasInput(2) ? static_cast<int32_t>(intAt(ctx.input(2), 0)) : 0;
         const int64_t plane = m_Hp * m_Wp, HW = m_H * m_W;
         ThreadPool::InlineScope serial(m_N * m_M * m_OH * m_OW * m_K < kMinParallelMacs);
-        const bool raw = m_raw;
-        if (raw || m_depthwise) {
-            // Nothing to convert here: the GEMM packs from the 8-bit input (raw), the depthwise
-            // tasks convert their own plane into a buffer that stays in cache.
-        } else if (plane == HW) {
-            // No padding (1x1 and other unpadded convolutions): one contiguous span, converted in
-            // long vector loops instead of row by row (short rows ran mostly in scalar tails).
-            ctx.pool().parallelFor(0, m_N * m_C * HW, 16384, [&](int64_t b, int64_t e) {
-                if (x.dtype() == DataType::UInt8) widen(x.data<uint8_t>() + b, e - b, zx, xp + b);
-                else widen(x.data<int8_t>() + b, e - b, zx, xp + b);
-            });
-        } else {
-            ctx.pool().parallelFor(0, m_N * m_C, chunkRows(plane), [&](int64_t b, int64_t e) {
-                // Per-thread, grown once and then reused (no allocation per run).
-                thread_local std::vector<int16_t> tmp;
-                if (m_W < 64 && tmp.size() < static_cast<std::size_t>(HW)) tmp.resize(static_cast<std::size_t>(HW));
-                for (int64_t pc = b; pc < e; ++pc) paddedPlane(x, pc, zx, xp + pc * plane, tmp.data());
-            });
+        // The raw 1x1 GEMM packs from the 8-bit input and the depthwise tasks widen their own
+        // planes: only the other convolutions convert the whole input here.
+        if (!m_raw && !m_depthwise) {
+            if (plane == HW) {
+                // No padding (1x1 and other unpadded convolutions): one contiguous span, converted
+                // in long vector loops instead of row by row (short rows ran mostly in scalar tails).
+                ctx.pool().parallelFor(0, m_N * m_C * HW, 16384, [&](int64_t b, int64_t e) {
+                    if (x.dtype() == DataType::UInt8) widen(x.data<uint8_t>() + b, e - b, zx, xp + b);
+                    else widen(x.data<int8_t>() + b, e - b, zx, xp + b);
+                });
+            } else {
+                ctx.pool().parallelFor(0, m_N * m_C, chunkRows(plane), [&](int64_t b, int64_t e) {
+                    // Per-thread, grown once and then reused (no allocation per run).
+                    thread_local std::vector<int16_t> tmp;
+                    if (m_W < 64 && tmp.size() < static_cast<std::size_t>(HW)) tmp.resize(static_cast<std::size_t>(HW));
+                    for (int64_t pc = b; pc < e; ++pc) paddedPlane(x, pc, zx, xp + pc * plane, tmp.data());
+                });
+            }
+            std::fill(xp + m_N * m_C * plane, xp + m_N * m_C * plane + kSlack, int16_t(0));
         }
-        if (!raw && !m_depthwise) std::fill(xp + m_N * m_C * plane, xp + m_N * m_C * plane + kSlack, int16_t(0));
 
         QEpilogue epi;
         const int32_t* bias = nullptr;
@@ -309,7 +310,7 @@ public:
             pc.sh = m_sh;
             pc.sw = m_sw;
             pc.Wp = m_Wp;
-            if (raw) {
+            if (m_raw) {
                 pc.raw = x.raw();
                 pc.rawUnsigned = x.dtype() == DataType::UInt8;
                 pc.zx = zx;
