@@ -218,6 +218,18 @@ private slots:
         row("depthwise stride3", {1, 4, 19, 23, 4, 3, 3, 3, 1, 1, 4}, 1, 1, false, true, true);
         row("ConvInteger depthwise", {2, 6, 9, 13, 6, 3, 3, 1, 1, 1, 6}, 0, 1, false, false, false);
         row("ConvInteger", {1, 7, 9, 11, 9, 3, 3, 1, 1, 1, 1}, 0, 1, false, false, false);
+        // Depthwise step plans (qDwPlan): small stride-1 maps run as one flat line over the
+        // padded rows (7x7: two rows per 16 lanes; 3x3 and 1-wide maps: the whole plane in one
+        // or two steps, the last step stored through a copy), a 14-wide map and a ragged wide
+        // row (one row per step), s8 output, stride 2 with a 16+ row and a 5x5 kernel.
+        row("depthwise 7x7 flat", {1, 24, 7, 7, 24, 3, 3, 1, 1, 1, 24}, 0, 1, true, true, true);
+        row("depthwise 3x3 map", {2, 5, 3, 3, 5, 3, 3, 1, 1, 1, 5}, 0, 1, true, true, true);
+        row("depthwise 9x1 map", {1, 3, 9, 1, 3, 3, 3, 1, 1, 1, 3}, 1, 1, true, true, true);
+        row("depthwise 14x14 s8", {1, 17, 14, 14, 17, 3, 3, 1, 1, 1, 17}, 1, 1, true, true, true);
+        row("depthwise 5x5 k5 flat", {1, 4, 5, 6, 4, 5, 5, 1, 2, 1, 4}, 0, 1, false, true, true);
+        row("depthwise ragged 37", {1, 3, 6, 37, 3, 3, 3, 1, 1, 1, 3}, 0, 1, true, true, true);
+        row("depthwise stride2 wide", {1, 6, 9, 70, 6, 3, 3, 2, 1, 1, 6}, 0, 1, true, true, true);
+        row("depthwise stride2 7x7", {1, 8, 14, 14, 8, 3, 3, 2, 1, 1, 8}, 1, 1, true, false, true);
         row("ConvInteger s8 group", {2, 6, 8, 8, 4, 3, 3, 2, 1, 1, 2}, 1, 1, false, false, false);
         // One image through a 1x1 stride-1 unpadded conv: B packed straight from the 8-bit input
         // (odd depth, widths leaving a partial last panel, int8 and uint8 inputs, ConvInteger).

@@ -226,6 +226,7 @@ public:
             for (int64_t i = 0; i < m_KH; ++i)
                 for (int64_t j = 0; j < m_KW; ++j)
                     m_tapOff[std::size_t((c * m_KH + i) * m_KW + j)] = c * plane + i * m_dh * m_Wp + j * m_dwl;
+        if (m_depthwise) m_dwPlan = qDwPlan(m_OH, m_OW, m_Wp, m_sh, m_sw);
         // One image through a 1x1 stride-1 unpadded convolution: the GEMM packs B straight from
         // the 8-bit input (no int16 copy of the whole input, no pass and barrier of its own).
         m_raw = !m_depthwise && m_group == 1 && m_N == 1 && m_KH == 1 && m_KW == 1 && m_sh == 1 && m_sw == 1 &&
@@ -382,19 +383,19 @@ private:
     }
 
     /// Per (image, channel) task: that plane is converted into a per-thread zero-padded int16
-    /// buffer (plus the slack whole-vector reads may touch), then convolved. The same arithmetic
-    /// whatever the thread count.
+    /// buffer (plus the slack whole-vector reads may touch; qPadPlane8), then convolved by the
+    /// plane's step plan (qDwPlan). The same arithmetic whatever the thread count.
     void runDepthwise(const Tensor& x, int32_t zx, const QEpilogue& epi, void* y, ThreadPool& pool) const {
         const int64_t plane = m_Hp * m_Wp, taps = m_KH * m_KW, HW = m_H * m_W;
         pool.parallelFor(0, m_N * m_M, 1, [&](int64_t b, int64_t e) {
-            thread_local std::vector<int16_t> buf, tmp;
+            thread_local std::vector<int16_t> buf;
             if (buf.size() < static_cast<std::size_t>(plane + kSlack)) buf.assign(static_cast<std::size_t>(plane + kSlack), 0);
-            if (m_W < 64 && tmp.size() < static_cast<std::size_t>(HW)) tmp.resize(static_cast<std::size_t>(HW));
             int16_t* dst = buf.data();
             std::fill(dst + plane, dst + plane + kSlack, int16_t(0));
             for (int64_t pc = b; pc < e; ++pc) {
                 const int64_t c = pc % m_M;
-                paddedPlane(x, pc, zx, dst, tmp.data());
+                qPadPlane8(static_cast<const std::byte*>(x.raw()) + pc * HW, x.numElements() - pc * HW,
+                           x.dtype() == DataType::UInt8, zx, m_H, m_W, m_pt, m_pl, m_Hp, m_Wp, dst);
                 QDwPlane p;
                 p.x = dst;
                 p.w = m_dw.data() + c * taps;
@@ -407,6 +408,8 @@ private:
                 p.KW = m_KW;
                 p.dh = m_dh;
                 p.dw = m_dwl;
+                p.steps = m_dwPlan.data();
+                p.nSteps = static_cast<int64_t>(m_dwPlan.size());
                 qDepthwisePlane(p, c, epi, y, pc * m_OH * m_OW);
             }
         });
@@ -427,6 +430,7 @@ private:
     DataType m_outType = DataType::UInt8;
     std::vector<float> m_mult;
     std::vector<int64_t> m_tapOff;
+    std::vector<QDwStep> m_dwPlan; ///< depthwise: the plane's output steps (qDwPlan)
 };
 
 } // namespace

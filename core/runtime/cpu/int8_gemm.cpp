@@ -22,6 +22,8 @@ void qInterleaveRows8Avx2(const void* r0, const void* r1, bool isUnsigned, int32
 void qMicroStoreAvx2(int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0,
                      int64_t col, int n, void* out, int64_t at, int64_t ldr);
 void qCopyStride2Avx2(const int16_t* src, int64_t n, int16_t* dst);
+void qPadPlane8Avx2(const void* src, int64_t avail, bool isUnsigned, int32_t zp, int64_t H, int64_t W, int64_t pt,
+                    int64_t pl, int64_t Hp, int64_t Wp, int16_t* dst);
 bool qDepthwisePlaneAvx2(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at);
 
 namespace {
@@ -140,11 +142,57 @@ void qInterleaveRows(const int16_t* r0, const int16_t* r1, int64_t panels, int64
         }
 }
 
+void qPadPlane8(const void* src, int64_t avail, bool isUnsigned, int32_t zp, int64_t H, int64_t W, int64_t pt,
+                int64_t pl, int64_t Hp, int64_t Wp, int16_t* dst) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (int8UsesAvx2()) return qPadPlane8Avx2(src, avail, isUnsigned, zp, H, W, pt, pl, Hp, Wp, dst);
+#endif
+    std::fill(dst, dst + Hp * Wp, int16_t(0));
+    const auto* u = static_cast<const uint8_t*>(src);
+    const auto* s8 = static_cast<const int8_t*>(src);
+    for (int64_t h = 0; h < H; ++h)
+        for (int64_t w = 0; w < W; ++w)
+            dst[(pt + h) * Wp + pl + w] =
+                static_cast<int16_t>((isUnsigned ? int32_t(u[h * W + w]) : int32_t(s8[h * W + w])) - zp);
+}
+
 void qCopyStrided(const int16_t* src, int64_t n, int64_t stride, int16_t* dst) {
 #if defined(__x86_64__) || defined(__i386__)
     if (stride == 2 && int8UsesAvx2()) return qCopyStride2Avx2(src, n, dst);
 #endif
     for (int64_t i = 0; i < n; ++i) dst[i] = src[i * stride];
+}
+
+std::vector<QDwStep> qDwPlan(int64_t OH, int64_t OW, int64_t Wp, int64_t sh, int64_t sw) {
+    std::vector<QDwStep> rows, flat;
+    for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ow += 16) {
+            QDwStep s;
+            s.src = static_cast<int32_t>(oh * sh * Wp + ow * sw);
+            s.dst = static_cast<int32_t>(oh * OW + ow);
+            s.n = static_cast<int32_t>(std::min<int64_t>(16, OW - ow));
+            for (int i = 0; i < 16; ++i) s.mask[i] = i < s.n ? static_cast<uint8_t>(i) : uint8_t(0x80);
+            rows.push_back(s);
+        }
+    if (sh != 1 || sw != 1 || OW >= Wp) return rows;
+    // Stride 1: output (oh, ow) reads from oh * Wp + ow, so 16 consecutive lanes of the flat
+    // line f = oh * Wp + ow cover the end of one row and the start of the next; lanes with
+    // f % Wp >= OW are the columns in between.
+    const int64_t end = (OH - 1) * Wp + OW;
+    for (int64_t f0 = 0; f0 < end; f0 += 16) {
+        QDwStep s;
+        s.src = static_cast<int32_t>(f0);
+        for (int l = 0; l < 16 && f0 + l < end; ++l) {
+            const int64_t f = f0 + l;
+            if (f % Wp >= OW) continue;
+            if (s.n == 0) s.dst = static_cast<int32_t>(f / Wp * OW + f % Wp);
+            s.mask[s.n++] = static_cast<uint8_t>(l);
+        }
+        for (int i = s.n; i < 16; ++i) s.mask[i] = 0x80;
+        if (s.n > 0) flat.push_back(s);
+        if (flat.size() >= rows.size()) return rows;
+    }
+    return flat;
 }
 
 void qDepthwisePlane(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at) {

@@ -24,6 +24,7 @@
 //     + (k / 2) * 32 + j * 2 + k % 2 (columns past N zero).
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace ew::rt {
 class ThreadPool;
@@ -122,16 +123,39 @@ void qInterleaveRows(const int16_t* r0, const int16_t* r1, int64_t panels, int64
 void qInterleaveRows8(const void* r0, const void* r1, bool isUnsigned, int32_t zp, int64_t n, int64_t panelStride,
                       int16_t* out);
 
+/// One H x W plane of 8-bit values (uint8 when isUnsigned) less zp, as int16 into its place
+/// in a zero-padded Hp x Wp plane at dst (pt rows above, pl columns left, the rest zero).
+/// Reads src[0, avail) only (avail >= H * W: the bytes of the tensor from src on); may write
+/// zeros up to 16 elements past dst[Hp * Wp - 1].
+void qPadPlane8(const void* src, int64_t avail, bool isUnsigned, int32_t zp, int64_t H, int64_t W, int64_t pt,
+                int64_t pl, int64_t Hp, int64_t Wp, int16_t* dst);
+
 /// dst[i] = src[i * stride] for i < n. May read up to 32 elements past src[(n - 1) * stride].
 void qCopyStrided(const int16_t* src, int64_t n, int64_t stride, int16_t* dst);
 
 /// One depthwise channel plane: out[at + oh * OW + ow] = the epilogue of
 /// sum over (i, j) of x[(oh * sh + i * dh) * Wp + ow * sw + j * dw] * w[i * KW + j].
 /// May read up to 48 elements past the last tap of the last output row.
+/// One step of 16 depthwise outputs: lane l reads the padded plane from x + src + l * sw (plus
+/// the tap offsets); after requantization, output byte i of the step is lane mask[i], and bytes
+/// [0, n) go to out[dst, dst + n). Steps are in increasing dst order and cover the plane.
+struct QDwStep {
+    int32_t src = 0, dst = 0, n = 0;
+    uint8_t mask[16] = {};
+};
+/// The steps for one plane shape. With stride 1 the 16 lanes run along the padded rows as one
+/// flat line (a 7-wide map: two rows per step, 14 of 16 lanes used, where one row per step would
+/// use 7), the columns between rows dropped by the mask; otherwise (or when rows waste less) one
+/// output row in steps of 16.
+std::vector<QDwStep> qDwPlan(int64_t OH, int64_t OW, int64_t Wp, int64_t sh, int64_t sw);
+
 struct QDwPlane {
     const int16_t* x = nullptr;
     const int16_t* w = nullptr;
     int64_t Wp = 0, OH = 0, OW = 0, sh = 1, sw = 1, KH = 1, KW = 1, dh = 1, dw = 1;
+    /// qDwPlan(OH, OW, Wp, sh, sw), or null (the row-by-row kernels then).
+    const QDwStep* steps = nullptr;
+    int64_t nSteps = 0;
 };
 void qDepthwisePlane(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at);
 

@@ -366,8 +366,82 @@ void dwPlaneS1Pairs(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
     }
 }
 
+/// The 16 requantized outputs a0 (lanes 0-7), a1 (lanes 8-15) as bytes in lane order.
+template <typename T>
+inline __m128i requant16(__m256i a0, __m256i a1, __m256 mult, __m256 zp, __m256 lo, __m256 hi) {
+    constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+    __m256 f0 = _mm256_round_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(a0), mult), kRound);
+    __m256 f1 = _mm256_round_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(a1), mult), kRound);
+    f0 = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(f0, zp), lo), hi);
+    f1 = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(f1, zp), lo), hi);
+    const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(_mm256_cvtps_epi32(f0), _mm256_cvtps_epi32(f1)), 0xD8);
+    const __m128i wl = _mm256_castsi256_si128(w), wh = _mm256_extracti128_si256(w, 1);
+    return std::is_same_v<T, uint8_t> ? _mm_packus_epi16(wl, wh) : _mm_packs_epi16(wl, wh);
+}
+
+/// A depthwise plane by its plan (qDwPlan): 16 outputs per step, two adjacent taps of a kernel
+/// row per vpmaddwd, one requantization of all 16 and one 16-byte store. Stride 1: the taps'
+/// pairs (x[o + j], x[o + j + 1]) interleave from two loads (vpunpcklwd / vpunpckhwd, lanes
+/// 0-3, 8-11 / 4-7, 12-15). Stride 2: 16 int16 from the tap's column are already the pairs
+/// (x[2o + j], x[2o + j + 1]) of 8 outputs. A step's bytes past its n valid ones land where
+/// later steps write (steps go in increasing dst order); only a step whose 16 bytes would pass
+/// the plane's end is stored through a copy, so no thread writes past its own plane.
+template <int SW, typename T>
+void dwPlanSteps(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
+    __m256i wv[64];
+    int64_t loads[64];
+    int nw = 0;
+    for (int64_t i = 0; i < p.KH; ++i) {
+        const int16_t* wr = p.w + i * p.KW;
+        for (int64_t j = 0; j < p.KW; j += 2) {
+            wv[nw] = pairOf(wr[j], j + 1 < p.KW ? wr[j + 1] : 0);
+            loads[nw++] = i * p.dh * p.Wp + j;
+        }
+    }
+    const __m256i bias = _mm256_set1_epi32(e.bias ? e.bias[ch] : 0);
+    const __m256 mult = _mm256_set1_ps(e.mult[ch]), zp = _mm256_set1_ps(e.zp), lo = _mm256_set1_ps(e.lo),
+                 hi = _mm256_set1_ps(e.hi);
+    const int64_t planeOut = p.OH * p.OW;
+    for (int64_t k = 0; k < p.nSteps; ++k) {
+        const QDwStep& st = p.steps[k];
+        const int16_t* src = p.x + st.src;
+        __m256i a0 = bias, a1 = bias;
+        for (int t = 0; t < nw; ++t) {
+            if constexpr (SW == 1) {
+                const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + loads[t]));
+                const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + loads[t] + 1));
+                a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_unpacklo_epi16(u, v), wv[t]));
+                a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_unpackhi_epi16(u, v), wv[t]));
+            } else {
+                const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + loads[t]));
+                const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + loads[t] + 16));
+                a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(u, wv[t]));
+                a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(v, wv[t]));
+            }
+        }
+        if constexpr (SW == 1) {
+            const __m256i l = _mm256_permute2x128_si256(a0, a1, 0x20), h = _mm256_permute2x128_si256(a0, a1, 0x31);
+            a0 = l;
+            a1 = h;
+        }
+        const __m128i bytes = _mm_shuffle_epi8(requant16<T>(a0, a1, mult, zp, lo, hi),
+                                               _mm_loadu_si128(reinterpret_cast<const __m128i*>(st.mask)));
+        if (st.dst + 16 <= planeOut) {
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(y + st.dst), bytes);
+        } else {
+            alignas(16) T tmp[16];
+            _mm_store_si128(reinterpret_cast<__m128i*>(tmp), bytes);
+            std::memcpy(y + st.dst, tmp, static_cast<std::size_t>(st.n) * sizeof(T));
+        }
+    }
+}
+
 template <int SW>
 void dwPlaneTyped(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at) {
+    if (p.steps && p.dw == 1 && (p.KW + 1) / 2 * p.KH <= 64) {
+        if (e.out == QEpilogue::Out::UInt8) return dwPlanSteps<SW>(p, ch, e, static_cast<uint8_t*>(out) + at);
+        if (e.out == QEpilogue::Out::Int8) return dwPlanSteps<SW>(p, ch, e, static_cast<int8_t*>(out) + at);
+    }
     if (SW == 1 && p.dw == 1 && (p.KW + 1) / 2 * p.KH <= 64) {
         switch (e.out) {
         case QEpilogue::Out::UInt8: return dwPlaneS1Pairs(p, ch, e, static_cast<uint8_t*>(out) + at);
@@ -440,6 +514,60 @@ void qCopyStride2Avx2(const int16_t* src, int64_t n, int16_t* dst) {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), evens32(src + 2 * i));
     for (; i < n; ++i) dst[i] = src[2 * i];
+}
+
+namespace {
+
+template <bool U>
+void padPlane8(const uint8_t* src, int64_t avail, __m256i z, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t Hp,
+               int64_t Wp, int16_t* dst) {
+    __m256i zero = _mm256_setzero_si256();
+    // Most runs are one or two vectors: the empty asm keeps GCC from turning the loop into a
+    // memset call (whose call overhead was several times these stores on 7x7 planes).
+    asm("" : "+x"(zero));
+    auto zeroRun = [&](int16_t* d, int64_t n) { // n rounded up to 16
+        for (int64_t i = 0; i < n; i += 16) _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i), zero);
+    };
+    zeroRun(dst, pt * Wp);
+    zeroRun(dst + (pt + H) * Wp, (Hp - pt - H) * Wp);
+    alignas(32) static constexpr int16_t kLanes[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const __m256i lanes = _mm256_load_si256(reinterpret_cast<const __m256i*>(kLanes));
+    const bool rightPad = Wp > pl + W;
+    for (int64_t h = 0; h < H; ++h) {
+        int16_t* row = dst + (pt + h) * Wp;
+        // Left padding first (a whole vector of zeros: what lands on the data is rewritten next),
+        // then the data in 16s with the lanes past the row's end zeroed, then zeros from the
+        // row's end on (into the next row's left padding or the bottom rows: zeros there too).
+        if (pl > 0) zeroRun(row, pl);
+        const int64_t base = h * W;
+        for (int64_t c = 0; c < W; c += 16) {
+            __m128i b;
+            if (base + c + 16 <= avail) {
+                b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + base + c));
+            } else {
+                alignas(16) uint8_t t[16] = {};
+                std::memcpy(t, src + base + c, static_cast<std::size_t>(std::min<int64_t>(16, avail - base - c)));
+                b = _mm_load_si128(reinterpret_cast<const __m128i*>(t));
+            }
+            __m256i v = _mm256_sub_epi16(U ? _mm256_cvtepu8_epi16(b) : _mm256_cvtepi8_epi16(b), z);
+            if (W - c < 16)
+                v = _mm256_and_si256(v, _mm256_cmpgt_epi16(_mm256_set1_epi16(static_cast<int16_t>(W - c)), lanes));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + pl + c), v);
+        }
+        if (rightPad) zeroRun(row + pl + W, Wp - pl - W);
+    }
+}
+
+} // namespace
+
+void qPadPlane8Avx2(const void* src, int64_t avail, bool isUnsigned, int32_t zp, int64_t H, int64_t W, int64_t pt,
+                    int64_t pl, int64_t Hp, int64_t Wp, int16_t* dst) {
+    const __m256i z = _mm256_set1_epi16(static_cast<int16_t>(zp));
+    const auto* s = static_cast<const uint8_t*>(src);
+    if (isUnsigned)
+        padPlane8<true>(s, avail, z, H, W, pt, pl, Hp, Wp, dst);
+    else
+        padPlane8<false>(s, avail, z, H, W, pt, pl, Hp, Wp, dst);
 }
 
 bool qDepthwisePlaneAvx2(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at) {
