@@ -91,7 +91,9 @@ inline void storeRow16(__m256i a0, __m256i a1, int n, const QEpilogue& e, int64_
 
 /// micro<H> with the epilogue applied straight from the registers: row r's n columns go to
 /// y + r * ldr (channel ch0 + r, or columns col.. with perColumn).
-template <int H, typename T>
+/// HALF: at most 8 valid columns (a map's last, ragged panel: 7x7 = 3 x 16 + 1), so only the
+/// first 8 columns' products are formed (half the multiplies of the panel).
+template <int H, bool HALF, typename T>
 void microStore(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue& e, int64_t ch0, int64_t col, int n,
                 T* y, int64_t ldr) {
     // Named accumulators, not arrays, and 5 rows, not 6: with 6 rows in arrays GCC 12 kept some
@@ -102,7 +104,7 @@ void microStore(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue&
             c31 = c00, c40 = c00, c41 = c00;
     for (int64_t q = 0; q < kp; ++q) {
         const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 32));
-        const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 32 + 16));
+        const __m256i b1 = HALF ? b0 : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 32 + 16));
         const int16_t* ap = a + q * H * 2;
 #define EW_Q_ROW(r)                                                                                    \
     if constexpr (H > r) {                                                                             \
@@ -110,7 +112,7 @@ void microStore(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue&
         std::memcpy(&pair, ap + r * 2, sizeof(pair));                                                  \
         const __m256i av = _mm256_set1_epi32(pair);                                                    \
         c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(av, b0));                                \
-        c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(av, b1));                                \
+        if constexpr (!HALF) c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(av, b1));           \
     }
         EW_Q_ROW(0)
         EW_Q_ROW(1)
@@ -126,17 +128,24 @@ void microStore(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue&
     if constexpr (H > 4) storeRow16(c40, c41, n, e, ch0 + 4, col, y + 4 * ldr);
 }
 
+template <bool HALF, typename T>
+void microStoreRows(int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0, int64_t col,
+                    int n, T* y, int64_t ldr) {
+    switch (h) {
+    case 5: return microStore<5, HALF>(kp, a, b, e, ch0, col, n, y, ldr);
+    case 4: return microStore<4, HALF>(kp, a, b, e, ch0, col, n, y, ldr);
+    case 3: return microStore<3, HALF>(kp, a, b, e, ch0, col, n, y, ldr);
+    case 2: return microStore<2, HALF>(kp, a, b, e, ch0, col, n, y, ldr);
+    default: return microStore<1, HALF>(kp, a, b, e, ch0, col, n, y, ldr);
+    }
+}
+
 template <typename T>
 void microStoreH(int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0, int64_t col,
                  int n, T* y, int64_t ldr) {
     static_assert(kQRowTile == 5, "microStore has 5 rows of accumulators");
-    switch (h) {
-    case 5: return microStore<5>(kp, a, b, e, ch0, col, n, y, ldr);
-    case 4: return microStore<4>(kp, a, b, e, ch0, col, n, y, ldr);
-    case 3: return microStore<3>(kp, a, b, e, ch0, col, n, y, ldr);
-    case 2: return microStore<2>(kp, a, b, e, ch0, col, n, y, ldr);
-    default: return microStore<1>(kp, a, b, e, ch0, col, n, y, ldr);
-    }
+    if (n <= 8) return microStoreRows<true>(kp, a, h, b, e, ch0, col, n, y, ldr);
+    return microStoreRows<false>(kp, a, h, b, e, ch0, col, n, y, ldr);
 }
 
 template <typename T>
