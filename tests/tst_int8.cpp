@@ -281,6 +281,72 @@ private slots:
         expectFastEqualsReference(*m, feeds(ins));
     }
 
+    // The u8 x s8 route (vpmaddubsw; int8_gemm.h): 1x1 convolutions of one uint8 image with
+    // int8 weights of zero point 0 whose depth pairs cannot saturate int16. Exact against the
+    // reference, taken exactly when the weights allow it (qgemmU8S8Calls), including weights
+    // right at the limit with every x = 255 (pair sums of +-32640), a ragged depth (K % 4 != 0),
+    // a panel of <= 8 columns, int8 output and ConvInteger.
+    void u8s8ConvMatchesReference_data() {
+        QTest::addColumn<QList<int>>("shape"); // C H W M
+        QTest::addColumn<int>("weights");      // 0 random in [-64, 64], 1 pairs at the limit, 2 one pair past it
+        QTest::addColumn<bool>("allMax");      // every x = 255, x zero point 0
+        QTest::addColumn<bool>("qlinear");
+        QTest::addColumn<bool>("int8Out");
+        QTest::addColumn<bool>("route");
+        QTest::newRow("7-bit K16") << QList<int>{16, 8, 8, 24} << 0 << false << true << false << true;
+        QTest::newRow("7-bit odd K, 7x7") << QList<int>{7, 7, 7, 10} << 0 << false << true << false << true;
+        QTest::newRow("7-bit K33 ragged") << QList<int>{33, 5, 13, 13} << 0 << false << true << true << true;
+        QTest::newRow("limit pairs, x 255") << QList<int>{24, 4, 9, 12} << 1 << true << true << false << true;
+        QTest::newRow("limit pairs ConvInteger") << QList<int>{24, 4, 9, 12} << 1 << true << false << false << true;
+        QTest::newRow("past the limit") << QList<int>{24, 4, 9, 12} << 2 << true << true << false << false;
+    }
+    void u8s8ConvMatchesReference() {
+        QFETCH(QList<int>, shape);
+        QFETCH(int, weights);
+        QFETCH(bool, allMax);
+        QFETCH(bool, qlinear);
+        QFETCH(bool, int8Out);
+        QFETCH(bool, route);
+        const int64_t C = shape[0], H = shape[1], W = shape[2], M = shape[3];
+        const std::size_t xn = std::size_t(C * H * W), wn = std::size_t(M * C);
+        std::vector<double> wv = randomInts(wn, -64, 64, 21);
+        if (weights >= 1) {
+            // Every depth pair at |w0| + |w1| = 128 with one sign (rows alternate the sign and
+            // the split: 64 + 64, 127 + 1, 100 + 28, and -128 beside 0).
+            const int splits[][2] = {{64, 64}, {127, 1}, {100, 28}, {-64, -64}, {-127, -1}, {-128, 0}};
+            for (int64_t m = 0; m < M; ++m)
+                for (int64_t k = 0; k + 1 < C; k += 2) {
+                    const auto& sp = splits[(m + k / 2) % 6];
+                    wv[std::size_t(m * C + k)] = sp[0];
+                    wv[std::size_t(m * C + k + 1)] = sp[1];
+                }
+            if (weights == 2) wv[1] = wv[0] > 0 ? 129 - wv[0] : -129 - wv[0]; // one pair sums to 129
+        }
+        In x{"x", DataType::UInt8, {1, C, H, W}, allMax ? std::vector<double>(xn, 255) : randomInts(xn, 0, 255, 22)};
+        In xzp{"x_zp", DataType::UInt8, {}, {allMax ? 0.0 : 131.0}, true};
+        In w{"w", DataType::Int8, {M, C, 1, 1}, wv, true};
+        In wzp{"w_zp", DataType::Int8, {M}, std::vector<double>(std::size_t(M), 0), true};
+        std::unique_ptr<ir::Model> m;
+        std::vector<In> ins;
+        if (qlinear) {
+            In xs{"x_s", DataType::Float, {}, {0.02}, true};
+            In ws{"w_s", DataType::Float, {M}, randomReals(std::size_t(M), 0.001, 0.01, 23), true};
+            In ys{"y_s", DataType::Float, {}, {allMax ? 0.005 : 0.05}, true}; // allMax: the pairs cancel (+-32640 sums add up to about 0), so a saturated pair would show
+            const DataType yt = int8Out ? DataType::Int8 : DataType::UInt8;
+            In yzp{"y_zp", yt, {}, {int8Out ? -3.0 : 100.0}, true};
+            In b{"b", DataType::Int32, {M}, randomInts(std::size_t(M), -5000, 5000, 24), true};
+            ins = {x, xs, xzp, w, ws, wzp, ys, yzp, b};
+            m = singleNode("QLinearConv", ins, 1, {}, 13);
+        } else {
+            ins = {x, w, xzp, wzp};
+            m = singleNode("ConvInteger", ins, 1, {}, 13);
+        }
+        QVERIFY(fastApplies(*m, true, qlinear));
+        const int64_t before = rt::cpu::qgemmU8S8Calls();
+        expectFastEqualsReference(*m, feeds(ins));
+        if (rt::cpu::int8UsesAvx2()) QCOMPARE(rt::cpu::qgemmU8S8Calls() > before, route);
+    }
+
     void matmulMatchesReference_data() {
         QTest::addColumn<QList<int>>("shape"); // batch M K N
         QTest::addColumn<int>("aType");

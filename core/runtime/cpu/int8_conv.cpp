@@ -12,6 +12,9 @@
 //    stride 2: one or two vector loads per tap; anything else is gathered through per-column
 //    offsets). 1x1 stride-1 convolutions read their input rows directly in the same way; for one
 //    image without padding, straight from the 8-bit input (qInterleaveRows8), with no int16 copy.
+//    Those, when the input is uint8 and the int8 weights (zero point 0) cannot saturate
+//    vpmaddubsw (7-bit weights always qualify: quantize --reduce-range), take the u8 x s8 route
+//    with AVX2: raw uint8 quads (qInterleaveRows8x4), the x zero point folded into the bias.
 // The epilogue adds the int32 bias and requantizes with the reference formula (int8_gemm.h).
 #include "int8_gemm.h"
 #include "int8_kernels.h"
@@ -39,6 +42,8 @@ struct PackCtx {
     const void* raw = nullptr;
     bool rawUnsigned = true;
     int32_t zx = 0;
+    /// With raw: B as the u8 x s8 route's uint8 depth quads (zero point not taken off).
+    bool u8s8 = false;
 };
 
 /// Columns [n0, n0 + nc) of the im2col matrix as ceil(nc / 16) panels. The block's pixels fall
@@ -68,6 +73,17 @@ void packConvB(const void* vctx, int64_t n0, int64_t nc, int16_t* out) {
         col += len;
     }
     const int64_t stride = kp * 32;
+    if (c.raw && c.u8s8) {
+        const uint8_t* base = static_cast<const uint8_t*>(c.raw);
+        const int64_t kq = qDepthQuads(c.K);
+        for (int64_t q = 0; q < kq; ++q) {
+            const uint8_t* rows[4];
+            for (int t = 0; t < 4; ++t)
+                rows[t] = 4 * q + t < c.K ? base + c.tapOff[4 * q + t] + runs[0].off : nullptr;
+            qInterleaveRows8x4(rows, nc, kq * 64, reinterpret_cast<uint8_t*>(out) + q * 64);
+        }
+        return;
+    }
     if (c.raw) {
         // One image, no padding, stride 1: the block is one run of every channel's row.
         const uint8_t* base = static_cast<const uint8_t*>(c.raw);
@@ -167,6 +183,22 @@ public:
                 for (int64_t t = 0; t < taps; ++t) m_dw[std::size_t(m * taps + t)] = static_cast<int16_t>(wAt(m * taps + t) - zwAt(m));
         } else {
             const int64_t mg = m_M / m_group;
+            // 1x1 int8 weights with zero point 0 that cannot saturate vpmaddubsw: also packed for
+            // the u8 x s8 route (taken when the input is uint8 and read in place; int8_gemm.h).
+            m_packedA8.clear();
+            m_rowSum.clear();
+            if (m_group == 1 && m_KH == 1 && m_KW == 1 && w->dtype() == DataType::Int8) {
+                bool zeroZp = true;
+                for (int64_t m = 0; m < m_M && zeroZp; ++m) zeroZp = zwAt(m) == 0;
+                auto at = [&](int64_t r, int64_t k) { return wAt(r * m_K + k); };
+                if (zeroZp && qU8S8Exact(m_M, m_K, at)) {
+                    m_packedA8.assign(qPackedA8Bytes(m_M, m_K), 0);
+                    qPackA8(m_packedA8.data(), m_M, m_K, at);
+                    m_rowSum.assign(static_cast<std::size_t>(m_M), 0);
+                    for (int64_t m = 0; m < m_M; ++m)
+                        for (int64_t k = 0; k < m_K; ++k) m_rowSum[std::size_t(m)] += at(m, k);
+                }
+            }
             m_packedA.assign(qPackedAElems(mg, m_K) * static_cast<std::size_t>(m_group), 0);
             for (int64_t g = 0; g < m_group; ++g)
                 qPackA(m_packedA.data() + g * qPackedAElems(mg, m_K), mg, m_K, [&](int64_t r, int64_t k) {
@@ -231,6 +263,8 @@ public:
         // the 8-bit input (no int16 copy of the whole input, no pass and barrier of its own).
         m_raw = !m_depthwise && m_group == 1 && m_N == 1 && m_KH == 1 && m_KW == 1 && m_sh == 1 && m_sw == 1 &&
                 plane == m_H * m_W;
+        m_u8s8 = m_raw && x.dtype() == DataType::UInt8 && !m_packedA8.empty();
+        if (m_u8s8) m_biasU8.assign(static_cast<std::size_t>(m_M), 0);
         // Padded planes plus slack for the whole-vector reads past a row's end (int8_gemm.h);
         // none for the raw 1x1 and the depthwise path (per-task plane buffers).
         ctx.setScratchBytes(m_raw || m_depthwise ? 0
@@ -316,14 +350,27 @@ public:
                 pc.rawUnsigned = x.dtype() == DataType::UInt8;
                 pc.zx = zx;
             }
+            // The u8 x s8 route (AVX2; the portable kernels and tests forcing them keep int16).
+            const bool u8s8 = m_u8s8 && int8UsesAvx2();
+            QEpilogue e = epi;
+            if (u8s8) {
+                // sum (x - zx) * w + b = sum x * w + (b - zx * sum w): wrapping int32 arithmetic,
+                // exact wherever the reference's int32 result is.
+                for (int64_t m = 0; m < m_M; ++m)
+                    m_biasU8[std::size_t(m)] = static_cast<int32_t>(static_cast<uint32_t>(
+                        (epi.bias ? int64_t(epi.bias[m]) : 0) - int64_t(zx) * m_rowSum[std::size_t(m)]));
+                e.bias = m_biasU8.data();
+                pc.u8s8 = true;
+            }
             QGemmArgs a;
-            a.a = m_packedA.data() + g * qPackedAElems(mg, m_K);
+            a.a = u8s8 ? reinterpret_cast<const int16_t*>(m_packedA8.data()) : m_packedA.data() + g * qPackedAElems(mg, m_K);
+            a.u8s8 = u8s8;
             a.m = mg;
             a.k = m_K;
             a.n = m_N * P;
             a.packB = packConvB;
             a.packCtx = &pc;
-            a.epi = epi;
+            a.epi = e;
             a.chBase = g * mg;
             a.out.y = static_cast<std::byte*>(yp) + static_cast<std::size_t>(g * mg * P) * es;
             a.out.ldr = P;
@@ -415,6 +462,8 @@ private:
         });
     }
 
+
+
     bool m_qlinear, m_fusedAct;
     std::size_t kW = 3, kWzp = 5;
     int64_t m_group = 1, m_M = 0, m_Cg = 0, m_KH = 1, m_KW = 1, m_K = 0;
@@ -424,6 +473,10 @@ private:
     bool m_raw = false; ///< this shape packs B from the 8-bit input (set by prepare)
     std::vector<int16_t> m_dw;
     std::vector<int16_t> m_packedA;
+    std::vector<int8_t> m_packedA8;  ///< u8 x s8 route: the weights as int8 quads (qPackA8), or empty
+    std::vector<int64_t> m_rowSum;   ///< u8 x s8 route: per output channel, the sum of its weights
+    bool m_u8s8 = false;             ///< this shape takes the u8 x s8 route (prepare)
+    std::vector<int32_t> m_biasU8;   ///< per run: bias - zx * row sum
     // Per prepare.
     int64_t m_N = 0, m_C = 0, m_H = 0, m_W = 0, m_OH = 0, m_OW = 0, m_sh = 1, m_sw = 1, m_dh = 1, m_dwl = 1,
             m_pt = 0, m_pl = 0, m_Hp = 0, m_Wp = 0;

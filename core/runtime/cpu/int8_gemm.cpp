@@ -19,7 +19,8 @@ void qStoreRowAvx2(const int32_t* acc, int64_t n, int64_t ch, const QEpilogue& e
 void qInterleaveRowsAvx2(const int16_t* r0, const int16_t* r1, int64_t panels, int64_t panelStride, int16_t* out);
 void qInterleaveRows8Avx2(const void* r0, const void* r1, bool isUnsigned, int32_t zp, int64_t n, int64_t panelStride,
                           int16_t* out);
-void qMicroStoreAvx2(int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0,
+void qInterleaveRows8x4Avx2(const uint8_t* const rows[4], int64_t n, int64_t panelStride, uint8_t* out);
+void qMicroStoreAvx2(bool u8s8, int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0,
                      int64_t col, int n, void* out, int64_t at, int64_t ldr);
 void qCopyStride2Avx2(const int16_t* src, int64_t n, int16_t* dst);
 void qPadPlane8Avx2(const void* src, int64_t avail, bool isUnsigned, int32_t zp, int64_t H, int64_t W, int64_t pt,
@@ -156,6 +157,22 @@ void qPadPlane8(const void* src, int64_t avail, bool isUnsigned, int32_t zp, int
                 static_cast<int16_t>((isUnsigned ? int32_t(u[h * W + w]) : int32_t(s8[h * W + w])) - zp);
 }
 
+void qInterleaveRows8x4(const uint8_t* const rows[4], int64_t n, int64_t panelStride, uint8_t* out) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (int8UsesAvx2()) return qInterleaveRows8x4Avx2(rows, n, panelStride, out);
+#endif
+    for (int64_t j0 = 0; j0 < n; j0 += kQColTile)
+        for (int j = 0; j < kQColTile; ++j)
+            for (int t = 0; t < 4; ++t)
+                out[j0 / kQColTile * panelStride + j * 4 + t] = rows[t] && j0 + j < n ? rows[t][j0 + j] : uint8_t(0);
+}
+
+namespace {
+std::atomic<int64_t> g_u8s8Calls{0};
+}
+
+int64_t qgemmU8S8Calls() { return g_u8s8Calls.load(); }
+
 void qCopyStrided(const int16_t* src, int64_t n, int64_t stride, int16_t* dst) {
 #if defined(__x86_64__) || defined(__i386__)
     if (stride == 2 && int8UsesAvx2()) return qCopyStride2Avx2(src, n, dst);
@@ -218,7 +235,10 @@ void qDepthwisePlane(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* ou
 }
 
 void qgemm(const QGemmArgs& g, ThreadPool& pool) {
-    const int64_t kp = qDepthPairs(g.k);
+    // Depth steps: int16 pairs, or uint8 x int8 quads on the u8 x s8 route; both are 64 bytes of
+    // a B panel and 4 bytes of an A row per step, so the addressing below serves both.
+    const int64_t kp = g.u8s8 ? qDepthQuads(g.k) : qDepthPairs(g.k);
+    if (g.u8s8) g_u8s8Calls.fetch_add(1, std::memory_order_relaxed);
     const int64_t rowPanels = (g.m + kQRowTile - 1) / kQRowTile;
     const int64_t colPanels = (g.n + kQColTile - 1) / kQColTile;
     if (rowPanels == 0 || colPanels == 0) return;
@@ -291,7 +311,7 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
                     // One run of columns in one image (the usual case): requantize from registers.
                     // Per-column epilogues read 16 entries of bias/mult: only for whole panels.
                     if (avx2 && sg.count == 1 && (!perCol || sg.len[0] == kQColTile)) {
-                        qMicroStoreAvx2(kp, ap, h, bBlock + (p - p0) * kp * 32, g.epi, g.chBase + r0,
+                        qMicroStoreAvx2(g.u8s8, kp, ap, h, bBlock + (p - p0) * kp * 32, g.epi, g.chBase + r0,
                                         g.chBase + sg.col[0], static_cast<int>(sg.len[0]), g.out.y,
                                         sg.at[0] + r0 * g.out.ldr, g.out.ldr);
                         continue;

@@ -93,9 +93,24 @@ inline void storeRow16(__m256i a0, __m256i a1, int n, const QEpilogue& e, int64_
 /// y + r * ldr (channel ch0 + r, or columns col.. with perColumn).
 /// HALF: at most 8 valid columns (a map's last, ragged panel: 7x7 = 3 x 16 + 1), so only the
 /// first 8 columns' products are formed (half the multiplies of the panel).
-template <int H, bool HALF, typename T>
+/// U8: the u8 x s8 route (int8_gemm.h): a step is a depth quad, the broadcast 4 bytes of A are
+/// int8 weights, B's 32 bytes per vector uint8 x; vpmaddubsw + vpmaddwd(ones) instead of vpmaddwd.
+template <int H, bool HALF, bool U8, typename T>
 void microStore(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue& e, int64_t ch0, int64_t col, int n,
                 T* y, int64_t ldr) {
+    auto mul = [&](__m256i av, __m256i bv) {
+        if constexpr (U8) {
+            // vpmaddwd with the ones as a memory operand: 10 accumulators, 2 B vectors, the
+            // broadcast A quad and one product fill 14 of the 16 registers; a register for the
+            // ones made GCC 12 keep an accumulator on the stack (a load and store per step).
+            alignas(32) static constexpr int16_t kOnes[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+            __m256i r = _mm256_maddubs_epi16(bv, av);
+            asm("vpmaddwd %1, %0, %0" : "+x"(r) : "m"(kOnes));
+            return r;
+        } else {
+            return _mm256_madd_epi16(av, bv);
+        }
+    };
     // Named accumulators, not arrays, and 5 rows, not 6: with 6 rows in arrays GCC 12 kept some
     // accumulators on the stack (a store-to-load round trip on the loop-carried chain), 95 GOPS;
     // 10 accumulators, two B vectors, the broadcast A pair and one product fit the 16 ymm
@@ -111,8 +126,8 @@ void microStore(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue&
         int32_t pair;                                                                                  \
         std::memcpy(&pair, ap + r * 2, sizeof(pair));                                                  \
         const __m256i av = _mm256_set1_epi32(pair);                                                    \
-        c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(av, b0));                                \
-        if constexpr (!HALF) c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(av, b1));           \
+        c##r##0 = _mm256_add_epi32(c##r##0, mul(av, b0));                                              \
+        if constexpr (!HALF) c##r##1 = _mm256_add_epi32(c##r##1, mul(av, b1));                         \
     }
         EW_Q_ROW(0)
         EW_Q_ROW(1)
@@ -128,24 +143,28 @@ void microStore(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue&
     if constexpr (H > 4) storeRow16(c40, c41, n, e, ch0 + 4, col, y + 4 * ldr);
 }
 
-template <bool HALF, typename T>
+template <bool HALF, bool U8, typename T>
 void microStoreRows(int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0, int64_t col,
                     int n, T* y, int64_t ldr) {
     switch (h) {
-    case 5: return microStore<5, HALF>(kp, a, b, e, ch0, col, n, y, ldr);
-    case 4: return microStore<4, HALF>(kp, a, b, e, ch0, col, n, y, ldr);
-    case 3: return microStore<3, HALF>(kp, a, b, e, ch0, col, n, y, ldr);
-    case 2: return microStore<2, HALF>(kp, a, b, e, ch0, col, n, y, ldr);
-    default: return microStore<1, HALF>(kp, a, b, e, ch0, col, n, y, ldr);
+    case 5: return microStore<5, HALF, U8>(kp, a, b, e, ch0, col, n, y, ldr);
+    case 4: return microStore<4, HALF, U8>(kp, a, b, e, ch0, col, n, y, ldr);
+    case 3: return microStore<3, HALF, U8>(kp, a, b, e, ch0, col, n, y, ldr);
+    case 2: return microStore<2, HALF, U8>(kp, a, b, e, ch0, col, n, y, ldr);
+    default: return microStore<1, HALF, U8>(kp, a, b, e, ch0, col, n, y, ldr);
     }
 }
 
 template <typename T>
-void microStoreH(int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0, int64_t col,
-                 int n, T* y, int64_t ldr) {
+void microStoreH(bool u8s8, int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0,
+                 int64_t col, int n, T* y, int64_t ldr) {
     static_assert(kQRowTile == 5, "microStore has 5 rows of accumulators");
-    if (n <= 8) return microStoreRows<true>(kp, a, h, b, e, ch0, col, n, y, ldr);
-    return microStoreRows<false>(kp, a, h, b, e, ch0, col, n, y, ldr);
+    if (u8s8) {
+        if (n <= 8) return microStoreRows<true, true>(kp, a, h, b, e, ch0, col, n, y, ldr);
+        return microStoreRows<false, true>(kp, a, h, b, e, ch0, col, n, y, ldr);
+    }
+    if (n <= 8) return microStoreRows<true, false>(kp, a, h, b, e, ch0, col, n, y, ldr);
+    return microStoreRows<false, false>(kp, a, h, b, e, ch0, col, n, y, ldr);
 }
 
 template <typename T>
@@ -199,12 +218,15 @@ void qMicroKernelAvx2(int64_t kp, const int16_t* a, int h, const int16_t* b, int
 
 /// The fused tile: C = A panel x B panel, requantized into out at element offset `at` (row r at
 /// at + r * ldr); n <= 16 valid columns starting at column `col` (per-column epilogues).
-void qMicroStoreAvx2(int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0,
+void qMicroStoreAvx2(bool u8s8, int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0,
                      int64_t col, int n, void* out, int64_t at, int64_t ldr) {
     switch (e.out) {
-    case QEpilogue::Out::UInt8: return microStoreH(kp, a, h, b, e, ch0, col, n, static_cast<uint8_t*>(out) + at, ldr);
-    case QEpilogue::Out::Int8: return microStoreH(kp, a, h, b, e, ch0, col, n, static_cast<int8_t*>(out) + at, ldr);
-    case QEpilogue::Out::Int32: return microStoreH(kp, a, h, b, e, ch0, col, n, static_cast<int32_t*>(out) + at, ldr);
+    case QEpilogue::Out::UInt8:
+        return microStoreH(u8s8, kp, a, h, b, e, ch0, col, n, static_cast<uint8_t*>(out) + at, ldr);
+    case QEpilogue::Out::Int8:
+        return microStoreH(u8s8, kp, a, h, b, e, ch0, col, n, static_cast<int8_t*>(out) + at, ldr);
+    case QEpilogue::Out::Int32:
+        return microStoreH(u8s8, kp, a, h, b, e, ch0, col, n, static_cast<int32_t*>(out) + at, ldr);
     }
 }
 
@@ -517,6 +539,31 @@ void qInterleaveRows8Avx2(const void* r0, const void* r1, bool isUnsigned, int32
         interleaveRows8<true>(a, b, z, n, panelStride, out);
     else
         interleaveRows8<false>(a, b, z, n, panelStride, out);
+}
+
+void qInterleaveRows8x4Avx2(const uint8_t* const rows[4], int64_t n, int64_t panelStride, uint8_t* out) {
+    auto quad = [&](__m128i a, __m128i b, __m128i c, __m128i d, uint8_t* o) {
+        // A 4 x 16 byte transpose: column j's four rows become bytes 4j..4j+3.
+        const __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b);
+        const __m128i cd0 = _mm_unpacklo_epi8(c, d), cd1 = _mm_unpackhi_epi8(c, d);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(o),
+                            _mm256_setr_m128i(_mm_unpacklo_epi16(ab0, cd0), _mm_unpackhi_epi16(ab0, cd0)));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 32),
+                            _mm256_setr_m128i(_mm_unpacklo_epi16(ab1, cd1), _mm_unpackhi_epi16(ab1, cd1)));
+    };
+    auto load = [&](int t, int64_t i) {
+        return rows[t] ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[t] + i)) : _mm_setzero_si128();
+    };
+    int64_t i = 0, p = 0;
+    for (; i + kQColTile <= n; i += kQColTile, ++p) quad(load(0, i), load(1, i), load(2, i), load(3, i), out + p * panelStride);
+    if (i < n) {
+        // The last, partial panel from zero-filled copies (no read past the rows' end).
+        alignas(16) uint8_t t[4][kQColTile] = {};
+        for (int r = 0; r < 4; ++r)
+            if (rows[r]) std::memcpy(t[r], rows[r] + i, static_cast<std::size_t>(n - i));
+        auto ld = [&](int r) { return _mm_load_si128(reinterpret_cast<const __m128i*>(t[r])); };
+        quad(ld(0), ld(1), ld(2), ld(3), out + p * panelStride);
+    }
 }
 
 void qCopyStride2Avx2(const int16_t* src, int64_t n, int16_t* dst) {
