@@ -12,6 +12,7 @@
 #include "optimize/graph_util.h"
 #include "optimize/quantize/observer.h"
 #include "optimize/quantize/quantizer.h"
+#include "runtime/cpu/int8_gemm.h"
 #include "runtime/session.h"
 
 #include <QJsonArray>
@@ -584,24 +585,37 @@ private slots:
     // ---- real model -------------------------------------------------------------------------
     void digitsAccuracy_data() {
         QTest::addColumn<QString>("method");
-        QTest::newRow("minmax") << "minmax";
-        QTest::newRow("percentile") << "percentile";
-        QTest::newRow("entropy") << "entropy";
-        QTest::newRow("mse") << "mse";
+        QTest::addColumn<bool>("reduceRange");
+        QTest::newRow("minmax") << "minmax" << false;
+        QTest::newRow("percentile") << "percentile" << false;
+        QTest::newRow("entropy") << "entropy" << false;
+        QTest::newRow("mse") << "mse" << false;
+        // 7-bit weights ([-64, 64], --reduce-range): the same accuracy bar.
+        QTest::newRow("minmax reduce-range") << "minmax" << true;
     }
     void digitsAccuracy() {
         // Calibrated on calibration_input.pb (256 training images, one batch); accuracy on the
         // 360 held-out test images of test_data_set_0 with labels.pb.
         EW_REQUIRE_MODELS();
         QFETCH(QString, method);
+        QFETCH(bool, reduceRange);
         const QString dir = test::modelsDir() + "/onnx/digits-cnn";
         auto model = ir::loadModel(test::str(dir + "/digits_cnn.onnx"));
         QVERIFY(model);
         auto ref = (*model)->clone();
         QuantizeOptions o;
         QVERIFY(parseRangeMethod(method.toStdString(), o.range.method));
+        o.reduceRange = reduceRange;
         auto rep = quantizeWith(**model, {{{"input", readPb(dir + "/calibration_input.pb")}}}, o);
         QVERIFY2(rep, rep ? "" : rep.error().toString().c_str());
+        // Weights use the whole range: [-127, 127], or [-64, 64] with reduceRange.
+        int64_t wmax = 0;
+        for (const auto& v : (*model)->graph->initializers)
+            if (v->initializer && v->initializer->dtype == ir::DataType::Int8 && v->name.ends_with("_quantized")) {
+                const std::vector<float> q = v->initializer->toFloat();
+                for (float e : q) wmax = std::max<int64_t>(wmax, std::llround(std::abs(e)));
+            }
+        QCOMPARE(wmax, reduceRange ? int64_t(64) : int64_t(127));
         QTemporaryDir tmp;
         auto back = roundTrip(**model, tmp.path(), "digits_int8.onnx");
         QVERIFY(back);
@@ -627,10 +641,50 @@ private slots:
             return double(correct) / double(labels.size());
         };
         const double fp32 = accuracy(*ref), int8 = accuracy(*back);
-        qInfo("digits-cnn %s: FP32 %.4f, int8 %.4f (%zu nodes quantized)", qPrintable(method), fp32, int8,
-              rep->quantizedNodes.size());
+        qInfo("digits-cnn %s%s: FP32 %.4f, int8 %.4f (%zu nodes quantized)", qPrintable(method),
+              reduceRange ? " reduce-range" : "", fp32, int8, rep->quantizedNodes.size());
         QVERIFY(std::abs(fp32 - 0.9861) < 1e-3);
         QVERIFY2(int8 >= fp32 - 0.005, qPrintable(QString::number(int8)));
+    }
+
+    // --reduce-range end to end: mobilenet_v2's 1x1 convolutions run on the u8 x s8 route of
+    // the INT8 kernels (qgemmU8S8Calls), and the whole model's output equals, bit for bit, the
+    // portable integer kernels' run (int16 products, no vpmaddubsw).
+    void reduceRangeTakesU8S8Route() {
+        EW_REQUIRE_MODELS();
+        const QString path = test::modelsDir() + "/onnx/torchvision-arch/mobilenet_v2.onnx";
+        if (!QFileInfo::exists(path)) QSKIP("[ew-skip] torchvision-arch/mobilenet_v2.onnx not in the models folder");
+        auto model = ir::loadModel(test::str(path));
+        QVERIFY(model);
+        QuantizeOptions o;
+        o.reduceRange = true;
+        QVERIFY(quantizeWith(**model, randomSamples("input", {1, 3, 224, 224}, 2, 7), o));
+        QTemporaryDir tmp;
+        auto back = roundTrip(**model, tmp.path(), "mv2_rr.onnx");
+        QVERIFY(back);
+        const rt::Session::NamedTensors in = randomSamples("input", {1, 3, 224, 224}, 1, 8)[0];
+        auto runInt8 = [&](bool portable) -> std::vector<float> {
+            rt::cpu::int8ForcePortable(portable);
+            rt::SessionOptions so;
+            so.int8Kernels = true;
+            so.threads = 1;
+            auto sess = rt::Session::create(*back, so);
+            std::vector<float> v;
+            if (sess)
+                if (auto out = (*sess)->run(in))
+                    for (int64_t i = 0; i < (*out)[0].numElements(); ++i) v.push_back(static_cast<float>((*out)[0].doubleAt(i)));
+            rt::cpu::int8ForcePortable(false);
+            return v;
+        };
+        const int64_t before = rt::cpu::qgemmU8S8Calls();
+        const std::vector<float> fast = runInt8(false);
+        const int64_t calls = rt::cpu::qgemmU8S8Calls() - before;
+        const std::vector<float> ref = runInt8(true);
+        QVERIFY(!fast.empty());
+        QCOMPARE(fast.size(), ref.size());
+        if (rt::cpu::int8UsesAvx2()) QVERIFY2(calls >= 30, qPrintable(QString::number(calls))); // 34 1x1 convolutions
+        for (std::size_t i = 0; i < fast.size(); ++i)
+            if (fast[i] != ref[i]) QFAIL(qPrintable(QString("output %1: %2 vs %3").arg(i).arg(fast[i]).arg(ref[i])));
     }
 
     // ---- CLI -------------------------------------------------------------------------------
@@ -678,7 +732,18 @@ private slots:
         QCOMPARE(run({"--quiet", "quantize", dir + "/digits_cnn.onnx", "-o", out, "--calib", "random:4", "--report", rep}), 0);
         QFile f2(rep);
         QVERIFY(f2.open(QIODevice::ReadOnly));
-        QCOMPARE(QJsonDocument::fromJson(f2.readAll()).object()["calibration"].toObject()["random"].toBool(), true);
+        const QJsonObject j2 = QJsonDocument::fromJson(f2.readAll()).object();
+        QCOMPARE(j2["calibration"].toObject()["random"].toBool(), true);
+        QCOMPARE(j2["reduce_range"].toBool(true), false);
+        // --reduce-range: 7-bit weights, said in the report; int8 schemes only.
+        QCOMPARE(run({"--quiet", "quantize", dir + "/digits_cnn.onnx", "-o", out, "--calib", "random:4", "--reduce-range",
+                      "--report", rep}),
+                 0);
+        QFile f3(rep);
+        QVERIFY(f3.open(QIODevice::ReadOnly));
+        QCOMPARE(QJsonDocument::fromJson(f3.readAll()).object()["reduce_range"].toBool(false), true);
+        QCOMPARE(run({"quantize", dir + "/digits_cnn.onnx", "-o", out, "--scheme", "fp16", "--reduce-range"}, &err), 2);
+        QVERIFY2(err.contains("--reduce-range"), qPrintable(err));
     }
 };
 

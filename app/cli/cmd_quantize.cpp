@@ -226,6 +226,9 @@ int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
         return usageError("quantize", "--scheme " + std::string(opt::quant::schemeName(options.scheme)) +
                                           " needs --calib SOURCE (images, .npy, .pb, or random[:N])");
 
+    options.reduceRange = args.options.contains("reduce-range");
+    if (options.reduceRange && !calibrated)
+        return usageError("quantize", "--reduce-range needs an int8 scheme (int8 or int8-per-tensor)");
     const bool cle = args.options.contains("cle");
     const bool biasCorrection = args.options.contains("bias-correction");
     if (biasCorrection && !calibrated)
@@ -401,6 +404,7 @@ int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
         j.key("method").value(opt::quant::rangeMethodName(options.range.method));
         if (options.range.method == opt::quant::RangeMethod::Percentile) j.key("percentile").value(options.range.percentile);
         j.key("activations").value(opt::quant::activationTypeName(options.activations));
+        if (calibrated) j.key("reduce_range").value(options.reduceRange);
         if (options.scheme == opt::quant::Scheme::W4 || options.scheme == opt::quant::Scheme::W8)
             j.key("block_size").value(options.blockSize);
         j.key("calibration").beginObject();
@@ -624,7 +628,7 @@ const Command& quantizeCommand() {
         .name = "quantize",
         .summary = "Post-training quantization: int8 QDQ, fp16 weights, int4/int8 weight-only.",
         .usage = "quantize IN -o OUT --calib SOURCE [--preprocess FILE.json] [--scheme int8|int8-per-tensor|fp16|w4|w8]\n"
-                 "       [--method minmax|percentile|entropy|mse] [--exclude PATTERNS] [--cle] [--bias-correction]\n"
+                 "       [--method minmax|percentile|entropy|mse] [--exclude PATTERNS] [--cle] [--bias-correction] [--reduce-range]\n"
                  "       [--mixed-precision TARGET [--eval SOURCE] [--labels FILE]] [--report FILE.json] [--overlay FILE.json]",
         .description =
             "Loads IN, calibrates activation ranges by running it on SOURCE (a folder of images,\n"
@@ -668,7 +672,12 @@ const Command& quantizeCommand() {
             "fp32_correct, steps [{kept_float (null for plain int8), float_layers, correct,\n"
             "accuracy, drop_points, met}], chosen_step, kept_float, achieved_accuracy,\n"
             "achieved_drop_points, met}; when no step meets P, the step with the most hits is kept.\n"
-            "--overlay FILE writes each node's activation SQNR in the viewer's overlay format.\n",
+            "--overlay FILE writes each node's activation SQNR in the viewer's overlay format.\n"
+            "--reduce-range (int8 schemes) quantizes weights to [-64, 64] (7 bits) instead of\n"
+            "[-127, 127]: with them our runtime's INT8 1x1 convolutions take the exact u8 x s8\n"
+            "(vpmaddubsw) route on CPUs without VNNI, about 1.3x the multiply rate; one bit of weight\n"
+            "resolution less (the report's sqnr_db shows what it costs). The report says\n"
+            "\"reduce_range\": true.\n",
         .options = {{"output", 'o', "OUT", "The quantized model to write (required)."},
                     {"calib", 0, "SOURCE", "Calibration data: DIR, FILE.npy, FILE.pb or random[:N]."},
                     {"preprocess", 0, "FILE", "Image preprocessing recipe (JSON) or preset name."},
@@ -681,6 +690,7 @@ const Command& quantizeCommand() {
                     {"overlay", 0, "FILE", "Write per-node activation SQNR (dB) as a viewer overlay (edgewise --overlay FILE MODEL)."},
                     {"cle", 0, {}, "Cross-layer equalization before calibration."},
                     {"bias-correction", 0, {}, "Empirical bias correction on the calibration data (int8)."},
+                    {"reduce-range", 0, {}, "7-bit weights ([-64, 64]): exact u8 x s8 INT8 kernels without VNNI (int8)."},
                     {"report", 0, "FILE", "Write the report as JSON."},
                     {"activations", 0, "T", "uint8 (default), int8 or int8-symmetric."},
                     {"percentile", 0, "P", "Percentile of --method percentile (default 99.99)."},

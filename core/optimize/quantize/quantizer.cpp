@@ -296,7 +296,8 @@ struct QuantizedWeight {
     double min = 0, max = 0;
 };
 
-QuantizedWeight quantizeWeight(const ir::Tensor& w, int64_t axis) {
+/// Symmetric int8 weights in [-qmax, qmax], one scale per index of `axis` (or one, axis < 0).
+QuantizedWeight quantizeWeight(const ir::Tensor& w, int64_t axis, double qmax) {
     const std::vector<float> x = w.toFloat();
     QuantizedWeight r;
     int64_t outer = 1, len = 1, inner = 1;
@@ -321,7 +322,7 @@ QuantizedWeight quantizeWeight(const ir::Tensor& w, int64_t axis) {
     r.scales.resize(static_cast<std::size_t>(len));
     for (int64_t a = 0; a < len; ++a) {
         const double m = absMax[static_cast<std::size_t>(a)];
-        r.scales[static_cast<std::size_t>(a)] = m > 0 ? static_cast<float>(m / 127.0) : 1.0f;
+        r.scales[static_cast<std::size_t>(a)] = m > 0 ? static_cast<float>(m / qmax) : 1.0f;
     }
     r.q.resize(x.size());
     for (int64_t o = 0; o < outer; ++o)
@@ -329,7 +330,7 @@ QuantizedWeight quantizeWeight(const ir::Tensor& w, int64_t axis) {
             for (int64_t i = 0; i < inner; ++i) {
                 const std::size_t k = static_cast<std::size_t>((o * len + a) * inner + i);
                 const float v = std::nearbyint(x[k] / r.scales[static_cast<std::size_t>(a)]);
-                r.q[k] = static_cast<int8_t>(std::clamp(v, -127.0f, 127.0f));
+                r.q[k] = static_cast<int8_t>(std::clamp(v, static_cast<float>(-qmax), static_cast<float>(qmax)));
             }
     return r;
 }
@@ -481,7 +482,7 @@ private:
             dq = it->second.first;
             wScales = it->second.second;
         } else {
-            QuantizedWeight qw = quantizeWeight(w, axis);
+            QuantizedWeight qw = quantizeWeight(w, axis, m_o.reduceRange ? 64.0 : 127.0);
             const std::vector<int64_t> pdims = axis >= 0 ? std::vector<int64_t>{int64_t(qw.scales.size())} : std::vector<int64_t>{};
             ir::Value* qv = addInitializer(m_g, base + "_quantized", ir::Tensor::fromVector<int8_t>("", DataType::Int8, w.dims, qw.q));
             ir::Value* sv = addInitializer(m_g, base + "_scale", ir::Tensor::fromVector<float>("", DataType::Float, pdims, qw.scales));

@@ -45,6 +45,10 @@ struct QuantizeOptions {
     RangeOptions range;                ///< how activation ranges come from the statistics
     std::vector<std::string> exclude;  ///< glob patterns ('*', '?') on node names or op types
     int64_t blockSize = 32;            ///< W8/W4: elements per scale along K
+    /// Int8 schemes: weights in [-64, 64] (7 bits) instead of [-127, 127]. Every pair of them
+    /// keeps u8 x s8 products within int16, so the runtime's vpmaddubsw route is exact on CPUs
+    /// without VNNI (ONNX Runtime's reduce_range); costs one bit of weight resolution.
+    bool reduceRange = false;
     int histogramBins = TensorObserver::kBins;
 };
 
