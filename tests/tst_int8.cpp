@@ -467,6 +467,15 @@ private slots:
         auto b = (*plain)->run(in);
         QVERIFY(a && b);
         QCOMPARE(a->size(), b->size());
+        // The fused kernels themselves: AVX2 (integer-rounding epilogue, byte clamps of a fused
+        // Relu/Clip) and portable (the float formula) give the same bytes.
+        rt::cpu::int8ForcePortable(true);
+        auto portableSession = rt::Session::create(*model, on);
+        QVERIFY(portableSession);
+        auto c = (*portableSession)->run(in);
+        rt::cpu::int8ForcePortable(false);
+        QVERIFY(c);
+        for (std::size_t o = 0; o < a->size(); ++o) QCOMPARE(outputValues((*c)[o]), outputValues((*a)[o]));
         for (std::size_t o = 0; o < a->size(); ++o) {
             const std::vector<double> x = outputValues((*a)[o]), y = outputValues((*b)[o]);
             QCOMPARE(x.size(), y.size());

@@ -325,6 +325,14 @@ public:
             epi.out = QEpilogue::Out::Int32;
         }
         epi.bias = bias;
+        if (epi.out != QEpilogue::Out::Int32) {
+            // Accumulators: |sum (x - zx)(w - zw)| <= K * 255^2, or on the u8 x s8 route the raw
+            // sum and the folded bias, each <= K * 255 * 128; plus the bias.
+            double maxBias = 0;
+            if (bias)
+                for (int64_t m = 0; m < m_M; ++m) maxBias = std::max(maxBias, std::abs(static_cast<double>(bias[m])));
+            qSetIntRound(epi, 3.0 * static_cast<double>(m_K) * 65025.0 + maxBias, m_M);
+        }
         Tensor& y = ctx.output(0);
         void* yp = y.raw();
         const int64_t P = m_OH * m_OW;

@@ -234,6 +234,23 @@ void qDepthwisePlane(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* ou
         }
 }
 
+void qSetIntRound(QEpilogue& e, double maxAbsAcc, int64_t channels) {
+    e.intRound = false;
+    e.narrowed = false;
+    if (e.out == QEpilogue::Out::Int32 || !e.mult) return;
+    const bool u8 = e.out == QEpilogue::Out::UInt8;
+    e.narrowed = e.lo > (u8 ? 0.f : -128.f) || e.hi < (u8 ? 255.f : 127.f);
+    double m = 0;
+    for (int64_t c = 0; c < channels; ++c) {
+        const float v = e.mult[c];
+        if (!std::isfinite(v)) return;
+        m = std::max(m, static_cast<double>(std::abs(v)));
+    }
+    // The zero point, the clamp bounds and the product all stay far from int32's edges.
+    e.intRound = maxAbsAcc * m < 1073741824.0 && std::abs(e.zp) < 65536.f && e.lo == std::nearbyint(e.lo) &&
+                 e.hi == std::nearbyint(e.hi);
+}
+
 void qgemm(const QGemmArgs& g, ThreadPool& pool) {
     // Depth steps: int16 pairs, or uint8 x int8 quads on the u8 x s8 route; both are 64 bytes of
     // a B panel and 4 bytes of an A row per step, so the addressing below serves both.

@@ -142,7 +142,15 @@ struct QEpilogue {
     float zp = 0.f;                ///< output zero point
     float lo = 0.f, hi = 255.f;    ///< clamp after adding zp: type range, narrowed by Relu/Clip
     bool perColumn = false;
+    /// |float(acc) * mult| < 2^30 for every accumulator the kernel can produce (see
+    /// qSetIntRound): the AVX2 epilogue may round with integer conversions (same bytes).
+    bool intRound = false;
+    bool narrowed = false; ///< lo/hi narrower than the output type's range
 };
+
+/// Sets e.intRound / e.narrowed for a kernel whose accumulators (bias included) stay within
+/// +-maxAbsAcc, with `channels` multipliers at e.mult (8-bit outputs only).
+void qSetIntRound(QEpilogue& e, double maxAbsAcc, int64_t channels);
 
 /// Where element (row r, column j) goes: y + ((j / groupCols) * groupStride + r * ldr + j % groupCols)
 /// elements (a conv over a batch: groupCols = pixels per image, groupStride = the image's output).
