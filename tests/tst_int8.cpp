@@ -347,6 +347,68 @@ private slots:
         if (rt::cpu::int8UsesAvx2()) QCOMPARE(rt::cpu::qgemmU8S8Calls() > before, route);
     }
 
+    // The depthwise u8 x s8 route (QDwPlane::x8): uint8 x, int8 taps of zero point 0, per channel
+    // where its tap pairs cannot saturate; exact against the reference, on the flat and row
+    // plans, strides 1 and 2, a 5-wide kernel (two quads per row), pads of 1 and 2, taps at the
+    // limit with x = 255, and a layer where only some channels qualify (qDepthwiseU8Planes).
+    void depthwiseU8MatchesReference_data() {
+        QTest::addColumn<QList<int>>("shape"); // C H W K stride pad
+        QTest::addColumn<int>("weights");      // 0 random 7-bit, 1 pairs at the limit, 2 odd channels past it
+        QTest::addColumn<bool>("allMax");
+        QTest::addColumn<bool>("int8Out");
+        QTest::newRow("7x7 flat") << QList<int>{24, 7, 7, 3, 1, 1} << 0 << false << false;
+        QTest::newRow("14x14 s8 out") << QList<int>{9, 14, 14, 3, 1, 1} << 0 << false << true;
+        QTest::newRow("ragged 37 wide") << QList<int>{5, 6, 37, 3, 1, 1} << 0 << false << false;
+        QTest::newRow("stride 2") << QList<int>{7, 15, 20, 3, 2, 1} << 0 << false << false;
+        QTest::newRow("stride 2 wide") << QList<int>{4, 9, 70, 3, 2, 1} << 0 << false << true;
+        QTest::newRow("5x5 pad 2") << QList<int>{6, 11, 19, 5, 1, 2} << 0 << false << false;
+        QTest::newRow("limit pairs, x 255") << QList<int>{12, 8, 8, 3, 1, 1} << 1 << true << false;
+        QTest::newRow("some channels past the limit") << QList<int>{12, 8, 8, 3, 1, 1} << 2 << true << false;
+    }
+    void depthwiseU8MatchesReference() {
+        QFETCH(QList<int>, shape);
+        QFETCH(int, weights);
+        QFETCH(bool, allMax);
+        QFETCH(bool, int8Out);
+        const int64_t C = shape[0], H = shape[1], W = shape[2], K = shape[3], S = shape[4], P = shape[5];
+        const std::size_t xn = std::size_t(C * H * W), wn = std::size_t(C * K * K);
+        std::vector<double> wv = randomInts(wn, -64, 64, 31);
+        if (weights >= 1)
+            for (int64_t c = 0; c < C; ++c)
+                for (int64_t i = 0; i < K; ++i) {
+                    // Each row's pairs (0, 1) at |w0| + |w1| = 128 with one sign, alternating by
+                    // channel so the products cancel across channels' rows; the third tap small.
+                    double* r = &wv[std::size_t((c * K + i) * K)];
+                    const double sgn = (c + i) % 2 ? -1 : 1;
+                    r[0] = sgn * (i == 1 ? 64 : 100);
+                    r[1] = sgn * (i == 1 ? 64 : 28);
+                    r[2] = -sgn * 3 * (i + 1);
+                    if (weights == 2 && c % 2) r[1] += sgn; // |w0| + |w1| = 129: this channel stays int16
+                }
+        In x{"x", DataType::UInt8, {1, C, H, W}, allMax ? std::vector<double>(xn, 255) : randomInts(xn, 0, 255, 32)};
+        In xzp{"x_zp", DataType::UInt8, {}, {allMax ? 0.0 : 121.0}, true};
+        In xs{"x_s", DataType::Float, {}, {0.02}, true};
+        In w{"w", DataType::Int8, {C, 1, K, K}, wv, true};
+        In ws{"w_s", DataType::Float, {C}, randomReals(std::size_t(C), 0.001, 0.01, 33), true};
+        In wzp{"w_zp", DataType::Int8, {C}, std::vector<double>(std::size_t(C), 0), true};
+        In ys{"y_s", DataType::Float, {}, {allMax ? 0.01 : 0.05}, true};
+        const DataType yt = int8Out ? DataType::Int8 : DataType::UInt8;
+        In yzp{"y_zp", yt, {}, {int8Out ? 4.0 : 90.0}, true};
+        In b{"b", DataType::Int32, {C}, randomInts(std::size_t(C), -3000, 3000, 34), true};
+        std::vector<Attribute> at;
+        at.push_back(Attribute::makeInts("strides", {S, S}));
+        at.push_back(Attribute::makeInts("pads", {P, P, P, P}));
+        at.push_back(Attribute::makeInt("group", C));
+        const std::vector<In> ins{x, xs, xzp, w, ws, wzp, ys, yzp, b};
+        auto m = singleNode("QLinearConv", ins, 1, std::move(at), 13);
+        QVERIFY(fastApplies(*m, true, true));
+        const int64_t before = rt::cpu::qDepthwiseU8Planes();
+        expectFastEqualsReference(*m, feeds(ins));
+        // expectFastEqualsReference runs the AVX2 kernels on 1 and 2 threads: 2 x C planes.
+        if (rt::cpu::int8UsesAvx2())
+            QCOMPARE(rt::cpu::qDepthwiseU8Planes() - before, weights == 2 ? C : 2 * C);
+    }
+
     void matmulMatchesReference_data() {
         QTest::addColumn<QList<int>>("shape"); // batch M K N
         QTest::addColumn<int>("aType");

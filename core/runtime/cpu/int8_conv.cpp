@@ -181,6 +181,25 @@ public:
             m_dw.resize(static_cast<std::size_t>(m_M * taps));
             for (int64_t m = 0; m < m_M; ++m)
                 for (int64_t t = 0; t < taps; ++t) m_dw[std::size_t(m * taps + t)] = static_cast<int16_t>(wAt(m * taps + t) - zwAt(m));
+            // Channels whose int8 taps (zero point 0) cannot saturate vpmaddubsw in their quads
+            // also get the u8 x s8 form (QDwPlane::w8), chosen per channel at run time.
+            m_dwU8.assign(static_cast<std::size_t>(m_M), 0);
+            m_dw8.clear();
+            m_dwSum.clear();
+            if (w->dtype() == DataType::Int8) {
+                const int64_t nq = (m_KW + 3) / 4;
+                m_dw8.assign(static_cast<std::size_t>(m_M * m_KH * nq * 4), 0);
+                m_dwSum.assign(static_cast<std::size_t>(m_M), 0);
+                for (int64_t m = 0; m < m_M; ++m) {
+                    auto at = [&](int64_t i, int64_t j) { return wAt(m * taps + i * m_KW + j); };
+                    m_dwU8[std::size_t(m)] = zwAt(m) == 0 && qU8S8Exact(m_KH, m_KW, at);
+                    for (int64_t i = 0; i < m_KH; ++i)
+                        for (int64_t j = 0; j < m_KW; ++j) {
+                            m_dw8[std::size_t((m * m_KH + i) * nq * 4 + j)] = static_cast<int8_t>(at(i, j));
+                            m_dwSum[std::size_t(m)] += at(i, j);
+                        }
+                }
+            }
         } else {
             const int64_t mg = m_M / m_group;
             // 1x1 int8 weights with zero point 0 that cannot saturate vpmaddubsw: also packed for
@@ -442,17 +461,32 @@ private:
     /// plane's step plan (qDwPlan). The same arithmetic whatever the thread count.
     void runDepthwise(const Tensor& x, int32_t zx, const QEpilogue& epi, void* y, ThreadPool& pool) const {
         const int64_t plane = m_Hp * m_Wp, taps = m_KH * m_KW, HW = m_H * m_W;
+        // The u8 x s8 route for the channels that allow it (QDwPlane::x8).
+        const bool u8Route = !m_dw8.empty() && x.dtype() == DataType::UInt8 && int8UsesAvx2() &&
+                             epi.out != QEpilogue::Out::Int32 && m_dwl == 1 && (m_sw == 1 || m_sw == 2) &&
+                             !m_dwPlan.empty();
+        const int64_t nq = (m_KW + 3) / 4;
         pool.parallelFor(0, m_N * m_M, 1, [&](int64_t b, int64_t e) {
             thread_local std::vector<int16_t> buf;
             if (buf.size() < static_cast<std::size_t>(plane + kSlack)) buf.assign(static_cast<std::size_t>(plane + kSlack), 0);
             int16_t* dst = buf.data();
             std::fill(dst + plane, dst + plane + kSlack, int16_t(0));
+            int64_t u8Planes = 0;
             for (int64_t pc = b; pc < e; ++pc) {
                 const int64_t c = pc % m_M;
-                qPadPlane8(static_cast<const std::byte*>(x.raw()) + pc * HW, x.numElements() - pc * HW,
-                           x.dtype() == DataType::UInt8, zx, m_H, m_W, m_pt, m_pl, m_Hp, m_Wp, dst);
                 QDwPlane p;
-                p.x = dst;
+                if (u8Route && m_dwU8[std::size_t(c)]) {
+                    qPadPlaneU8(x.data<uint8_t>() + pc * HW, x.numElements() - pc * HW, static_cast<uint8_t>(zx), m_H,
+                                m_W, m_pt, m_pl, m_Hp, m_Wp, reinterpret_cast<uint8_t*>(dst));
+                    p.x8 = reinterpret_cast<const uint8_t*>(dst);
+                    p.w8 = m_dw8.data() + c * m_KH * nq * 4;
+                    p.biasDelta = static_cast<int32_t>(static_cast<uint32_t>(-int64_t(zx) * m_dwSum[std::size_t(c)]));
+                    ++u8Planes;
+                } else {
+                    qPadPlane8(static_cast<const std::byte*>(x.raw()) + pc * HW, x.numElements() - pc * HW,
+                               x.dtype() == DataType::UInt8, zx, m_H, m_W, m_pt, m_pl, m_Hp, m_Wp, dst);
+                    p.x = dst;
+                }
                 p.w = m_dw.data() + c * taps;
                 p.Wp = m_Wp;
                 p.OH = m_OH;
@@ -467,8 +501,10 @@ private:
                 p.nSteps = static_cast<int64_t>(m_dwPlan.size());
                 qDepthwisePlane(p, c, epi, y, pc * m_OH * m_OW);
             }
+            qCountDepthwiseU8(u8Planes);
         });
     }
+
 
 
 
@@ -480,6 +516,9 @@ private:
     bool m_depthwise = false;
     bool m_raw = false; ///< this shape packs B from the 8-bit input (set by prepare)
     std::vector<int16_t> m_dw;
+    std::vector<int8_t> m_dw8;     ///< depthwise u8 x s8 route: per channel, KH rows of ceil(KW / 4) tap quads
+    std::vector<int64_t> m_dwSum;  ///< depthwise u8 x s8 route: per channel, the sum of its taps
+    std::vector<uint8_t> m_dwU8;   ///< per channel: its taps allow the u8 x s8 route
     std::vector<int16_t> m_packedA;
     std::vector<int8_t> m_packedA8;  ///< u8 x s8 route: the weights as int8 quads (qPackA8), or empty
     std::vector<int64_t> m_rowSum;   ///< u8 x s8 route: per output channel, the sum of its weights

@@ -26,6 +26,8 @@ void qCopyStride2Avx2(const int16_t* src, int64_t n, int16_t* dst);
 void qPadPlane8Avx2(const void* src, int64_t avail, bool isUnsigned, int32_t zp, int64_t H, int64_t W, int64_t pt,
                     int64_t pl, int64_t Hp, int64_t Wp, int16_t* dst);
 bool qDepthwisePlaneAvx2(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at);
+void qPadPlaneU8Avx2(const uint8_t* src, int64_t avail, uint8_t fill, int64_t H, int64_t W, int64_t pt, int64_t pl,
+                     int64_t Hp, int64_t Wp, uint8_t* dst);
 
 namespace {
 
@@ -168,10 +170,24 @@ void qInterleaveRows8x4(const uint8_t* const rows[4], int64_t n, int64_t panelSt
 }
 
 namespace {
-std::atomic<int64_t> g_u8s8Calls{0};
+std::atomic<int64_t> g_u8s8Calls{0}, g_dwU8Planes{0};
 }
 
 int64_t qgemmU8S8Calls() { return g_u8s8Calls.load(); }
+int64_t qDepthwiseU8Planes() { return g_dwU8Planes.load(); }
+void qCountDepthwiseU8(int64_t planes) {
+    if (planes) g_dwU8Planes.fetch_add(planes, std::memory_order_relaxed);
+}
+
+void qPadPlaneU8(const uint8_t* src, int64_t avail, uint8_t fill, int64_t H, int64_t W, int64_t pt, int64_t pl,
+                 int64_t Hp, int64_t Wp, uint8_t* dst) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (int8UsesAvx2()) return qPadPlaneU8Avx2(src, avail, fill, H, W, pt, pl, Hp, Wp, dst);
+#endif
+    (void)avail;
+    std::memset(dst, fill, static_cast<std::size_t>(Hp * Wp));
+    for (int64_t h = 0; h < H; ++h) std::memcpy(dst + (pt + h) * Wp + pl, src + h * W, static_cast<std::size_t>(W));
+}
 
 void qCopyStrided(const int16_t* src, int64_t n, int64_t stride, int16_t* dst) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -213,7 +213,27 @@ struct QDwPlane {
     /// qDwPlan(OH, OW, Wp, sh, sw), or null (the row-by-row kernels then).
     const QDwStep* steps = nullptr;
     int64_t nSteps = 0;
+    /// The u8 x s8 route (AVX2, steps set, dw 1, sw 1 or 2, 8-bit output): x8 is the plane of raw
+    /// uint8 x padded with the x zero point (qPadPlaneU8) instead of x; w8 the channel's taps as
+    /// int8 quads, ceil(KW / 4) per kernel row (taps past KW 0); biasDelta (-zx * the sum of the
+    /// taps) is added to the bias. Exact when no tap pair (4q, 4q + 1), (4q + 2, 4q + 3) of a
+    /// row can saturate (qU8S8Exact over the rows). 8 outputs per vector, four taps of a row per
+    /// vpmaddubsw + vpmaddwd(ones), the quads of x built by one vpshufb from a 16-byte load.
+    const uint8_t* x8 = nullptr;
+    const int8_t* w8 = nullptr;
+    int32_t biasDelta = 0;
 };
+
+/// The raw uint8 plane (H x W at src, avail readable bytes from src) into its place in an Hp x Wp
+/// plane at dst padded with `fill` (pt rows above, pl columns left). May write up to 16 bytes
+/// past dst[Hp * Wp - 1].
+void qPadPlaneU8(const uint8_t* src, int64_t avail, uint8_t fill, int64_t H, int64_t W, int64_t pt, int64_t pl,
+                 int64_t Hp, int64_t Wp, uint8_t* dst);
+
+/// Planes the depthwise kernels ran on the u8 x s8 route (tests check that the route is taken;
+/// the convolution adds its count once per task).
+int64_t qDepthwiseU8Planes();
+void qCountDepthwiseU8(int64_t planes);
 void qDepthwisePlane(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at);
 
 

@@ -45,7 +45,8 @@ void micro(int64_t kp, const int16_t* a, const int16_t* b, int32_t* c) {
 /// narrowed clamp (Relu/Clip) two byte min/max: the same bytes as the float formula
 /// (int8_gemm.h) in fewer, shorter-latency instructions.
 template <typename T>
-inline __m128i requant16(__m256i a0, __m256i a1, __m256 m0, __m256 m1, const QEpilogue& e) {
+__attribute__((always_inline)) inline __m128i requant16(__m256i a0, __m256i a1, __m256 m0, __m256 m1,
+                                                        const QEpilogue& e) {
     constexpr bool U = std::is_same_v<T, uint8_t>;
     __m256i i0, i1;
     if (e.intRound) {
@@ -74,7 +75,8 @@ inline __m128i requant16(__m256i a0, __m256i a1, __m256 m0, __m256 m1, const QEp
 /// Requantizes two 8-lane accumulators (16 columns of one row, bias not yet added) and stores
 /// n <= 16 of them. mult/bias are per row (broadcast) or per column (vectors) as e says.
 template <typename T>
-inline void storeRow16(__m256i a0, __m256i a1, int n, const QEpilogue& e, int64_t ch, int64_t col, T* y) {
+__attribute__((always_inline)) inline void storeRow16(__m256i a0, __m256i a1, int n, const QEpilogue& e, int64_t ch,
+                                                     int64_t col, T* y) {
     if (e.bias) {
         if (e.perColumn) {
             a0 = _mm256_add_epi32(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.bias + col)));
@@ -422,6 +424,23 @@ void dwPlaneS1Pairs(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
     }
 }
 
+/// One plan step's 16 accumulators (a0 lanes 0-7, a1 lanes 8-15) requantized, compacted by the
+/// step's mask and stored: 16 bytes when they stay inside the plane (the bytes past the step's
+/// n land where later steps write), else through a copy of n.
+template <typename T>
+inline void storeStep(__m256i a0, __m256i a1, const QDwStep& st, __m256 mult, const QEpilogue& e, int64_t planeOut,
+                      T* y) {
+    const __m128i bytes = _mm_shuffle_epi8(requant16<T>(a0, a1, mult, mult, e),
+                                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(st.mask)));
+    if (st.dst + 16 <= planeOut) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(y + st.dst), bytes);
+    } else {
+        alignas(16) T tmp[16];
+        _mm_store_si128(reinterpret_cast<__m128i*>(tmp), bytes);
+        std::memcpy(y + st.dst, tmp, static_cast<std::size_t>(st.n) * sizeof(T));
+    }
+}
+
 /// A depthwise plane by its plan (qDwPlan): 16 outputs per step, two adjacent taps of a kernel
 /// row per vpmaddwd, one requantization of all 16 and one 16-byte store. Stride 1: the taps'
 /// pairs (x[o + j], x[o + j + 1]) interleave from two loads (vpunpcklwd / vpunpckhwd, lanes
@@ -466,20 +485,63 @@ void dwPlanSteps(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
             a0 = l;
             a1 = h;
         }
-        const __m128i bytes = _mm_shuffle_epi8(requant16<T>(a0, a1, mult, mult, e),
-                                               _mm_loadu_si128(reinterpret_cast<const __m128i*>(st.mask)));
-        if (st.dst + 16 <= planeOut) {
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(y + st.dst), bytes);
-        } else {
-            alignas(16) T tmp[16];
-            _mm_store_si128(reinterpret_cast<__m128i*>(tmp), bytes);
-            std::memcpy(y + st.dst, tmp, static_cast<std::size_t>(st.n) * sizeof(T));
+        storeStep(a0, a1, st, mult, e, planeOut, y);
+    }
+}
+
+/// dwPlanSteps on the u8 x s8 route (QDwPlane::x8): each kernel row's taps in quads; for 8
+/// outputs a quad of x per output ((x[o + j], ..., x[o + j + 3]) at stride 1, x[2o + j ...] at
+/// stride 2) is one vpshufb of a 16-byte load (broadcast to both lanes, or two loads 8 bytes
+/// apart at stride 2), then vpmaddubsw with the broadcast 4 taps and vpmaddwd(ones) give each
+/// output's four products summed in int32.
+template <int SW, typename T>
+void dwPlanStepsU8(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
+    const int64_t nq = (p.KW + 3) / 4;
+    __m256i wq[64];
+    int64_t off[64];
+    int nw = 0;
+    for (int64_t i = 0; i < p.KH; ++i)
+        for (int64_t q = 0; q < nq; ++q) {
+            int32_t quad;
+            std::memcpy(&quad, p.w8 + (i * nq + q) * 4, sizeof(quad));
+            wq[nw] = _mm256_set1_epi32(quad);
+            off[nw++] = i * p.dh * p.Wp + 4 * q;
         }
+    alignas(32) static constexpr uint8_t kS1[32] = {0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6,
+                                                    4, 5, 6, 7, 5, 6, 7, 8, 6, 7, 8, 9, 7, 8, 9, 10};
+    alignas(32) static constexpr uint8_t kS2[32] = {0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9,
+                                                    0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9};
+    const __m256i shuf = _mm256_load_si256(reinterpret_cast<const __m256i*>(SW == 1 ? kS1 : kS2));
+    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i bias = _mm256_set1_epi32(static_cast<int32_t>(
+        static_cast<uint32_t>(e.bias ? e.bias[ch] : 0) + static_cast<uint32_t>(p.biasDelta)));
+    const __m256 mult = _mm256_set1_ps(e.mult[ch]);
+    const int64_t planeOut = p.OH * p.OW;
+    auto quads = [&](const uint8_t* s) { // the 8 outputs' quads from x at s (first output's first tap)
+        __m256i v;
+        if constexpr (SW == 1) v = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)));
+        else v = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(s + 8), reinterpret_cast<const __m128i*>(s));
+        return _mm256_shuffle_epi8(v, shuf);
+    };
+    for (int64_t k = 0; k < p.nSteps; ++k) {
+        const QDwStep& st = p.steps[k];
+        const uint8_t* src = p.x8 + st.src;
+        __m256i a0 = bias, a1 = bias;
+        for (int t = 0; t < nw; ++t) {
+            const uint8_t* s = src + off[t];
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_maddubs_epi16(quads(s), wq[t]), ones));
+            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_maddubs_epi16(quads(s + 8 * SW), wq[t]), ones));
+        }
+        storeStep(a0, a1, st, mult, e, planeOut, y);
     }
 }
 
 template <int SW>
 void dwPlaneTyped(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at) {
+    if (p.x8) { // the caller checked the route's conditions (QDwPlane)
+        if (e.out == QEpilogue::Out::UInt8) return dwPlanStepsU8<SW>(p, ch, e, static_cast<uint8_t*>(out) + at);
+        return dwPlanStepsU8<SW>(p, ch, e, static_cast<int8_t*>(out) + at);
+    }
     if (p.steps && p.dw == 1 && (p.KW + 1) / 2 * p.KH <= 64) {
         if (e.out == QEpilogue::Out::UInt8) return dwPlanSteps<SW>(p, ch, e, static_cast<uint8_t*>(out) + at);
         if (e.out == QEpilogue::Out::Int8) return dwPlanSteps<SW>(p, ch, e, static_cast<int8_t*>(out) + at);
@@ -626,6 +688,41 @@ void padPlane8(const uint8_t* src, int64_t avail, __m256i z, int64_t H, int64_t 
 }
 
 } // namespace
+
+void qPadPlaneU8Avx2(const uint8_t* src, int64_t avail, uint8_t fill, int64_t H, int64_t W, int64_t pt, int64_t pl,
+                     int64_t Hp, int64_t Wp, uint8_t* dst) {
+    __m128i f = _mm_set1_epi8(static_cast<char>(fill));
+    asm("" : "+x"(f)); // keeps GCC from making the short fill loops memset calls (see padPlane8)
+    auto fillRun = [&](uint8_t* d, int64_t n) {
+        for (int64_t i = 0; i < n; i += 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i), f);
+    };
+    alignas(16) static constexpr uint8_t kLanes[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const __m128i lanes = _mm_load_si128(reinterpret_cast<const __m128i*>(kLanes));
+    // The same order as padPlane8: top and bottom rows, then per row its left padding, the data
+    // in 16s (lanes past the row's end = fill) and its right padding, every spill landing on
+    // fill bytes or on what a later store rewrites.
+    fillRun(dst, pt * Wp);
+    fillRun(dst + (pt + H) * Wp, (Hp - pt - H) * Wp);
+    const bool rightPad = Wp > pl + W;
+    for (int64_t h = 0; h < H; ++h) {
+        uint8_t* row = dst + (pt + h) * Wp;
+        if (pl > 0) fillRun(row, pl);
+        const int64_t base = h * W;
+        for (int64_t c = 0; c < W; c += 16) {
+            __m128i v;
+            if (base + c + 16 <= avail) {
+                v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + base + c));
+            } else {
+                alignas(16) uint8_t t[16] = {};
+                std::memcpy(t, src + base + c, static_cast<std::size_t>(std::min<int64_t>(16, avail - base - c)));
+                v = _mm_load_si128(reinterpret_cast<const __m128i*>(t));
+            }
+            if (W - c < 16) v = _mm_blendv_epi8(f, v, _mm_cmpgt_epi8(_mm_set1_epi8(static_cast<char>(W - c)), lanes));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(row + pl + c), v);
+        }
+        if (rightPad) fillRun(row + pl + W, Wp - pl - W);
+    }
+}
 
 void qPadPlane8Avx2(const void* src, int64_t avail, bool isUnsigned, int32_t zp, int64_t H, int64_t W, int64_t pt,
                     int64_t pl, int64_t Hp, int64_t Wp, int16_t* dst) {
