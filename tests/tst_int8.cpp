@@ -287,7 +287,7 @@ private slots:
     // right at the limit with every x = 255 (pair sums of +-32640), a ragged depth (K % 4 != 0),
     // a panel of <= 8 columns, int8 output and ConvInteger.
     void u8s8ConvMatchesReference_data() {
-        QTest::addColumn<QList<int>>("shape"); // C H W M
+        QTest::addColumn<QList<int>>("shape"); // C H W M [K stride pad N]
         QTest::addColumn<int>("weights");      // 0 random in [-64, 64], 1 pairs at the limit, 2 one pair past it
         QTest::addColumn<bool>("allMax");      // every x = 255, x zero point 0
         QTest::addColumn<bool>("qlinear");
@@ -299,6 +299,15 @@ private slots:
         QTest::newRow("limit pairs, x 255") << QList<int>{24, 4, 9, 12} << 1 << true << true << false << true;
         QTest::newRow("limit pairs ConvInteger") << QList<int>{24, 4, 9, 12} << 1 << true << false << false << true;
         QTest::newRow("past the limit") << QList<int>{24, 4, 9, 12} << 2 << true << true << false << false;
+        // Through uint8 planes padded with the zero point (im2col from runs), or the input read
+        // in place when unpadded: 3x3 pad 1, stride 2 (every other byte), a 7x7 stride-2 first
+        // layer, a valid 3x3 and 3x3 taps at the limit; a batch of two stays on int16.
+        QTest::newRow("3x3 pad1") << QList<int>{8, 10, 12, 16, 3, 1, 1, 1} << 0 << false << true << false << true;
+        QTest::newRow("3x3 stride2") << QList<int>{5, 13, 11, 7, 3, 2, 1, 1} << 0 << false << true << true << true;
+        QTest::newRow("7x7 stride2 pad3") << QList<int>{3, 33, 31, 8, 7, 2, 3, 1} << 0 << false << true << false << true;
+        QTest::newRow("3x3 valid in place") << QList<int>{6, 9, 20, 10, 3, 1, 0, 1} << 0 << false << true << false << true;
+        QTest::newRow("1x1 batch 2: no") << QList<int>{12, 5, 7, 9, 1, 1, 0, 2} << 0 << false << false << false << false;
+        QTest::newRow("3x3 limit pairs, x 255") << QList<int>{8, 6, 7, 12, 3, 1, 1, 1} << 1 << true << true << false << true;
     }
     void u8s8ConvMatchesReference() {
         QFETCH(QList<int>, shape);
@@ -308,24 +317,33 @@ private slots:
         QFETCH(bool, int8Out);
         QFETCH(bool, route);
         const int64_t C = shape[0], H = shape[1], W = shape[2], M = shape[3];
-        const std::size_t xn = std::size_t(C * H * W), wn = std::size_t(M * C);
+        const int64_t KK = shape.size() > 4 ? shape[4] : 1, S = shape.size() > 4 ? shape[5] : 1,
+                      P = shape.size() > 4 ? shape[6] : 0, N = shape.size() > 4 ? shape[7] : 1;
+        const int64_t Kd = C * KK * KK; // the reduction depth
+        const std::size_t xn = std::size_t(N * C * H * W), wn = std::size_t(M * Kd);
         std::vector<double> wv = randomInts(wn, -64, 64, 21);
         if (weights >= 1) {
             // Every depth pair at |w0| + |w1| = 128 with one sign (rows alternate the sign and
             // the split: 64 + 64, 127 + 1, 100 + 28, and -128 beside 0).
             const int splits[][2] = {{64, 64}, {127, 1}, {100, 28}, {-64, -64}, {-127, -1}, {-128, 0}};
             for (int64_t m = 0; m < M; ++m)
-                for (int64_t k = 0; k + 1 < C; k += 2) {
+                for (int64_t k = 0; k + 1 < Kd; k += 2) {
                     const auto& sp = splits[(m + k / 2) % 6];
-                    wv[std::size_t(m * C + k)] = sp[0];
-                    wv[std::size_t(m * C + k + 1)] = sp[1];
+                    wv[std::size_t(m * Kd + k)] = sp[0];
+                    wv[std::size_t(m * Kd + k + 1)] = sp[1];
                 }
             if (weights == 2) wv[1] = wv[0] > 0 ? 129 - wv[0] : -129 - wv[0]; // one pair sums to 129
         }
-        In x{"x", DataType::UInt8, {1, C, H, W}, allMax ? std::vector<double>(xn, 255) : randomInts(xn, 0, 255, 22)};
+        In x{"x", DataType::UInt8, {N, C, H, W}, allMax ? std::vector<double>(xn, 255) : randomInts(xn, 0, 255, 22)};
         In xzp{"x_zp", DataType::UInt8, {}, {allMax ? 0.0 : 131.0}, true};
-        In w{"w", DataType::Int8, {M, C, 1, 1}, wv, true};
+        In w{"w", DataType::Int8, {M, C, KK, KK}, wv, true};
         In wzp{"w_zp", DataType::Int8, {M}, std::vector<double>(std::size_t(M), 0), true};
+        auto attrs = [&] {
+            std::vector<Attribute> at;
+            at.push_back(Attribute::makeInts("strides", {S, S}));
+            at.push_back(Attribute::makeInts("pads", {P, P, P, P}));
+            return at;
+        };
         std::unique_ptr<ir::Model> m;
         std::vector<In> ins;
         if (qlinear) {
@@ -336,10 +354,10 @@ private slots:
             In yzp{"y_zp", yt, {}, {int8Out ? -3.0 : 100.0}, true};
             In b{"b", DataType::Int32, {M}, randomInts(std::size_t(M), -5000, 5000, 24), true};
             ins = {x, xs, xzp, w, ws, wzp, ys, yzp, b};
-            m = singleNode("QLinearConv", ins, 1, {}, 13);
+            m = singleNode("QLinearConv", ins, 1, attrs(), 13);
         } else {
             ins = {x, w, xzp, wzp};
-            m = singleNode("ConvInteger", ins, 1, {}, 13);
+            m = singleNode("ConvInteger", ins, 1, attrs(), 13);
         }
         QVERIFY(fastApplies(*m, true, qlinear));
         const int64_t before = rt::cpu::qgemmU8S8Calls();

@@ -44,6 +44,10 @@ struct PackCtx {
     int32_t zx = 0;
     /// With raw: B as the u8 x s8 route's uint8 depth quads (zero point not taken off).
     bool u8s8 = false;
+    /// The u8 x s8 route through uint8 planes padded with the x zero point (or the input itself
+    /// when unpadded): tapOff8 / imageStride give their offsets; xp is not used.
+    const uint8_t* xp8 = nullptr;
+    const int64_t* tapOff8 = nullptr;
 };
 
 /// Columns [n0, n0 + nc) of the im2col matrix as ceil(nc / 16) panels. The block's pixels fall
@@ -73,6 +77,37 @@ void packConvB(const void* vctx, int64_t n0, int64_t nc, int16_t* out) {
         col += len;
     }
     const int64_t stride = kp * 32;
+    if (c.xp8) {
+        // Depth quads of uint8 rows: read in place for one stride-1 run, else built from the
+        // runs (copies, every other byte at stride 2) and interleaved.
+        const int64_t kq = qDepthQuads(c.K);
+        alignas(64) uint8_t rowBuf[4][kQMaxBlockCols];
+        for (int64_t q = 0; q < kq; ++q) {
+            const uint8_t* rows[4];
+            for (int t = 0; t < 4; ++t) {
+                const int64_t k = 4 * q + t;
+                if (k >= c.K) {
+                    rows[t] = nullptr;
+                    continue;
+                }
+                const uint8_t* src = c.xp8 + c.tapOff8[k];
+                if (nruns == 1 && c.sw == 1) {
+                    rows[t] = src + runs[0].off;
+                    continue;
+                }
+                for (int r = 0; r < nruns; ++r) {
+                    uint8_t* d = rowBuf[t] + runs[r].col;
+                    const uint8_t* sr = src + runs[r].off;
+                    if (c.sw == 1) std::memcpy(d, sr, static_cast<std::size_t>(runs[r].len));
+                    else
+                        for (int64_t i = 0; i < runs[r].len; ++i) d[i] = sr[i * c.sw];
+                }
+                rows[t] = rowBuf[t];
+            }
+            qInterleaveRows8x4(rows, nc, kq * 64, reinterpret_cast<uint8_t*>(out) + q * 64);
+        }
+        return;
+    }
     if (c.raw && c.u8s8) {
         const uint8_t* base = static_cast<const uint8_t*>(c.raw);
         const int64_t kq = qDepthQuads(c.K);
@@ -202,11 +237,11 @@ public:
             }
         } else {
             const int64_t mg = m_M / m_group;
-            // 1x1 int8 weights with zero point 0 that cannot saturate vpmaddubsw: also packed for
-            // the u8 x s8 route (taken when the input is uint8 and read in place; int8_gemm.h).
+            // Int8 weights with zero point 0 that cannot saturate vpmaddubsw: also packed for the
+            // u8 x s8 route (taken when the input is uint8; int8_gemm.h).
             m_packedA8.clear();
             m_rowSum.clear();
-            if (m_group == 1 && m_KH == 1 && m_KW == 1 && w->dtype() == DataType::Int8) {
+            if (m_group == 1 && w->dtype() == DataType::Int8) {
                 bool zeroZp = true;
                 for (int64_t m = 0; m < m_M && zeroZp; ++m) zeroZp = zwAt(m) == 0;
                 auto at = [&](int64_t r, int64_t k) { return wAt(r * m_K + k); };
@@ -282,10 +317,19 @@ public:
         // the 8-bit input (no int16 copy of the whole input, no pass and barrier of its own).
         m_raw = !m_depthwise && m_group == 1 && m_N == 1 && m_KH == 1 && m_KW == 1 && m_sh == 1 && m_sw == 1 &&
                 plane == m_H * m_W;
-        m_u8s8 = m_raw && x.dtype() == DataType::UInt8 && !m_packedA8.empty();
+        // One image: qgemm's u8 x s8 route stores only whole panels of one image (int8_gemm.h).
+        m_u8s8 = !m_depthwise && m_N == 1 && x.dtype() == DataType::UInt8 && !m_packedA8.empty();
         if (m_u8s8) m_biasU8.assign(static_cast<std::size_t>(m_M), 0);
+        // u8 x s8 through padded uint8 planes: each plane 16 bytes apart (qPadPlaneU8 may write
+        // that far past a plane; the planes are filled in parallel). Unpadded: the input itself.
+        m_plane8 = plane == m_H * m_W ? plane : plane + 16;
+        m_tapOff8 = m_tapOff;
+        if (m_plane8 != plane)
+            for (int64_t c = 0; c < m_Cg; ++c)
+                for (int64_t t = 0; t < m_KH * m_KW; ++t) m_tapOff8[std::size_t(c * m_KH * m_KW + t)] += c * (m_plane8 - plane);
         // Padded planes plus slack for the whole-vector reads past a row's end (int8_gemm.h);
         // none for the raw 1x1 and the depthwise path (per-task plane buffers).
+        // (The uint8 planes of the u8 x s8 route, m_N * m_C * m_plane8 bytes, fit in the same room.)
         ctx.setScratchBytes(m_raw || m_depthwise ? 0
                                                  : static_cast<std::size_t>(m_N * m_C * plane + kSlack) * sizeof(int16_t) + 64);
         return {};
@@ -298,8 +342,23 @@ public:
         const int64_t plane = m_Hp * m_Wp, HW = m_H * m_W;
         ThreadPool::InlineScope serial(m_N * m_M * m_OH * m_OW * m_K < kMinParallelMacs);
         // The raw 1x1 GEMM packs from the 8-bit input and the depthwise tasks widen their own
-        // planes: only the other convolutions convert the whole input here.
-        if (!m_raw && !m_depthwise) {
+        // planes: only the other convolutions convert the whole input here (on the u8 x s8
+        // route: into uint8 planes padded with zx, or not at all when unpadded).
+        const bool u8s8 = m_u8s8 && int8UsesAvx2();
+        const uint8_t* xp8 = nullptr;
+        if (u8s8 && !m_raw) {
+            if (m_plane8 == HW) {
+                xp8 = x.data<uint8_t>();
+            } else {
+                uint8_t* planes8 = reinterpret_cast<uint8_t*>(xp);
+                ctx.pool().parallelFor(0, m_N * m_C, chunkRows(plane), [&](int64_t b, int64_t e) {
+                    for (int64_t pc = b; pc < e; ++pc)
+                        qPadPlaneU8(x.data<uint8_t>() + pc * HW, x.numElements() - pc * HW, static_cast<uint8_t>(zx), m_H,
+                                    m_W, m_pt, m_pl, m_Hp, m_Wp, planes8 + pc * m_plane8);
+                });
+                xp8 = planes8;
+            }
+        } else if (!m_raw && !m_depthwise) {
             if (plane == HW) {
                 // No padding (1x1 and other unpadded convolutions): one contiguous span, converted
                 // in long vector loops instead of row by row (short rows ran mostly in scalar tails).
@@ -366,7 +425,7 @@ public:
             pc.xp = xp + g * m_Cg * plane;
             pc.tapOff = m_tapOff.data();
             pc.K = m_K;
-            pc.imageStride = m_C * plane;
+            pc.imageStride = xp8 ? m_C * m_plane8 : m_C * plane;
             pc.P = P;
             pc.OW = m_OW;
             pc.sh = m_sh;
@@ -378,7 +437,6 @@ public:
                 pc.zx = zx;
             }
             // The u8 x s8 route (AVX2; the portable kernels and tests forcing them keep int16).
-            const bool u8s8 = m_u8s8 && int8UsesAvx2();
             QEpilogue e = epi;
             if (u8s8) {
                 // sum (x - zx) * w + b = sum x * w + (b - zx * sum w): wrapping int32 arithmetic,
@@ -388,6 +446,8 @@ public:
                         (epi.bias ? int64_t(epi.bias[m]) : 0) - int64_t(zx) * m_rowSum[std::size_t(m)]));
                 e.bias = m_biasU8.data();
                 pc.u8s8 = true;
+                pc.xp8 = xp8; // null for raw (read through pc.raw)
+                pc.tapOff8 = m_tapOff8.data();
             }
             QGemmArgs a;
             a.a = u8s8 ? reinterpret_cast<const int16_t*>(m_packedA8.data()) : m_packedA.data() + g * qPackedAElems(mg, m_K);
@@ -530,6 +590,8 @@ private:
     DataType m_outType = DataType::UInt8;
     std::vector<float> m_mult;
     std::vector<int64_t> m_tapOff;
+    std::vector<int64_t> m_tapOff8; ///< u8 x s8 route: tap offsets in the uint8 planes (m_plane8 apart)
+    int64_t m_plane8 = 0;
     std::vector<QDwStep> m_dwPlan; ///< depthwise: the plane's output steps (qDwPlan)
 };
 
