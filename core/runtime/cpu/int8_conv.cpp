@@ -48,7 +48,20 @@ struct PackCtx {
     /// when unpadded): tapOff8 / imageStride give their offsets; xp is not used.
     const uint8_t* xp8 = nullptr;
     const int64_t* tapOff8 = nullptr;
+    const uint8_t* xp8End = nullptr; ///< end of the readable bytes from xp8 on
 };
+
+/// len bytes from s to d in 16-byte pieces when 16 bytes past the run can be read (end) and
+/// written (the row buffers have the room; what lands past the run is rewritten by the next run
+/// or never read), else memcpy: the runs are short (one output row), where a memcpy call costs
+/// more than the copy.
+inline void copyRun(uint8_t* d, const uint8_t* s, int64_t len, const uint8_t* end) {
+    if (s + len + 16 > end) {
+        std::memcpy(d, s, static_cast<std::size_t>(len));
+        return;
+    }
+    for (int64_t i = 0; i < len; i += 16) std::memcpy(d + i, s + i, 16);
+}
 
 /// Columns [n0, n0 + nc) of the im2col matrix as ceil(nc / 16) panels. The block's pixels fall
 /// into runs along output rows; a run reads consecutive (stride sw) elements of the padded
@@ -81,7 +94,7 @@ void packConvB(const void* vctx, int64_t n0, int64_t nc, int16_t* out) {
         // Depth quads of uint8 rows: read in place for one stride-1 run, else built from the
         // runs (copies, every other byte at stride 2) and interleaved.
         const int64_t kq = qDepthQuads(c.K);
-        alignas(64) uint8_t rowBuf[4][kQMaxBlockCols];
+        alignas(64) uint8_t rowBuf[4][kQMaxBlockCols + 16];
         for (int64_t q = 0; q < kq; ++q) {
             const uint8_t* rows[4];
             for (int t = 0; t < 4; ++t) {
@@ -98,7 +111,7 @@ void packConvB(const void* vctx, int64_t n0, int64_t nc, int16_t* out) {
                 for (int r = 0; r < nruns; ++r) {
                     uint8_t* d = rowBuf[t] + runs[r].col;
                     const uint8_t* sr = src + runs[r].off;
-                    if (c.sw == 1) std::memcpy(d, sr, static_cast<std::size_t>(runs[r].len));
+                    if (c.sw == 1) copyRun(d, sr, runs[r].len, c.xp8End);
                     else
                         for (int64_t i = 0; i < runs[r].len; ++i) d[i] = sr[i * c.sw];
                 }
@@ -329,9 +342,11 @@ public:
                 for (int64_t t = 0; t < m_KH * m_KW; ++t) m_tapOff8[std::size_t(c * m_KH * m_KW + t)] += c * (m_plane8 - plane);
         // Padded planes plus slack for the whole-vector reads past a row's end (int8_gemm.h);
         // none for the raw 1x1 and the depthwise path (per-task plane buffers).
-        // (The uint8 planes of the u8 x s8 route, m_N * m_C * m_plane8 bytes, fit in the same room.)
-        ctx.setScratchBytes(m_raw || m_depthwise ? 0
-                                                 : static_cast<std::size_t>(m_N * m_C * plane + kSlack) * sizeof(int16_t) + 64);
+        // The uint8 planes of the u8 x s8 route (m_N * m_C * m_plane8 bytes, plus the room copyRun
+        // may read past the last plane) share it: tiny planes (+16 bytes each) can need more.
+        const std::size_t int16Room = static_cast<std::size_t>(m_N * m_C * plane + kSlack) * sizeof(int16_t);
+        const std::size_t u8Room = m_u8s8 ? static_cast<std::size_t>(m_N * m_C * m_plane8 + 64) : 0;
+        ctx.setScratchBytes(m_raw || m_depthwise ? 0 : std::max(int16Room, u8Room) + 64);
         return {};
     }
 
@@ -448,6 +463,8 @@ public:
                 pc.u8s8 = true;
                 pc.xp8 = xp8; // null for raw (read through pc.raw)
                 pc.tapOff8 = m_tapOff8.data();
+                pc.xp8End = xp8 == x.data<uint8_t>() ? xp8 + x.numElements()
+                                                     : xp8 + m_N * m_C * m_plane8 + 16; // + the gap after the last plane
             }
             QGemmArgs a;
             a.a = u8s8 ? reinterpret_cast<const int16_t*>(m_packedA8.data()) : m_packedA.data() + g * qPackedAElems(mg, m_K);
