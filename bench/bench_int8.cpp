@@ -2,23 +2,26 @@
 // run through the fused integer path), 1 and 2 threads, plus the integer GEMM's GOPS on
 // convolution-shaped products. Prints a table, then one JSON line.
 //
-// There is no quantizer in the tree yet, so the QDQ models are made here: activation ranges from
-// min/max over a few seeded random inputs through the float model, Q/DQ pairs (uint8, per tensor,
-// asymmetric) on every Conv/Gemm input and on every Conv/Gemm output (after its Relu/Clip when
-// that is the only reader), weights int8 per output channel (symmetric), bias int32 at
-// x_scale * w_scale. A realistic QDQ file, not a good quantization. --write-qdq DIR saves them
-// (for bench/run-vs-ort.sh --model DIR/resnet18_qdq.onnx).
+// The QDQ models come from our quantizer, as `edgewise-cli quantize IN -o OUT --calib random:4`
+// writes them (int8 weights per output channel, uint8 activations, min/max ranges over 4 seeded
+// random samples), twice: with 8-bit weights (int8) and with --reduce-range's 7-bit weights
+// (int8-rr), which take the exact u8 x s8 (vpmaddubsw) route of the integer kernels on AVX2
+// without VNNI. --write-qdq DIR saves them as NAME_qdq.onnx and NAME_qdq_rr.onnx (for
+// bench/run-vs-ort.sh --int8 --model DIR/NAME_qdq_rr.onnx: ONNX Runtime on the same files).
 //
 // Usage: bench_int8 [--models DIR] [--runs R] [--write-qdq DIR] [--profile (int8: per node kind, the sum of each node's minimum ms)]
 //                   [--int8-only (skip the float columns and the GEMM table: for perf record)] [--model resnet18|mobilenet_v2]
 // Latencies are the minimum over R runs after warm-up (the machine is shared and noisy); at 1
 // thread the minimum CPU time of the run is printed too (less sensitive to other people's load).
 // Columns: fp32 = the float model; qdq-f = the QDQ file with int8Kernels off (Q/DQ run in
-// float: what SessionOptions::int8Kernels' default is weighed against); int8 = the fused path.
+// float: what SessionOptions::int8Kernels' default is weighed against); int8 / int8-rr = the
+// fused path on the 8-bit / 7-bit weight files; ratio = int8 / fp32, rr = int8-rr / fp32.
 #include "common/status.h"
 #include "ir/graph.h"
 #include "ir/io/model_io.h"
 #include "ir/shape_inference.h"
+#include "optimize/dataset/dataset.h"
+#include "optimize/quantize/quantizer.h"
 #include "runtime/cpu/int8_gemm.h"
 #include "runtime/session.h"
 #include "runtime/thread_pool.h"
@@ -56,129 +59,17 @@ rt::Session::NamedTensors randomInputs(const rt::Session& s, uint32_t seed) {
     return in;
 }
 
-ir::Value* addConst(ir::Graph& g, const std::string& base, ir::DataType dt, std::vector<int64_t> dims, auto values) {
-    const std::string name = g.uniqueName(base);
-    ir::Value* v = *g.addValue(name, ir::Type::tensor(dt, ir::Shape::of(dims)));
-    v->initializer = ir::Tensor::fromVector(name, dt, std::move(dims), std::move(values));
-    g.initializers.push_back(v);
-    return v;
-}
-
-/// The QDQ twin of a float model (see the header comment).
-Result<std::unique_ptr<ir::Model>> makeQdq(const std::string& path) {
+/// The QDQ twin from our quantizer (what `edgewise-cli quantize IN -o OUT --calib random:4
+/// [--reduce-range]` writes): int8 weights per output channel, 7-bit with reduceRange; uint8
+/// activations with min/max ranges over 4 seeded random samples.
+Result<std::unique_ptr<ir::Model>> makeQdq(const std::string& path, bool reduceRange) {
     EW_TRY_ASSIGN(auto model, ir::loadModel(path));
-    ir::Graph& g = *model->graph;
-    // Values to quantize: Conv/Gemm activation inputs and their outputs (after a sole Relu/Clip).
-    std::vector<ir::Value*> targets;
-    std::set<ir::Value*> seen;
-    auto want = [&](ir::Value* v) {
-        if (v && !v->initializer && seen.insert(v).second) targets.push_back(v);
-    };
-    for (const auto& n : g.nodes()) {
-        if (n->opType != "Conv" && n->opType != "Gemm") continue;
-        want(n->input(0));
-        ir::Value* out = n->output(0);
-        if (out->uses().size() == 1 && !out->isGraphOutput()) {
-            const ir::Node* next = out->uses()[0].node;
-            if (next->opType == "Relu" || next->opType == "Clip") out = next->output(0);
-        }
-        want(out);
-    }
-    // Ranges from the float model.
-    std::map<std::string, std::pair<float, float>> range;
-    {
-        rt::SessionOptions o;
-        o.fuse = false;
-        EW_TRY_ASSIGN(auto s, rt::Session::create(*model, o));
-        std::set<std::string> names;
-        for (ir::Value* v : targets) names.insert(v->name);
-        auto note = [&](const std::string& name, const rt::Tensor& t) {
-            if (!names.count(name) || t.dtype() != ir::DataType::Float) return;
-            auto& r = range.try_emplace(name, 0.f, 0.f).first->second;
-            const float* p = t.data<float>();
-            for (int64_t i = 0; i < t.numElements(); ++i) r = {std::min(r.first, p[i]), std::max(r.second, p[i])};
-        };
-        s->setNodeCallback([&](const rt::NodeEvent& e) {
-            for (std::size_t i = 0; i < e.outputs.size(); ++i)
-                if (e.outputs[i] && e.node.output(i)) note(e.node.output(i)->name, *e.outputs[i]);
-        });
-        for (uint32_t seed = 1; seed <= 3; ++seed) {
-            auto in = randomInputs(*s, seed);
-            for (const auto& [name, t] : in) note(name, t);
-            EW_TRY(s->run(in));
-        }
-    }
-    std::map<ir::Value*, std::pair<float, int>> qparams; // value -> (scale, zero point)
-    for (ir::Value* v : targets) {
-        auto [lo, hi] = range[v->name];
-        lo = std::min(lo, 0.f);
-        hi = std::max(hi, 0.f);
-        const float scale = hi > lo ? (hi - lo) / 255.f : 1.f;
-        const int zp = std::clamp(static_cast<int>(std::nearbyint(-lo / scale)), 0, 255);
-        qparams[v] = {scale, zp};
-        ir::Value* s = addConst(g, v->name + "_scale", ir::DataType::Float, {}, std::vector<float>{scale});
-        ir::Value* z = addConst(g, v->name + "_zp", ir::DataType::UInt8, {}, std::vector<uint8_t>{uint8_t(zp)});
-        ir::Value* q = *g.addValue(g.uniqueName(v->name + "_q"), ir::Type::tensor(ir::DataType::UInt8, v->type.shape));
-        ir::Value* dq = *g.addValue(g.uniqueName(v->name + "_dq"), ir::Type::tensor(ir::DataType::Float, v->type.shape));
-        const bool wasOutput = v->isGraphOutput();
-        g.replaceAllUses(v, dq);
-        if (wasOutput) // keep the graph output's name on the float value; readers take the DQ
-            std::replace(g.outputs.begin(), g.outputs.end(), dq, v);
-        g.addNode("QuantizeLinear", "", g.uniqueName(v->name + "_QuantizeLinear"), {v, s, z}, {q});
-        g.addNode("DequantizeLinear", "", g.uniqueName(v->name + "_DequantizeLinear"), {q, s, z}, {dq});
-    }
-    // Weights (per output channel, symmetric int8) and int32 biases.
-    std::vector<ir::Node*> products;
-    for (const auto& n : g.nodes())
-        if (n->opType == "Conv" || n->opType == "Gemm") products.push_back(n.get());
-    for (ir::Node* n : products) {
-        if (n->opType != "Conv" && n->opType != "Gemm") continue;
-        const ir::Tensor* w = n->input(1) ? n->input(1)->initializer ? &*n->input(1)->initializer : nullptr : nullptr;
-        ir::Node* dqx = n->input(0)->producer();
-        if (!w || w->dtype != ir::DataType::Float || !dqx || dqx->opType != "DequantizeLinear") continue;
-        if (n->opType == "Gemm" && n->attrInt("transB", 0) == 0) continue;
-        const float xs = qparams.at(dqx->input(0)->producer()->input(0)).first;
-        const int64_t ch = w->dims[0], per = w->numElements() / ch;
-        const std::vector<float> wf = w->toFloat();
-        std::vector<int8_t> wq(wf.size());
-        std::vector<float> ws(static_cast<std::size_t>(ch));
-        for (int64_t c = 0; c < ch; ++c) {
-            float m = 0;
-            for (int64_t k = 0; k < per; ++k) m = std::max(m, std::abs(wf[std::size_t(c * per + k)]));
-            ws[std::size_t(c)] = m > 0 ? m / 127.f : 1.f;
-            for (int64_t k = 0; k < per; ++k)
-                wq[std::size_t(c * per + k)] =
-                    static_cast<int8_t>(std::clamp(std::nearbyint(wf[std::size_t(c * per + k)] / ws[std::size_t(c)]), -127.f, 127.f));
-        }
-        const std::string base = n->input(1)->name;
-        ir::Value* wv = addConst(g, base + "_quantized", ir::DataType::Int8, w->dims, wq);
-        ir::Value* sv = addConst(g, base + "_scale", ir::DataType::Float, {ch}, ws);
-        ir::Value* zv = addConst(g, base + "_zp", ir::DataType::Int8, {ch}, std::vector<int8_t>(std::size_t(ch), 0));
-        ir::Value* dqw = *g.addValue(g.uniqueName(base + "_dq"), ir::Type::tensor(ir::DataType::Float, ir::Shape::of(w->dims)));
-        ir::Node* d = g.addNode("DequantizeLinear", "", g.uniqueName(base + "_DequantizeLinear"), {wv, sv, zv}, {dqw});
-        d->setAttr(ir::Attribute::makeInt("axis", 0));
-        n->setInput(1, dqw);
-        if (n->inputs().size() > 2 && n->input(2) && n->input(2)->initializer) {
-            const std::vector<float> bf = n->input(2)->initializer->toFloat();
-            std::vector<int32_t> bq(bf.size());
-            std::vector<float> bs(bf.size());
-            for (std::size_t c = 0; c < bf.size(); ++c) {
-                bs[c] = xs * ws[c];
-                bq[c] = static_cast<int32_t>(std::nearbyint(bf[c] / bs[c]));
-            }
-            const std::string bb = n->input(2)->name;
-            ir::Value* bqv = addConst(g, bb + "_quantized", ir::DataType::Int32, {ch}, bq);
-            ir::Value* bsv = addConst(g, bb + "_scale", ir::DataType::Float, {ch}, bs);
-            ir::Value* dqb = *g.addValue(g.uniqueName(bb + "_dq"), ir::Type::tensor(ir::DataType::Float, ir::Shape::of({ch})));
-            ir::Node* db = g.addNode("DequantizeLinear", "", g.uniqueName(bb + "_DequantizeLinear"), {bqv, bsv}, {dqb});
-            db->setAttr(ir::Attribute::makeInt("axis", 0));
-            n->setInput(2, dqb);
-        }
-    }
-    // Drop the float weights no node reads any more.
-    std::erase_if(g.initializers, [](ir::Value* v) { return v->uses().empty() && !v->isGraphOutput(); });
-    EW_TRY(g.sortTopologically());
-    ir::inferShapes(*model);
+    EW_TRY_ASSIGN(auto session, rt::Session::create(*model));
+    EW_TRY_ASSIGN(auto data, opt::data::openDataset("random:4", session->inputInfo()));
+    opt::quant::QuantizeOptions qo;
+    qo.reduceRange = reduceRange;
+    EW_TRY_ASSIGN(auto cal, opt::quant::calibrate(*model, *data, opt::quant::calibrationBins(qo)));
+    EW_TRY(opt::quant::quantizeModel(*model, &cal, qo));
     return model;
 }
 
@@ -291,52 +182,56 @@ int main(int argc, char** argv) {
     std::string json = "{\"bench\":\"int8\",\"avx2\":" + std::string(rt::cpu::int8UsesAvx2() ? "true" : "false") +
                        ",\"runs\":" + std::to_string(runs) + ",\"models\":[";
     std::printf("INT8 vs FP32 (min of %d runs; integer kernels: %s)\n", runs, rt::cpu::int8UsesAvx2() ? "AVX2" : "portable");
-    std::printf("%-14s %7s %9s %9s %9s %7s %7s %9s %9s %9s %7s\n", "model", "threads", "fp32 ms", "qdq-f ms", "int8 ms",
-                "ratio", "vs qdq", "fp32 cpu", "qdq-f cpu", "int8 cpu", "qnodes");
+    std::printf("%-14s %7s %9s %9s %9s %9s %7s %7s %9s %9s %9s %7s\n", "model", "threads", "fp32 ms", "qdq-f ms", "int8 ms",
+                "int8-rr", "ratio", "rr", "fp32 cpu", "int8 cpu", "rr cpu", "qnodes");
     bool firstModel = true;
     for (const char* name : {"resnet18", "mobilenet_v2"}) {
         if (!only.empty() && only != name) continue;
         const std::string path = models + "/onnx/torchvision-arch/" + name + ".onnx";
         auto fp = ir::loadModel(path);
-        auto q = makeQdq(path);
-        if (!fp || !q) {
-            std::fprintf(stderr, "%s: %s\n", name, (!fp ? fp.error() : q.error()).toString().c_str());
+        auto q = makeQdq(path, false);
+        auto qr = makeQdq(path, true);
+        if (!fp || !q || !qr) {
+            std::fprintf(stderr, "%s: %s\n", name, (!fp ? fp.error() : !q ? q.error() : qr.error()).toString().c_str());
             continue;
         }
-        if (!writeDir.empty()) {
-            const std::string out = writeDir + "/" + name + "_qdq.onnx";
-            if (auto r = ir::saveModel(**q, out); !r) std::fprintf(stderr, "%s\n", r.error().toString().c_str());
-            else std::printf("wrote %s\n", out.c_str());
-        }
+        if (!writeDir.empty())
+            for (auto [m, suffix] : {std::pair{q->get(), "_qdq.onnx"}, std::pair{qr->get(), "_qdq_rr.onnx"}}) {
+                const std::string out = writeDir + "/" + name + suffix;
+                if (auto r = ir::saveModel(*m, out); !r) std::fprintf(stderr, "%s\n", r.error().toString().c_str());
+                else std::printf("wrote %s\n", out.c_str());
+            }
         for (int threads : {1, 2}) {
             int qnodes = 0;
             // --int8-only (profiling the integer path): the float columns stay 0.
             auto f = int8Only ? Result<Timing>(Timing{}) : latency(**fp, threads, runs, false);
             auto qf = int8Only ? Result<Timing>(Timing{}) : latency(**q, threads, runs, false); // the QDQ file run in float (int8Kernels off)
             std::map<std::string, double> prof;
-            auto i8 = latency(**q, threads, runs, true, &qnodes, profile ? &prof : nullptr);
-            for (const auto& [op, ms] : prof) std::printf("    int8 %-20s %8.2f ms\n", op.c_str(), ms);
-            if (!f || !qf || !i8) {
-                std::fprintf(stderr, "%s: %s\n", name, (!f ? f.error() : !qf ? qf.error() : i8.error()).toString().c_str());
+            auto i8 = latency(**q, threads, runs, true, &qnodes);
+            auto rr = latency(**qr, threads, runs, true, nullptr, profile ? &prof : nullptr);
+            for (const auto& [op, ms] : prof) std::printf("    int8-rr %-20s %8.2f ms\n", op.c_str(), ms);
+            if (!f || !qf || !i8 || !rr) {
+                std::fprintf(stderr, "%s: %s\n", name,
+                             (!f ? f.error() : !qf ? qf.error() : !i8 ? i8.error() : rr.error()).toString().c_str());
                 continue;
             }
-            const double ratio = i8->wallMs / f->wallMs, vsQdq = i8->wallMs / qf->wallMs;
+            const double ratio = i8->wallMs / f->wallMs, ratioRr = rr->wallMs / f->wallMs, vsQdq = i8->wallMs / qf->wallMs;
             // CPU time is the calling thread's: the whole run at 1 thread, a share at 2 ("-").
-            char fc[16] = "-", qc[16] = "-", ic[16] = "-";
+            char fc[16] = "-", ic[16] = "-", rc[16] = "-";
             if (threads == 1) {
                 std::snprintf(fc, sizeof fc, "%.2f", f->cpuMs);
-                std::snprintf(qc, sizeof qc, "%.2f", qf->cpuMs);
                 std::snprintf(ic, sizeof ic, "%.2f", i8->cpuMs);
+                std::snprintf(rc, sizeof rc, "%.2f", rr->cpuMs);
             }
-            std::printf("%-14s %7d %9.2f %9.2f %9.2f %7.3f %7.3f %9s %9s %9s %7d\n", name, threads, f->wallMs, qf->wallMs,
-                        i8->wallMs, ratio, vsQdq, fc, qc, ic, qnodes);
-            char buf[400];
+            std::printf("%-14s %7d %9.2f %9.2f %9.2f %9.2f %7.3f %7.3f %9s %9s %9s %7d\n", name, threads, f->wallMs,
+                        qf->wallMs, i8->wallMs, rr->wallMs, ratio, ratioRr, fc, ic, rc, qnodes);
+            char buf[512];
             std::snprintf(buf, sizeof buf,
                           "%s{\"model\":\"%s\",\"threads\":%d,\"fp32_ms\":%.3f,\"qdq_float_ms\":%.3f,\"int8_ms\":%.3f,"
-                          "\"ratio\":%.4f,\"int8_vs_qdq_float\":%.4f,\"fp32_cpu_ms\":%.3f,\"qdq_float_cpu_ms\":%.3f,\"int8_cpu_ms\":%.3f,"
-                          "\"qnodes\":%d}",
-                          firstModel ? "" : ",", name, threads, f->wallMs, qf->wallMs, i8->wallMs, ratio, vsQdq,
-                          f->cpuMs, qf->cpuMs, i8->cpuMs, qnodes);
+                          "\"int8_rr_ms\":%.3f,\"ratio\":%.4f,\"ratio_rr\":%.4f,\"int8_vs_qdq_float\":%.4f,\"fp32_cpu_ms\":%.3f,"
+                          "\"qdq_float_cpu_ms\":%.3f,\"int8_cpu_ms\":%.3f,\"int8_rr_cpu_ms\":%.3f,\"qnodes\":%d}",
+                          firstModel ? "" : ",", name, threads, f->wallMs, qf->wallMs, i8->wallMs, rr->wallMs, ratio, ratioRr,
+                          vsQdq, f->cpuMs, qf->cpuMs, i8->cpuMs, rr->cpuMs, qnodes);
             json += buf;
             firstModel = false;
         }
@@ -346,7 +241,8 @@ int main(int argc, char** argv) {
         std::printf("%s]}\n", json.c_str());
         return 0;
     }
-    std::printf("\nint8 GEMM (u8/s8 operands as int16 pairs, vpmaddwd), pre-packed B\n%-22s %7s %8s\n", "M x K x N", "threads", "GOPS");
+    std::printf("\nint8 GEMM (u8/s8 operands as int16 pairs, vpmaddwd: the 8-bit weight route), pre-packed B\n%-22s %7s %8s\n",
+                "M x K x N", "threads", "GOPS");
     bool first = true;
     const int64_t shapes[][3] = {{64, 576, 3136}, {128, 1152, 784}, {256, 2304, 196}, {512, 4608, 49}, {1000, 512, 1}};
     for (const auto& s : shapes)

@@ -3,10 +3,13 @@
 # thread counts and the same machine, one process per measurement, alternating which runtime
 # goes first: prints
 #   model | threads | ours ms | ORT ms | ratio (ours/ORT) | our GFLOP/s | % of peak | ORT GFLOP/s
-# and writes the JSON to $EW_BUILD_DIR/run-vs-ort.json. Results belong in bench/RESULTS.md.
+# and writes the JSON to $EW_BUILD_DIR/run-vs-ort.json (run-vs-ort-int8.json with --int8).
+# Results belong in bench/RESULTS.md.
 #
 # Usage: bench/run-vs-ort.sh [--no-build] [--threads "1 2"] [--rounds K] [--warmup W] [--runs R]
-#                            [--model PATH]...
+#                            [--model PATH]... [--int8]
+# --int8: ours runs QDQ patterns as fused integer kernels (bench --int8), for QDQ models such as
+# those bench_int8 --write-qdq DIR writes (NAME_qdq.onnx, NAME_qdq_rr.onnx).
 # Environment: EW_BUILD_DIR (default build), EW_MODELS_DIR (default ../shared/models).
 # Steps: bench/setup-ort.sh (npm install into bench/.ort), build bench_fma_peak and edgewise-cli,
 # measure the FMA peak, then bench/ort/compare.mjs does the runs. Models get their ONNX
@@ -23,8 +26,9 @@ args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --no-build) do_build=0 ;;
+    --int8) args+=("$1") ;;
     --threads|--rounds|--warmup|--runs|--model) args+=("$1" "$2"); shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-vs-ort: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -54,5 +58,7 @@ if [[ -z "$fma_json" || "$fma_json" != *'"avx2_fma":true'* ]]; then
   fma_json=""
 fi
 
+json_out="$build/run-vs-ort.json"
+[[ " ${args[*]} " == *" --int8 "* ]] && json_out="$build/run-vs-ort-int8.json"
 exec node bench/ort/compare.mjs --cli "$build/bin/edgewise-cli" --models-dir "$models" \
-  ${fma_json:+--fma-json "$fma_json"} --json-out "$build/run-vs-ort.json" "${args[@]}"
+  ${fma_json:+--fma-json "$fma_json"} --json-out "$json_out" "${args[@]}"

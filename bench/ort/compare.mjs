@@ -16,6 +16,9 @@
 //   --rounds K          alternations per model and thread count (default 3)
 //   --warmup W --runs R passed to both runtimes (default 5 / 30)
 //   --json-out FILE     where to write the JSON (default: stdout only)
+//   --int8              ours runs QDQ patterns as fused integer kernels (bench --int8); ORT always
+//                       fuses QDQ at its default optimization level. For QDQ files, e.g. the ones
+//                       bench_int8 --write-qdq or edgewise-cli quantize writes.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join, dirname, basename, relative, resolve } from "node:path";
@@ -43,7 +46,7 @@ const DEFAULT_MODELS = [
 
 function parseArgs(argv) {
   const o = { cli: join(repo, "build/bin/edgewise-cli"), fmaJson: null, modelsDir: resolve(repo, "../shared/models"),
-              models: [], threads: [1, 2], rounds: 3, warmup: 5, runs: 30, jsonOut: null };
+              models: [], threads: [1, 2], rounds: 3, warmup: 5, runs: 30, jsonOut: null, int8: false };
   for (let i = 0; i < argv.length; ++i) {
     const a = argv[i], v = () => argv[++i];
     if (a === "--cli") o.cli = v();
@@ -55,6 +58,7 @@ function parseArgs(argv) {
     else if (a === "--warmup") o.warmup = Number(v());
     else if (a === "--runs") o.runs = Number(v());
     else if (a === "--json-out") o.jsonOut = v();
+    else if (a === "--int8") o.int8 = true;
     else { console.error(`compare: unknown option ${a}`); process.exit(2); }
   }
   if (!o.models.length) o.models = DEFAULT_MODELS.map((m) => join(o.modelsDir, m)).filter(existsSync);
@@ -116,7 +120,7 @@ function main() {
     const ortArgs = [join(here, "run_ort.mjs"), model, "--warmup", String(o.warmup), "--runs", String(o.runs),
                      ...files.flatMap((f) => ["--input", f])];
     const ourArgs = ["bench", model, "--warmup", String(o.warmup), "--runs", String(o.runs), "--json",
-                     ...files.flatMap((f) => ["--input", f])];
+                     ...(o.int8 ? ["--int8"] : []), ...files.flatMap((f) => ["--input", f])];
     const inspected = modelMacs(o.cli, model);
     for (const t of o.threads) {
       const ort = [], ours = [];
@@ -136,7 +140,7 @@ function main() {
                             : inspected?.exact ? inspected.macs : null;
       const gflops = (ms) => (macs && ms ? (2 * macs) / (ms * 1e6) : null);
       const row = {
-        model: relative(o.modelsDir, model), threads: t, rounds: o.rounds, warmup: o.warmup, runs: o.runs,
+        model: relative(o.modelsDir, model), threads: t, rounds: o.rounds, warmup: o.warmup, runs: o.runs, int8: o.int8,
         inputs: files.length ? "test_data_set_0" : "random",
         ours_ms: ourMs, ort_ms: ortMs, ratio: ourMs && ortMs ? ourMs / ortMs : null,
         macs, our_gflops: gflops(ourMs), ort_gflops: gflops(ortMs),
