@@ -309,6 +309,7 @@ private slots:
         QTest::newRow("1x1 batch 2: no") << QList<int>{12, 5, 7, 9, 1, 1, 0, 2} << 0 << false << false << false << false;
         QTest::newRow("3x3 limit pairs, x 255") << QList<int>{8, 6, 7, 12, 3, 1, 1, 1} << 1 << true << true << false << true;
         QTest::newRow("3x3 pad1 tiny maps") << QList<int>{40, 1, 2, 8, 3, 1, 1, 1} << 0 << false << true << false << true;
+        QTest::newRow("3x3 stride2 wide rows") << QList<int>{4, 9, 70, 6, 3, 2, 1, 1} << 0 << false << true << false << true;
     }
     void u8s8ConvMatchesReference() {
         QFETCH(QList<int>, shape);

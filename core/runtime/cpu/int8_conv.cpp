@@ -112,6 +112,7 @@ void packConvB(const void* vctx, int64_t n0, int64_t nc, int16_t* out) {
                     uint8_t* d = rowBuf[t] + runs[r].col;
                     const uint8_t* sr = src + runs[r].off;
                     if (c.sw == 1) copyRun(d, sr, runs[r].len, c.xp8End);
+                    else if (c.sw == 2) qCopyStride2U8(sr, runs[r].len, d, c.xp8End);
                     else
                         for (int64_t i = 0; i < runs[r].len; ++i) d[i] = sr[i * c.sw];
                 }

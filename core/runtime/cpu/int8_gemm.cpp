@@ -20,6 +20,7 @@ void qInterleaveRowsAvx2(const int16_t* r0, const int16_t* r1, int64_t panels, i
 void qInterleaveRows8Avx2(const void* r0, const void* r1, bool isUnsigned, int32_t zp, int64_t n, int64_t panelStride,
                           int16_t* out);
 void qInterleaveRows8x4Avx2(const uint8_t* const rows[4], int64_t n, int64_t panelStride, uint8_t* out);
+int64_t qCopyStride2U8Avx2(const uint8_t* src, int64_t n, uint8_t* dst, const uint8_t* end);
 void qMicroStoreAvx2(bool u8s8, int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0,
                      int64_t col, int n, void* out, int64_t at, int64_t ldr);
 void qCopyStride2Avx2(const int16_t* src, int64_t n, int16_t* dst);
@@ -157,6 +158,16 @@ void qPadPlane8(const void* src, int64_t avail, bool isUnsigned, int32_t zp, int
         for (int64_t w = 0; w < W; ++w)
             dst[(pt + h) * Wp + pl + w] =
                 static_cast<int16_t>((isUnsigned ? int32_t(u[h * W + w]) : int32_t(s8[h * W + w])) - zp);
+}
+
+void qCopyStride2U8(const uint8_t* src, int64_t n, uint8_t* dst, const uint8_t* end) {
+    int64_t i = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    if (int8UsesAvx2()) i = qCopyStride2U8Avx2(src, n, dst, end);
+#else
+    (void)end;
+#endif
+    for (; i < n; ++i) dst[i] = src[2 * i];
 }
 
 void qInterleaveRows8x4(const uint8_t* const rows[4], int64_t n, int64_t panelStride, uint8_t* out) {

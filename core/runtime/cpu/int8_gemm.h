@@ -2,16 +2,16 @@
 // Integer GEMM for the INT8 kernels (QLinearConv, ConvInteger, QLinearMatMul, MatMulInteger and
 // the fused ai.edgewise.QConv / QGemm written by the QDQ fusion).
 //
-// Exactness first: both operands are stored as int16 with their zero points already subtracted
-// (x - zx and w - zw both lie in [-255, 255]), and the AVX2 micro-kernel multiplies them with
-// vpmaddwd (int16 x int16 -> pairs summed into int32). A pair sum is at most 2 * 255^2, so nothing
-// saturates (vpmaddubsw would: u8 x s8 pairs overflow int16), zero points need no correction terms,
-// and padding is simply 0. Accumulation is int32, exact for K <= kInt8MaxDepth. Without VNNI, the
-// u8 x s8 route needs vpmaddubsw + vpmaddwd for 32 products, the same two multiply-port uops as two
-// vpmaddwd for 2 x 16, so the exact route costs no throughput on AVX2 machines (measured on the
-// Zen 3 this was tuned on: vpmaddwd, vpmaddubsw and vfmadd231ps each retire 2 per cycle; a
-// vpmaddubsw kernel restricted to weights where it is exact would gain nothing there). No AVX-512
-// VNNI code: the machine this was written on has none to test it.
+// Exactness first. The general route stores both operands as int16 with their zero points
+// already subtracted (x - zx and w - zw both lie in [-255, 255]), and the AVX2 micro-kernel
+// multiplies them with vpmaddwd (int16 x int16 -> pairs summed into int32). A pair sum is at most
+// 2 * 255^2, so nothing saturates, zero points need no correction terms, and padding is simply 0.
+// Accumulation is int32, exact for K <= kInt8MaxDepth. Where the weights allow it, the u8 x s8
+// route below (vpmaddubsw) is taken instead: on the Zen 3 this was tuned on, a 5x16 tile of
+// vpmaddubsw + vpmaddwd(ones) + vpaddd sustains about 1.3x the products per second of the
+// vpmaddwd + vpaddd tile (measured in isolation: about 160 against 125 GOPS; the vpaddd of the
+// int16 route competes with vpmaddwd for the same pipes). No AVX-512 VNNI code: the machine this
+// was written on has none to test it.
 //
 // Requantization is the reference kernels' formula, element for element:
 //   y = saturate(nearbyint(float(acc + bias) * mult[ch]) + zp), mult = (x_scale * w_scale) / y_scale
@@ -128,6 +128,10 @@ void qPackA8(int8_t* out, int64_t m, int64_t kDepth, F&& at) {
 /// One depth quad of ceil(n / 16) B panels (at out + i * panelStride bytes) from four uint8 rows
 /// of n columns (a null row reads as zeros; never reads past rows[i][n - 1]; columns past n 0).
 void qInterleaveRows8x4(const uint8_t* const rows[4], int64_t n, int64_t panelStride, uint8_t* out);
+
+/// dst[i] = src[2 * i] for i < n (uint8; im2col rows of stride-2 convolutions on the u8 x s8
+/// route). Reads whole 32-byte pieces where they end before `end`, else byte by byte.
+void qCopyStride2U8(const uint8_t* src, int64_t n, uint8_t* dst, const uint8_t* end);
 
 /// Calls of qgemm that took the u8 x s8 route (tests check that the route is taken).
 int64_t qgemmU8S8Calls();

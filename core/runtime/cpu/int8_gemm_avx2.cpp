@@ -639,6 +639,21 @@ void qInterleaveRows8x4Avx2(const uint8_t* const rows[4], int64_t n, int64_t pan
     }
 }
 
+/// The even bytes of 32 at a time (vpshufb within each lane, then the two 8-byte halves side by
+/// side); returns how many outputs it wrote (the rest, whose 32-byte read would pass end, are
+/// the caller's).
+int64_t qCopyStride2U8Avx2(const uint8_t* src, int64_t n, uint8_t* dst, const uint8_t* end) {
+    alignas(32) static constexpr uint8_t kEven[32] = {0, 2, 4, 6, 8, 10, 12, 14, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                                      0, 2, 4, 6, 8, 10, 12, 14, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
+    const __m256i even = _mm256_load_si256(reinterpret_cast<const __m256i*>(kEven));
+    int64_t i = 0;
+    for (; i + 16 <= n && src + 2 * i + 32 <= end; i += 16) {
+        const __m256i v = _mm256_shuffle_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 2 * i)), even);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm256_castsi256_si128(_mm256_permute4x64_epi64(v, 0x08)));
+    }
+    return i;
+}
+
 void qCopyStride2Avx2(const int16_t* src, int64_t n, int16_t* dst) {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), evens32(src + 2 * i));
