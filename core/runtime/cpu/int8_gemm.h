@@ -130,7 +130,8 @@ void qPackA8(int8_t* out, int64_t m, int64_t kDepth, F&& at) {
 void qInterleaveRows8x4(const uint8_t* const rows[4], int64_t n, int64_t panelStride, uint8_t* out);
 
 /// dst[i] = src[2 * i] for i < n (uint8; im2col rows of stride-2 convolutions on the u8 x s8
-/// route). Reads whole 32-byte pieces where they end before `end`, else byte by byte.
+/// route). Reads whole 32-byte pieces where they end before `end`, else byte by byte; may write
+/// up to 15 bytes past dst[n - 1].
 void qCopyStride2U8(const uint8_t* src, int64_t n, uint8_t* dst, const uint8_t* end);
 
 /// Calls of qgemm that took the u8 x s8 route (tests check that the route is taken).

@@ -647,11 +647,13 @@ int64_t qCopyStride2U8Avx2(const uint8_t* src, int64_t n, uint8_t* dst, const ui
                                                       0, 2, 4, 6, 8, 10, 12, 14, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
     const __m256i even = _mm256_load_si256(reinterpret_cast<const __m256i*>(kEven));
     int64_t i = 0;
-    for (; i + 16 <= n && src + 2 * i + 32 <= end; i += 16) {
+    // Whole pieces while 32 bytes can be read; the last, partial one writes 16 bytes too (the
+    // caller's rows have the room: int8_gemm.h).
+    for (; i < n && src + 2 * i + 32 <= end; i += 16) {
         const __m256i v = _mm256_shuffle_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 2 * i)), even);
         _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm256_castsi256_si128(_mm256_permute4x64_epi64(v, 0x08)));
     }
-    return i;
+    return std::min(i, n);
 }
 
 void qCopyStride2Avx2(const int16_t* src, int64_t n, int16_t* dst) {
