@@ -51,20 +51,28 @@ bool int8UsesAvx2();
 /// Forces the portable kernels (tests compare both on one machine).
 void int8ForcePortable(bool portable);
 
-/// Packs A(r, k) = at(r, k) (an int in [-32768, 32767]) for r < m, k < kDepth.
-template <typename F>
-void qPackA(int16_t* out, int64_t m, int64_t kDepth, F&& at) {
-    const int64_t kp = qDepthPairs(kDepth);
+/// A(r, k) = at(r, k) for r < m, k < kDepth in row panels of up to kQRowTile rows, Step
+/// consecutive k of a row together (the panel at r0 with h rows: element (r0 + r, k) at
+/// out + r0 * steps * Step + ((k / Step) * h + r) * Step + k % Step; k past kDepth 0).
+template <int Step, typename T, typename F>
+void qPackRows(T* out, int64_t m, int64_t kDepth, F&& at) {
+    const int64_t steps = (kDepth + Step - 1) / Step;
     for (int64_t r0 = 0; r0 < m; r0 += kQRowTile) {
         const int64_t h = m - r0 < kQRowTile ? m - r0 : kQRowTile;
-        int16_t* p = out + r0 * kp * 2;
-        for (int64_t q = 0; q < kp; ++q)
+        T* p = out + r0 * steps * Step;
+        for (int64_t q = 0; q < steps; ++q)
             for (int64_t r = 0; r < h; ++r)
-                for (int t = 0; t < 2; ++t) {
-                    const int64_t k = 2 * q + t;
-                    p[(q * h + r) * 2 + t] = k < kDepth ? static_cast<int16_t>(at(r0 + r, k)) : int16_t(0);
+                for (int t = 0; t < Step; ++t) {
+                    const int64_t k = Step * q + t;
+                    p[(q * h + r) * Step + t] = k < kDepth ? static_cast<T>(at(r0 + r, k)) : T(0);
                 }
     }
+}
+
+/// Packs A(r, k) = at(r, k) (an int in [-32768, 32767]) for r < m, k < kDepth: depth pairs.
+template <typename F>
+void qPackA(int16_t* out, int64_t m, int64_t kDepth, F&& at) {
+    qPackRows<2>(out, m, kDepth, at);
 }
 
 /// Packs B(k, j) = at(k, j) for k < kDepth, j < n into ceil(n / 16) column panels.
@@ -112,17 +120,7 @@ bool qU8S8Exact(int64_t m, int64_t kDepth, F&& at) {
 /// Packs A(r, k) = at(r, k) (int8 values) as u8 x s8 depth quads (layout above).
 template <typename F>
 void qPackA8(int8_t* out, int64_t m, int64_t kDepth, F&& at) {
-    const int64_t kq = qDepthQuads(kDepth);
-    for (int64_t r0 = 0; r0 < m; r0 += kQRowTile) {
-        const int64_t h = m - r0 < kQRowTile ? m - r0 : kQRowTile;
-        int8_t* p = out + r0 * kq * 4;
-        for (int64_t q = 0; q < kq; ++q)
-            for (int64_t r = 0; r < h; ++r)
-                for (int t = 0; t < 4; ++t) {
-                    const int64_t k = 4 * q + t;
-                    p[(q * h + r) * 4 + t] = k < kDepth ? static_cast<int8_t>(at(r0 + r, k)) : int8_t(0);
-                }
-    }
+    qPackRows<4>(out, m, kDepth, at);
 }
 
 /// One depth quad of ceil(n / 16) B panels (at out + i * panelStride bytes) from four uint8 rows

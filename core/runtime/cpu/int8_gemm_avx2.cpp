@@ -386,44 +386,6 @@ void dwPlane(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
     }
 }
 
-/// Stride 1, dilation 1: 16 output pixels per step, two adjacent taps per vpmaddwd. For taps
-/// (j, j+1) of a kernel row, the 16 int16 from column j and the 16 from column j+1 interleave
-/// (vpunpcklwd / vpunpckhwd) into the pairs (x[o + j], x[o + j + 1]) of outputs 0-3 and 8-11 /
-/// 4-7 and 12-15; an odd last tap pairs with a zero weight. Integer sums: the same result as
-/// the one-tap-at-a-time kernel whatever the order.
-template <typename T>
-void dwPlaneS1Pairs(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
-    __m256i wv[64];
-    int64_t loads[64];
-    int nw = 0;
-    for (int64_t i = 0; i < p.KH; ++i) {
-        const int16_t* wr = p.w + i * p.KW;
-        for (int64_t j = 0; j < p.KW; j += 2) {
-            wv[nw] = pairOf(wr[j], j + 1 < p.KW ? wr[j + 1] : 0);
-            loads[nw++] = i * p.dh * p.Wp + j;
-        }
-    }
-    const __m256i bias = _mm256_set1_epi32(e.bias ? e.bias[ch] : 0);
-    const float mult = e.out == QEpilogue::Out::Int32 ? 0.f : e.mult[ch];
-    for (int64_t oh = 0; oh < p.OH; ++oh) {
-        const int16_t* base = p.x + oh * p.sh * p.Wp;
-        T* yr = y + oh * p.OW;
-        for (int64_t ow = 0; ow < p.OW; ow += 16) {
-            const int16_t* src = base + ow;
-            __m256i lo = bias, hi = bias;
-            for (int t = 0; t < nw; ++t) {
-                const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + loads[t]));
-                const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + loads[t] + 1));
-                lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), wv[t]));
-                hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), wv[t]));
-            }
-            const int64_t n = p.OW - ow;
-            storeAcc8(_mm256_permute2x128_si256(lo, hi, 0x20), n < 8 ? n : 8, mult, e, yr + ow);
-            if (n > 8) storeAcc8(_mm256_permute2x128_si256(lo, hi, 0x31), n - 8 < 8 ? n - 8 : 8, mult, e, yr + ow + 8);
-        }
-    }
-}
-
 /// One plan step's 16 accumulators (a0 lanes 0-7, a1 lanes 8-15) requantized, compacted by the
 /// step's mask and stored: 16 bytes when they stay inside the plane (the bytes past the step's
 /// n land where later steps write), else through a copy of n.
@@ -546,13 +508,7 @@ void dwPlaneTyped(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, 
         if (e.out == QEpilogue::Out::UInt8) return dwPlanSteps<SW>(p, ch, e, static_cast<uint8_t*>(out) + at);
         if (e.out == QEpilogue::Out::Int8) return dwPlanSteps<SW>(p, ch, e, static_cast<int8_t*>(out) + at);
     }
-    if (SW == 1 && p.dw == 1 && (p.KW + 1) / 2 * p.KH <= 64) {
-        switch (e.out) {
-        case QEpilogue::Out::UInt8: return dwPlaneS1Pairs(p, ch, e, static_cast<uint8_t*>(out) + at);
-        case QEpilogue::Out::Int8: return dwPlaneS1Pairs(p, ch, e, static_cast<int8_t*>(out) + at);
-        case QEpilogue::Out::Int32: return dwPlaneS1Pairs(p, ch, e, static_cast<int32_t*>(out) + at);
-        }
-    }
+    // int32 outputs (ConvInteger), dilated rows, no plan: 8 outputs per step, row by row.
     switch (e.out) {
     case QEpilogue::Out::UInt8: return dwPlane<SW>(p, ch, e, static_cast<uint8_t*>(out) + at);
     case QEpilogue::Out::Int8: return dwPlane<SW>(p, ch, e, static_cast<int8_t*>(out) + at);
@@ -664,27 +620,21 @@ void qCopyStride2Avx2(const int16_t* src, int64_t n, int16_t* dst) {
 
 namespace {
 
-template <bool U>
-void padPlane8(const uint8_t* src, int64_t avail, __m256i z, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t Hp,
-               int64_t Wp, int16_t* dst) {
-    __m256i zero = _mm256_setzero_si256();
-    // Most runs are one or two vectors: the empty asm keeps GCC from turning the loop into a
-    // memset call (whose call overhead was several times these stores on 7x7 planes).
-    asm("" : "+x"(zero));
-    auto zeroRun = [&](int16_t* d, int64_t n) { // n rounded up to 16
-        for (int64_t i = 0; i < n; i += 16) _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i), zero);
-    };
-    zeroRun(dst, pt * Wp);
-    zeroRun(dst + (pt + H) * Wp, (Hp - pt - H) * Wp);
-    alignas(32) static constexpr int16_t kLanes[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    const __m256i lanes = _mm256_load_si256(reinterpret_cast<const __m256i*>(kLanes));
+/// The padded-plane skeleton shared by the int16 and the uint8 planes: top and bottom rows,
+/// then per row its left padding (a whole fill run: what lands on the data is rewritten next),
+/// the data 16 source bytes at a time (chunk(bytes, valid, out) converts and stores them, the
+/// lanes past the row's end as fill) and the right padding from the row's end on (into the next
+/// row's left padding or the bottom rows: fill there too). Every spill lands on fill or on what a
+/// later store rewrites, at most 15 elements past the plane. Source bytes past avail are not read.
+template <typename T, typename FillRun, typename Chunk>
+void padPlaneRows(const uint8_t* src, int64_t avail, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t Hp,
+                  int64_t Wp, T* dst, FillRun&& fillRun, Chunk&& chunk) {
+    fillRun(dst, pt * Wp);
+    fillRun(dst + (pt + H) * Wp, (Hp - pt - H) * Wp);
     const bool rightPad = Wp > pl + W;
     for (int64_t h = 0; h < H; ++h) {
-        int16_t* row = dst + (pt + h) * Wp;
-        // Left padding first (a whole vector of zeros: what lands on the data is rewritten next),
-        // then the data in 16s with the lanes past the row's end zeroed, then zeros from the
-        // row's end on (into the next row's left padding or the bottom rows: zeros there too).
-        if (pl > 0) zeroRun(row, pl);
+        T* row = dst + (pt + h) * Wp;
+        if (pl > 0) fillRun(row, pl);
         const int64_t base = h * W;
         for (int64_t c = 0; c < W; c += 16) {
             __m128i b;
@@ -695,13 +645,31 @@ void padPlane8(const uint8_t* src, int64_t avail, __m256i z, int64_t H, int64_t 
                 std::memcpy(t, src + base + c, static_cast<std::size_t>(std::min<int64_t>(16, avail - base - c)));
                 b = _mm_load_si128(reinterpret_cast<const __m128i*>(t));
             }
-            __m256i v = _mm256_sub_epi16(U ? _mm256_cvtepu8_epi16(b) : _mm256_cvtepi8_epi16(b), z);
-            if (W - c < 16)
-                v = _mm256_and_si256(v, _mm256_cmpgt_epi16(_mm256_set1_epi16(static_cast<int16_t>(W - c)), lanes));
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + pl + c), v);
+            chunk(b, W - c, row + pl + c);
         }
-        if (rightPad) zeroRun(row + pl + W, Wp - pl - W);
+        if (rightPad) fillRun(row + pl + W, Wp - pl - W);
     }
+}
+
+template <bool U>
+void padPlane8(const uint8_t* src, int64_t avail, __m256i z, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t Hp,
+               int64_t Wp, int16_t* dst) {
+    __m256i zero = _mm256_setzero_si256();
+    // Most runs are one or two vectors: the empty asm keeps GCC from turning the loop into a
+    // memset call (whose call overhead was several times these stores on 7x7 planes).
+    asm("" : "+x"(zero));
+    alignas(32) static constexpr int16_t kLanes[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const __m256i lanes = _mm256_load_si256(reinterpret_cast<const __m256i*>(kLanes));
+    padPlaneRows(
+        src, avail, H, W, pt, pl, Hp, Wp, dst,
+        [&](int16_t* d, int64_t n) { // n rounded up to 16
+            for (int64_t i = 0; i < n; i += 16) _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i), zero);
+        },
+        [&](__m128i b, int64_t valid, int16_t* out) {
+            __m256i v = _mm256_sub_epi16(U ? _mm256_cvtepu8_epi16(b) : _mm256_cvtepi8_epi16(b), z);
+            if (valid < 16) v = _mm256_and_si256(v, _mm256_cmpgt_epi16(_mm256_set1_epi16(static_cast<int16_t>(valid)), lanes));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), v);
+        });
 }
 
 } // namespace
@@ -710,35 +678,17 @@ void qPadPlaneU8Avx2(const uint8_t* src, int64_t avail, uint8_t fill, int64_t H,
                      int64_t Hp, int64_t Wp, uint8_t* dst) {
     __m128i f = _mm_set1_epi8(static_cast<char>(fill));
     asm("" : "+x"(f)); // keeps GCC from making the short fill loops memset calls (see padPlane8)
-    auto fillRun = [&](uint8_t* d, int64_t n) {
-        for (int64_t i = 0; i < n; i += 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i), f);
-    };
     alignas(16) static constexpr uint8_t kLanes[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     const __m128i lanes = _mm_load_si128(reinterpret_cast<const __m128i*>(kLanes));
-    // The same order as padPlane8: top and bottom rows, then per row its left padding, the data
-    // in 16s (lanes past the row's end = fill) and its right padding, every spill landing on
-    // fill bytes or on what a later store rewrites.
-    fillRun(dst, pt * Wp);
-    fillRun(dst + (pt + H) * Wp, (Hp - pt - H) * Wp);
-    const bool rightPad = Wp > pl + W;
-    for (int64_t h = 0; h < H; ++h) {
-        uint8_t* row = dst + (pt + h) * Wp;
-        if (pl > 0) fillRun(row, pl);
-        const int64_t base = h * W;
-        for (int64_t c = 0; c < W; c += 16) {
-            __m128i v;
-            if (base + c + 16 <= avail) {
-                v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + base + c));
-            } else {
-                alignas(16) uint8_t t[16] = {};
-                std::memcpy(t, src + base + c, static_cast<std::size_t>(std::min<int64_t>(16, avail - base - c)));
-                v = _mm_load_si128(reinterpret_cast<const __m128i*>(t));
-            }
-            if (W - c < 16) v = _mm_blendv_epi8(f, v, _mm_cmpgt_epi8(_mm_set1_epi8(static_cast<char>(W - c)), lanes));
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(row + pl + c), v);
-        }
-        if (rightPad) fillRun(row + pl + W, Wp - pl - W);
-    }
+    padPlaneRows(
+        src, avail, H, W, pt, pl, Hp, Wp, dst,
+        [&](uint8_t* d, int64_t n) {
+            for (int64_t i = 0; i < n; i += 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i), f);
+        },
+        [&](__m128i v, int64_t valid, uint8_t* out) {
+            if (valid < 16) v = _mm_blendv_epi8(f, v, _mm_cmpgt_epi8(_mm_set1_epi8(static_cast<char>(valid)), lanes));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(out), v);
+        });
 }
 
 void qPadPlane8Avx2(const void* src, int64_t avail, bool isUnsigned, int32_t zp, int64_t H, int64_t W, int64_t pt,
