@@ -456,7 +456,9 @@ void dwPlanSteps(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
 /// stride 2) is one vpshufb of a 16-byte load (broadcast to both lanes, or two loads 8 bytes
 /// apart at stride 2), then vpmaddubsw with the broadcast 4 taps and vpmaddwd(ones) give each
 /// output's four products summed in int32.
-template <int SW, typename T>
+/// NW > 0: exactly NW tap quads (3 for a 3x3 kernel), the loop over them unrolled with the
+/// weights in registers; 0: any count up to 64.
+template <int SW, int NW, typename T>
 void dwPlanStepsU8(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
     const int64_t nq = (p.KW + 3) / 4;
     __m256i wq[64];
@@ -489,10 +491,16 @@ void dwPlanStepsU8(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
         const QDwStep& st = p.steps[k];
         const uint8_t* src = p.x8 + st.src;
         __m256i a0 = bias, a1 = bias;
-        for (int t = 0; t < nw; ++t) {
+        auto tap = [&](int t) {
             const uint8_t* s = src + off[t];
             a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_maddubs_epi16(quads(s), wq[t]), ones));
             a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_maddubs_epi16(quads(s + 8 * SW), wq[t]), ones));
+        };
+        if constexpr (NW > 0) {
+#pragma GCC unroll 8
+            for (int t = 0; t < NW; ++t) tap(t);
+        } else {
+            for (int t = 0; t < nw; ++t) tap(t);
         }
         storeStep(a0, a1, st, mult, e, planeOut, y);
     }
@@ -501,8 +509,12 @@ void dwPlanStepsU8(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
 template <int SW>
 void dwPlaneTyped(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at) {
     if (p.x8) { // the caller checked the route's conditions (QDwPlane)
-        if (e.out == QEpilogue::Out::UInt8) return dwPlanStepsU8<SW>(p, ch, e, static_cast<uint8_t*>(out) + at);
-        return dwPlanStepsU8<SW>(p, ch, e, static_cast<int8_t*>(out) + at);
+        const bool three = p.KH * ((p.KW + 3) / 4) == 3;
+        if (e.out == QEpilogue::Out::UInt8)
+            return three ? dwPlanStepsU8<SW, 3>(p, ch, e, static_cast<uint8_t*>(out) + at)
+                         : dwPlanStepsU8<SW, 0>(p, ch, e, static_cast<uint8_t*>(out) + at);
+        return three ? dwPlanStepsU8<SW, 3>(p, ch, e, static_cast<int8_t*>(out) + at)
+                     : dwPlanStepsU8<SW, 0>(p, ch, e, static_cast<int8_t*>(out) + at);
     }
     if (p.steps && p.dw == 1 && (p.KW + 1) / 2 * p.KH <= 64) {
         if (e.out == QEpilogue::Out::UInt8) return dwPlanSteps<SW>(p, ch, e, static_cast<uint8_t*>(out) + at);
