@@ -475,6 +475,69 @@ private slots:
         expectFastEqualsReference(*m, feeds(ins));
     }
 
+    // The u8 x s8 route of the integer MatMuls (uint8 A as depth quads, int8 B of zero point 0,
+    // A's zero point folded into a per-column bias, per-column multipliers padded to whole
+    // panels): exact against the reference, taken exactly when B allows it (qgemmU8S8Calls).
+    void u8s8MatMulMatchesReference_data() {
+        QTest::addColumn<QList<int>>("shape"); // batch M K N
+        QTest::addColumn<int>("weights");      // 0 random 7-bit, 1 pairs at the limit, 2 one pair past it
+        QTest::addColumn<bool>("allMax");
+        QTest::addColumn<int>("kind");         // 0 QLinearMatMul, 1 MatMulInteger, 2 MatMulInteger per-row a_zp
+        QTest::addColumn<bool>("route");
+        QTest::newRow("gemv 1000 columns") << QList<int>{1, 1, 512, 1000} << 0 << false << 0 << true;
+        QTest::newRow("odd K, ragged N") << QList<int>{1, 7, 33, 19} << 0 << false << 0 << true;
+        QTest::newRow("batched A") << QList<int>{3, 5, 16, 40} << 0 << false << 0 << true;
+        QTest::newRow("limit pairs, a 255") << QList<int>{1, 6, 24, 20} << 1 << true << 0 << true;
+        QTest::newRow("MatMulInteger") << QList<int>{1, 9, 65, 17} << 0 << false << 1 << true;
+        QTest::newRow("past the limit") << QList<int>{1, 6, 24, 20} << 2 << true << 0 << false;
+        QTest::newRow("per-row a zero point: no") << QList<int>{1, 4, 8, 33} << 0 << false << 2 << false;
+    }
+    void u8s8MatMulMatchesReference() {
+        QFETCH(QList<int>, shape);
+        QFETCH(int, weights);
+        QFETCH(bool, allMax);
+        QFETCH(int, kind);
+        QFETCH(bool, route);
+        const int64_t B = shape[0], M = shape[1], K = shape[2], N = shape[3];
+        std::vector<double> bv = randomInts(std::size_t(K * N), -64, 64, 41);
+        if (weights >= 1) {
+            // Column j's depth pairs at |b0| + |b1| = 128 with one sign, the sign alternating by
+            // pair so that a = 255 everywhere sums to about 0 (a saturated pair would show).
+            const int splits[][2] = {{64, 64}, {127, 1}, {100, 28}, {-64, -64}, {-127, -1}, {-128, 0}};
+            for (int64_t j = 0; j < N; ++j)
+                for (int64_t k = 0; k + 1 < K; k += 2) {
+                    const auto& sp = splits[(j + k / 2) % 6];
+                    bv[std::size_t(k * N + j)] = sp[0];
+                    bv[std::size_t((k + 1) * N + j)] = sp[1];
+                }
+            if (weights == 2) bv[std::size_t(N)] = bv[0] > 0 ? 129 - bv[0] : -129 - bv[0];
+        }
+        const std::vector<int64_t> adims = B > 1 ? std::vector<int64_t>{B, M, K} : std::vector<int64_t>{M, K};
+        const std::size_t an = std::size_t(B * M * K);
+        In a{"a", DataType::UInt8, adims, allMax ? std::vector<double>(an, 255) : randomInts(an, 0, 255, 42)};
+        In azp = kind == 2 ? In{"a_zp", DataType::UInt8, {M}, randomInts(std::size_t(M), 100, 140, 43), true}
+                           : In{"a_zp", DataType::UInt8, {}, {allMax ? 0.0 : 117.0}, true};
+        In b{"b", DataType::Int8, {K, N}, bv, true};
+        In bzp{"b_zp", DataType::Int8, {N}, std::vector<double>(std::size_t(N), 0), true};
+        std::vector<In> ins;
+        std::unique_ptr<ir::Model> m;
+        if (kind == 0) {
+            In as{"a_s", DataType::Float, {}, {0.03}, true};
+            In bs{"b_s", DataType::Float, {N}, randomReals(std::size_t(N), 0.001, 0.01, 44), true};
+            In ys{"y_s", DataType::Float, {}, {allMax ? 0.01 : 0.2}, true};
+            In yzp{"y_zp", DataType::UInt8, {}, {128}, true};
+            ins = {a, as, azp, b, bs, bzp, ys, yzp};
+            m = singleNode("QLinearMatMul", ins, 1, {}, 13);
+        } else {
+            ins = {a, b, azp, bzp};
+            m = singleNode("MatMulInteger", ins, 1, {}, 13);
+        }
+        QVERIFY(fastApplies(*m, false, kind == 0));
+        const int64_t before = rt::cpu::qgemmU8S8Calls();
+        expectFastEqualsReference(*m, feeds(ins));
+        if (rt::cpu::int8UsesAvx2()) QCOMPARE(rt::cpu::qgemmU8S8Calls() > before, route);
+    }
+
     void fastPathNotTakenForComputedWeights() {
         In a{"a", DataType::UInt8, {2, 4}, randomInts(8, 0, 255, 1)};
         In b{"b", DataType::Int8, {4, 3}, randomInts(12, -128, 127, 2)}; // a graph input

@@ -21,7 +21,7 @@ void qInterleaveRows8Avx2(const void* r0, const void* r1, bool isUnsigned, int32
                           int16_t* out);
 void qInterleaveRows8x4Avx2(const uint8_t* const rows[4], int64_t n, int64_t panelStride, uint8_t* out);
 int64_t qCopyStride2U8Avx2(const uint8_t* src, int64_t n, uint8_t* dst, const uint8_t* end);
-void qMicroStoreAvx2(bool u8s8, int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0,
+void qMicroStoreAvx2(int route, int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0,
                      int64_t col, int n, void* out, int64_t at, int64_t ldr);
 void qCopyStride2Avx2(const int16_t* src, int64_t n, int16_t* dst);
 void qPadPlane8Avx2(const void* src, int64_t avail, bool isUnsigned, int32_t zp, int64_t H, int64_t W, int64_t pt,
@@ -283,6 +283,7 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
     // a B panel and 4 bytes of an A row per step, so the addressing below serves both.
     const int64_t kp = g.u8s8 ? qDepthQuads(g.k) : qDepthPairs(g.k);
     if (g.u8s8) g_u8s8Calls.fetch_add(1, std::memory_order_relaxed);
+    const int route = !g.u8s8 ? 0 : g.aUnsigned ? 2 : 1;
     const int64_t rowPanels = (g.m + kQRowTile - 1) / kQRowTile;
     const int64_t colPanels = (g.n + kQColTile - 1) / kQColTile;
     if (rowPanels == 0 || colPanels == 0) return;
@@ -353,9 +354,10 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
                     const Segments& sg = segs[p - p0];
 #if defined(__x86_64__) || defined(__i386__)
                     // One run of columns in one image (the usual case): requantize from registers.
-                    // Per-column epilogues read 16 entries of bias/mult: only for whole panels.
-                    if (avx2 && sg.count == 1 && (!perCol || sg.len[0] == kQColTile)) {
-                        qMicroStoreAvx2(g.u8s8, kp, ap, h, bBlock + (p - p0) * kp * 32, g.epi, g.chBase + r0,
+                    // Per-column epilogues read 16 entries of bias/mult: only for whole panels
+                    // (or on the u8 x s8 route, whose callers pad those arrays to whole panels).
+                    if (avx2 && sg.count == 1 && (!perCol || sg.len[0] == kQColTile || g.u8s8)) {
+                        qMicroStoreAvx2(route, kp, ap, h, bBlock + (p - p0) * kp * 32, g.epi, g.chBase + r0,
                                         g.chBase + sg.col[0], static_cast<int>(sg.len[0]), g.out.y,
                                         sg.at[0] + r0 * g.out.ldr, g.out.ldr);
                         continue;

@@ -123,6 +123,22 @@ void qPackA8(int8_t* out, int64_t m, int64_t kDepth, F&& at) {
     qPackRows<4>(out, m, kDepth, at);
 }
 
+/// Packs B(k, j) = at(k, j) (int8 values) for k < kDepth, j < n as u8 x s8 depth quads in
+/// 16-column panels (the B layout above; the MatMul weights of the aUnsigned route).
+template <typename F>
+void qPackB8(int8_t* out, int64_t kDepth, int64_t n, F&& at) {
+    const int64_t kq = qDepthQuads(kDepth);
+    for (int64_t j0 = 0; j0 < n; j0 += kQColTile) {
+        int8_t* p = out + (j0 / kQColTile) * kq * 64;
+        for (int64_t q = 0; q < kq; ++q)
+            for (int j = 0; j < kQColTile; ++j)
+                for (int t = 0; t < 4; ++t) {
+                    const int64_t k = 4 * q + t;
+                    p[q * 64 + j * 4 + t] = (k < kDepth && j0 + j < n) ? static_cast<int8_t>(at(k, j0 + j)) : int8_t(0);
+                }
+    }
+}
+
 /// One depth quad of ceil(n / 16) B panels (at out + i * panelStride bytes) from four uint8 rows
 /// of n columns (a null row reads as zeros; never reads past rows[i][n - 1]; columns past n 0).
 void qInterleaveRows8x4(const uint8_t* const rows[4], int64_t n, int64_t panelStride, uint8_t* out);
@@ -252,8 +268,12 @@ struct QGemmArgs {
     /// The u8 x s8 route (see "u8 x s8" above): `a` holds qPackA8's int8 quads (passed as int16
     /// pointers: the same byte offsets), packB writes uint8 quads (qInterleaveRows8x4), and the
     /// zero point of x is folded into the bias by the caller. AVX2 only, one image (out.groupCols
-    /// >= n) and a per-row epilogue.
+    /// >= n), and a per-row epilogue or per-column bias/mult arrays padded to whole panels.
     bool u8s8 = false;
+    /// With u8s8: A holds the uint8 operand (MatMul: the activations, raw, as qPackRows<4> quads)
+    /// and B the int8 one (the weights, qPackB8), with the activations' zero point folded into a
+    /// per-column bias.
+    bool aUnsigned = false;
     QPackBFn packB = nullptr;
     const void* packCtx = nullptr;
     const int16_t* packedB = nullptr;

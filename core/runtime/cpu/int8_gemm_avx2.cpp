@@ -120,18 +120,20 @@ __attribute__((always_inline)) inline void storeRow16(__m256i a0, __m256i a1, in
 /// y + r * ldr (channel ch0 + r, or columns col.. with perColumn).
 /// HALF: at most 8 valid columns (a map's last, ragged panel: 7x7 = 3 x 16 + 1), so only the
 /// first 8 columns' products are formed (half the multiplies of the panel).
-/// U8: the u8 x s8 route (int8_gemm.h): a step is a depth quad, the broadcast 4 bytes of A are
-/// int8 weights, B's 32 bytes per vector uint8 x; vpmaddubsw + vpmaddwd(ones) instead of vpmaddwd.
-template <int H, bool HALF, bool U8, typename T>
+/// U8: the u8 x s8 route (int8_gemm.h): a step is a depth quad and vpmaddubsw + vpmaddwd(ones)
+/// replace vpmaddwd; 1: B's 32 bytes per vector are the uint8 operand (convolutions: x), the
+/// broadcast 4 bytes of A the int8 weights; 2: the other way round (MatMul: A is the uint8
+/// activations, B the int8 weights). 0: the int16 route.
+template <int H, bool HALF, int U8, typename T>
 void microStore(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue& e, int64_t ch0, int64_t col, int n,
                 T* y, int64_t ldr) {
     auto mul = [&](__m256i av, __m256i bv) {
-        if constexpr (U8) {
+        if constexpr (U8 != 0) {
             // vpmaddwd with the ones as a memory operand: 10 accumulators, 2 B vectors, the
             // broadcast A quad and one product fill 14 of the 16 registers; a register for the
             // ones made GCC 12 keep an accumulator on the stack (a load and store per step).
             alignas(32) static constexpr int16_t kOnes[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
-            __m256i r = _mm256_maddubs_epi16(bv, av);
+            __m256i r = U8 == 1 ? _mm256_maddubs_epi16(bv, av) : _mm256_maddubs_epi16(av, bv);
             asm("vpmaddwd %1, %0, %0" : "+x"(r) : "m"(kOnes));
             return r;
         } else {
@@ -170,7 +172,7 @@ void microStore(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue&
     if constexpr (H > 4) storeRow16(c40, c41, n, e, ch0 + 4, col, y + 4 * ldr);
 }
 
-template <bool HALF, bool U8, typename T>
+template <bool HALF, int U8, typename T>
 void microStoreRows(int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0, int64_t col,
                     int n, T* y, int64_t ldr) {
     switch (h) {
@@ -182,16 +184,22 @@ void microStoreRows(int64_t kp, const int16_t* a, int h, const int16_t* b, const
     }
 }
 
+template <int U8, typename T>
+void microStoreHalfOrNot(int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0,
+                         int64_t col, int n, T* y, int64_t ldr) {
+    if (n <= 8) return microStoreRows<true, U8>(kp, a, h, b, e, ch0, col, n, y, ldr);
+    return microStoreRows<false, U8>(kp, a, h, b, e, ch0, col, n, y, ldr);
+}
+
 template <typename T>
-void microStoreH(bool u8s8, int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0,
+void microStoreH(int route, int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0,
                  int64_t col, int n, T* y, int64_t ldr) {
     static_assert(kQRowTile == 5, "microStore has 5 rows of accumulators");
-    if (u8s8) {
-        if (n <= 8) return microStoreRows<true, true>(kp, a, h, b, e, ch0, col, n, y, ldr);
-        return microStoreRows<false, true>(kp, a, h, b, e, ch0, col, n, y, ldr);
+    switch (route) {
+    case 1: return microStoreHalfOrNot<1>(kp, a, h, b, e, ch0, col, n, y, ldr);
+    case 2: return microStoreHalfOrNot<2>(kp, a, h, b, e, ch0, col, n, y, ldr);
+    default: return microStoreHalfOrNot<0>(kp, a, h, b, e, ch0, col, n, y, ldr);
     }
-    if (n <= 8) return microStoreRows<true, false>(kp, a, h, b, e, ch0, col, n, y, ldr);
-    return microStoreRows<false, false>(kp, a, h, b, e, ch0, col, n, y, ldr);
 }
 
 template <typename T>
@@ -245,15 +253,15 @@ void qMicroKernelAvx2(int64_t kp, const int16_t* a, int h, const int16_t* b, int
 
 /// The fused tile: C = A panel x B panel, requantized into out at element offset `at` (row r at
 /// at + r * ldr); n <= 16 valid columns starting at column `col` (per-column epilogues).
-void qMicroStoreAvx2(bool u8s8, int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0,
+void qMicroStoreAvx2(int route, int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0,
                      int64_t col, int n, void* out, int64_t at, int64_t ldr) {
     switch (e.out) {
     case QEpilogue::Out::UInt8:
-        return microStoreH(u8s8, kp, a, h, b, e, ch0, col, n, static_cast<uint8_t*>(out) + at, ldr);
+        return microStoreH(route, kp, a, h, b, e, ch0, col, n, static_cast<uint8_t*>(out) + at, ldr);
     case QEpilogue::Out::Int8:
-        return microStoreH(u8s8, kp, a, h, b, e, ch0, col, n, static_cast<int8_t*>(out) + at, ldr);
+        return microStoreH(route, kp, a, h, b, e, ch0, col, n, static_cast<int8_t*>(out) + at, ldr);
     case QEpilogue::Out::Int32:
-        return microStoreH(u8s8, kp, a, h, b, e, ch0, col, n, static_cast<int32_t*>(out) + at, ldr);
+        return microStoreH(route, kp, a, h, b, e, ch0, col, n, static_cast<int32_t*>(out) + at, ldr);
     }
 }
 

@@ -66,6 +66,23 @@ public:
             }
         }
         const int64_t ld = b->dims()[1];
+        // Int8 weights of zero point 0 whose depth pairs cannot saturate vpmaddubsw (per column):
+        // also packed for the u8 x s8 route (uint8 A, int8_gemm.h).
+        m_packedB8.clear();
+        m_colSum.clear();
+        if (b->dtype() == DataType::Int8) {
+            bool zeroZp = true;
+            for (int64_t j = 0; bzp && j < bzp->numElements() && zeroZp; ++j) zeroZp = intAt(*bzp, j) == 0;
+            const int8_t* bd = b->data<int8_t>();
+            auto at = [&](int64_t k, int64_t col) { return int64_t(bd[transB ? col * ld + k : k * ld + col]); };
+            if (zeroZp && qU8S8Exact(m_N, m_K, [&](int64_t col, int64_t k) { return at(k, col); })) {
+                m_packedB8.assign(static_cast<std::size_t>((m_N + kQColTile - 1) / kQColTile * qDepthQuads(m_K) * 64), 0);
+                qPackB8(m_packedB8.data(), m_K, m_N, at);
+                m_colSum.assign(static_cast<std::size_t>(m_N), 0);
+                for (int64_t k = 0; k < m_K; ++k)
+                    for (int64_t j = 0; j < m_N; ++j) m_colSum[std::size_t(j)] += at(k, j);
+            }
+        }
         m_packedB.assign(qPackedBElems(m_N, m_K), 0);
         qPackB(m_packedB.data(), m_K, m_N, [&](int64_t k, int64_t col) {
             const int64_t v = intAt(*b, transB ? col * ld + k : k * ld + col);
@@ -104,7 +121,13 @@ public:
         } else {
             m_outType = DataType::Int32;
         }
-        m_mult.assign(static_cast<std::size_t>(m_N), 0.f);
+        // u8 x s8 route: uint8 A with one zero point (a per-row one would not fold into a bias).
+        m_u8s8 = !m_packedB8.empty() && a.dtype() == DataType::UInt8 &&
+                 (!ctx.hasInput(azp) || ctx.input(azp).numElements() == 1);
+        // Whole panels of per-column multipliers and biases (the u8 x s8 route reads 16 at a time).
+        const std::size_t padded = static_cast<std::size_t>((m_N + kQColTile - 1) / kQColTile * kQColTile);
+        m_mult.assign(padded, 0.f);
+        m_biasU8.assign(m_u8s8 ? padded : 0, 0);
         ctx.setOutput(0, m_outType, dims);
         ctx.setScratchBytes(qPackedAElems(m_M, m_K) * sizeof(int16_t) + 64);
         return {};
@@ -115,6 +138,12 @@ public:
         int16_t* ap = reinterpret_cast<int16_t*>((reinterpret_cast<uintptr_t>(ctx.scratch()) + 63) & ~uintptr_t(63));
         const Tensor* azp = ctx.hasInput(2) ? &ctx.input(2) : nullptr;
         const int64_t K = m_K;
+        const bool u8s8 = m_u8s8 && int8UsesAvx2();
+        if (u8s8) {
+            // Raw uint8 rows as depth quads (the scratch's int16 room is at least as large).
+            const uint8_t* src = a.data<uint8_t>();
+            qPackRows<4>(reinterpret_cast<uint8_t*>(ap), m_M, K, [&](int64_t r, int64_t k) { return src[r * K + k]; });
+        }
         auto pack = [&](auto tag) {
             using T = typename decltype(tag)::type;
             const T* src = a.data<T>();
@@ -123,8 +152,12 @@ public:
                 return static_cast<int64_t>(src[r * K + k]) - z;
             });
         };
-        if (a.dtype() == DataType::UInt8) pack(TypeTag<uint8_t>{});
-        else pack(TypeTag<int8_t>{});
+        if (u8s8) {
+        } else if (a.dtype() == DataType::UInt8) {
+            pack(TypeTag<uint8_t>{});
+        } else {
+            pack(TypeTag<int8_t>{});
+        }
 
         QEpilogue epi;
         epi.perColumn = true;
@@ -150,12 +183,22 @@ public:
         } else {
             epi.out = QEpilogue::Out::Int32;
         }
+        if (u8s8) {
+            // sum (a - za) * b + bias = sum a * b + (bias - za * column sum of b), wrapping int32.
+            const int64_t za = azp ? intAt(*azp, 0) : 0;
+            for (int64_t j = 0; j < m_N; ++j)
+                m_biasU8[std::size_t(j)] = static_cast<int32_t>(static_cast<uint32_t>(
+                    (epi.bias ? int64_t(epi.bias[j]) : 0) - za * m_colSum[std::size_t(j)]));
+            epi.bias = m_biasU8.data();
+        }
         QGemmArgs g;
         g.a = ap;
         g.m = m_M;
         g.k = K;
         g.n = m_N;
-        g.packedB = m_packedB.data();
+        g.packedB = u8s8 ? reinterpret_cast<const int16_t*>(m_packedB8.data()) : m_packedB.data();
+        g.u8s8 = u8s8;
+        g.aUnsigned = true;
         g.epi = epi;
         g.out.y = ctx.output(0).raw();
         g.out.ldr = m_N;
@@ -169,6 +212,10 @@ private:
     int64_t m_K = 0, m_N = 0, m_M = 0;
     float m_actLo = 0.f, m_actHi = 0.f;
     std::vector<int16_t, std::allocator<int16_t>> m_packedB;
+    std::vector<int8_t> m_packedB8;  ///< u8 x s8 route: the weights as int8 quads (qPackB8), or empty
+    std::vector<int64_t> m_colSum;   ///< u8 x s8 route: per column, the sum of its weights
+    bool m_u8s8 = false;             ///< this shape takes the u8 x s8 route (prepare)
+    std::vector<int32_t> m_biasU8;   ///< per run: bias - za * column sum, padded to whole panels
     DataType m_outType = DataType::UInt8;
     std::vector<float> m_mult;
 };
