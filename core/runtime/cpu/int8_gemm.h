@@ -75,20 +75,28 @@ void qPackA(int16_t* out, int64_t m, int64_t kDepth, F&& at) {
     qPackRows<2>(out, m, kDepth, at);
 }
 
-/// Packs B(k, j) = at(k, j) for k < kDepth, j < n into ceil(n / 16) column panels.
-template <typename F>
-void qPackB(int16_t* out, int64_t kDepth, int64_t n, F&& at) {
-    const int64_t kp = qDepthPairs(kDepth);
+/// B(k, j) = at(k, j) for k < kDepth, j < n in ceil(n / 16) panels of 16 columns, Step
+/// consecutive k of a column together (element (k, j) of panel j / 16 at
+/// + (k / Step) * 16 * Step + (j % 16) * Step + k % Step; past kDepth or n: 0). A panel step is
+/// 64 bytes for int16 pairs and for int8 quads alike.
+template <int Step, typename T, typename F>
+void qPackColumns(T* out, int64_t kDepth, int64_t n, F&& at) {
+    const int64_t steps = (kDepth + Step - 1) / Step;
     for (int64_t j0 = 0; j0 < n; j0 += kQColTile) {
-        int16_t* p = out + (j0 / kQColTile) * kp * 32;
-        for (int64_t q = 0; q < kp; ++q)
+        T* p = out + (j0 / kQColTile) * steps * kQColTile * Step;
+        for (int64_t q = 0; q < steps; ++q)
             for (int j = 0; j < kQColTile; ++j)
-                for (int t = 0; t < 2; ++t) {
-                    const int64_t k = 2 * q + t;
-                    p[q * 32 + j * 2 + t] =
-                        (k < kDepth && j0 + j < n) ? static_cast<int16_t>(at(k, j0 + j)) : int16_t(0);
+                for (int t = 0; t < Step; ++t) {
+                    const int64_t k = Step * q + t;
+                    p[(q * kQColTile + j) * Step + t] = (k < kDepth && j0 + j < n) ? static_cast<T>(at(k, j0 + j)) : T(0);
                 }
     }
+}
+
+/// Packs B(k, j) = at(k, j) for k < kDepth, j < n into ceil(n / 16) column panels (int16 pairs).
+template <typename F>
+void qPackB(int16_t* out, int64_t kDepth, int64_t n, F&& at) {
+    qPackColumns<2>(out, kDepth, n, at);
 }
 
 // u8 x s8 (vpmaddubsw): for a layer whose weights make it exact, products of raw uint8 x and
@@ -127,16 +135,7 @@ void qPackA8(int8_t* out, int64_t m, int64_t kDepth, F&& at) {
 /// 16-column panels (the B layout above; the MatMul weights of the aUnsigned route).
 template <typename F>
 void qPackB8(int8_t* out, int64_t kDepth, int64_t n, F&& at) {
-    const int64_t kq = qDepthQuads(kDepth);
-    for (int64_t j0 = 0; j0 < n; j0 += kQColTile) {
-        int8_t* p = out + (j0 / kQColTile) * kq * 64;
-        for (int64_t q = 0; q < kq; ++q)
-            for (int j = 0; j < kQColTile; ++j)
-                for (int t = 0; t < 4; ++t) {
-                    const int64_t k = 4 * q + t;
-                    p[q * 64 + j * 4 + t] = (k < kDepth && j0 + j < n) ? static_cast<int8_t>(at(k, j0 + j)) : int8_t(0);
-                }
-    }
+    qPackColumns<4>(out, kDepth, n, at);
 }
 
 /// One depth quad of ceil(n / 16) B panels (at out + i * panelStride bytes) from four uint8 rows
