@@ -469,8 +469,9 @@ public:
                 pc.u8s8 = true;
                 pc.xp8 = xp8; // null for raw (read through pc.raw)
                 pc.tapOff8 = m_tapOff8.data();
-                pc.xp8End = xp8 == x.data<uint8_t>() ? xp8 + x.numElements()
-                                                     : xp8 + m_N * m_C * m_plane8 + 16; // + the gap after the last plane
+                if (xp8)
+                    pc.xp8End = xp8 == x.data<uint8_t>() ? xp8 + x.numElements()
+                                                         : xp8 + m_N * m_C * m_plane8 + 16; // + the gap after the last plane
             }
             QGemmArgs a;
             a.a = u8s8 ? reinterpret_cast<const int16_t*>(m_packedA8.data()) : m_packedA.data() + g * qPackedAElems(mg, m_K);
