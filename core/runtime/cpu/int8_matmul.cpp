@@ -139,11 +139,6 @@ public:
         const Tensor* azp = ctx.hasInput(2) ? &ctx.input(2) : nullptr;
         const int64_t K = m_K;
         const bool u8s8 = m_u8s8 && int8UsesAvx2();
-        if (u8s8) {
-            // Raw uint8 rows as depth quads (the scratch's int16 room is at least as large).
-            const uint8_t* src = a.data<uint8_t>();
-            qPackRows<4>(reinterpret_cast<uint8_t*>(ap), m_M, K, [&](int64_t r, int64_t k) { return src[r * K + k]; });
-        }
         auto pack = [&](auto tag) {
             using T = typename decltype(tag)::type;
             const T* src = a.data<T>();
@@ -153,6 +148,9 @@ public:
             });
         };
         if (u8s8) {
+            // Raw uint8 rows as depth quads (the scratch's int16 room is at least as large).
+            const uint8_t* src = a.data<uint8_t>();
+            qPackRows<4>(reinterpret_cast<uint8_t*>(ap), m_M, K, [&](int64_t r, int64_t k) { return src[r * K + k]; });
         } else if (a.dtype() == DataType::UInt8) {
             pack(TypeTag<uint8_t>{});
         } else {
