@@ -694,11 +694,12 @@ private slots:
         if (!QFileInfo::exists(cli)) QSKIP("[ew-skip] edgewise-cli not built (set EW_BIN_DIR)");
         const QString dir = test::modelsDir() + "/onnx/digits-cnn";
         QTemporaryDir tmp;
-        auto run = [&](const QStringList& args, QString* err = nullptr) {
+        auto run = [&](const QStringList& args, QString* err = nullptr, QString* out = nullptr) {
             QProcess p;
             p.start(cli, args);
             p.waitForFinished(300000);
             if (err) *err = QString::fromUtf8(p.readAllStandardError());
+            if (out) *out = QString::fromUtf8(p.readAllStandardOutput());
             return p.exitCode();
         };
         const QString out = tmp.path() + "/q.onnx", rep = tmp.path() + "/r.json";
@@ -729,16 +730,20 @@ private slots:
         QCOMPARE(run({"quantize", tmp.path() + "/missing.onnx", "-o", out, "--calib", "random"}), 3);
         // fp16 needs no data; random calibration is marked as such.
         QCOMPARE(run({"--quiet", "quantize", dir + "/digits_cnn.onnx", "-o", out, "--scheme", "fp16", "--report", rep}), 0);
-        QCOMPARE(run({"--quiet", "quantize", dir + "/digits_cnn.onnx", "-o", out, "--calib", "random:4", "--report", rep}), 0);
+        QString stdOut;
+        QCOMPARE(run({"quantize", dir + "/digits_cnn.onnx", "-o", out, "--calib", "random:4", "--report", rep}, &err, &stdOut), 0);
+        // 8-bit weights: the summary points at --reduce-range where the AVX2 kernels would gain.
+        QCOMPARE(stdOut.contains("--reduce-range"), rt::cpu::int8UsesAvx2());
         QFile f2(rep);
         QVERIFY(f2.open(QIODevice::ReadOnly));
         const QJsonObject j2 = QJsonDocument::fromJson(f2.readAll()).object();
         QCOMPARE(j2["calibration"].toObject()["random"].toBool(), true);
         QCOMPARE(j2["reduce_range"].toBool(true), false);
         // --reduce-range: 7-bit weights, said in the report; int8 schemes only.
-        QCOMPARE(run({"--quiet", "quantize", dir + "/digits_cnn.onnx", "-o", out, "--calib", "random:4", "--reduce-range",
-                      "--report", rep}),
+        QCOMPARE(run({"quantize", dir + "/digits_cnn.onnx", "-o", out, "--calib", "random:4", "--reduce-range", "--report", rep},
+                     &err, &stdOut),
                  0);
+        QVERIFY2(!stdOut.contains("tip:"), qPrintable(stdOut));
         QFile f3(rep);
         QVERIFY(f3.open(QIODevice::ReadOnly));
         QCOMPARE(QJsonDocument::fromJson(f3.readAll()).object()["reduce_range"].toBool(false), true);
