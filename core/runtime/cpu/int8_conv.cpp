@@ -272,12 +272,17 @@ public:
                         for (int64_t k = 0; k < m_K; ++k) m_rowSum[std::size_t(m)] += at(m, k);
                 }
             }
-            m_packedA.assign(qPackedAElems(mg, m_K) * static_cast<std::size_t>(m_group), 0);
-            for (int64_t g = 0; g < m_group; ++g)
-                qPackA(m_packedA.data() + g * qPackedAElems(mg, m_K), mg, m_K, [&](int64_t r, int64_t k) {
-                    const int64_t m = g * mg + r;
-                    return wAt(m * m_K + k) - zwAt(m);
-                });
+            // The int16 pairs: now, or (when the u8 x s8 form exists) only once a run needs them
+            // (int8 or batched input, the portable kernels; packInt16FromA8).
+            m_packedA.clear();
+            if (m_packedA8.empty()) {
+                m_packedA.assign(qPackedAElems(mg, m_K) * static_cast<std::size_t>(m_group), 0);
+                for (int64_t g = 0; g < m_group; ++g)
+                    qPackA(m_packedA.data() + g * qPackedAElems(mg, m_K), mg, m_K, [&](int64_t r, int64_t k) {
+                        const int64_t m = g * mg + r;
+                        return wAt(m * m_K + k) - zwAt(m);
+                    });
+            }
         }
         return {};
     }
@@ -339,6 +344,7 @@ public:
         // One image: qgemm's u8 x s8 route stores only whole panels of one image (int8_gemm.h).
         m_u8s8 = !m_depthwise && m_N == 1 && x.dtype() == DataType::UInt8 && !m_packedA8.empty();
         if (m_u8s8) m_biasU8.assign(static_cast<std::size_t>(m_M), 0);
+        if (!m_depthwise && (!m_u8s8 || !int8UsesAvx2())) packInt16FromA8();
         // u8 x s8 through padded uint8 planes: each plane 16 bytes apart (qPadPlaneU8 may write
         // that far past a plane; the planes are filled in parallel). Unpadded: the input itself.
         m_plane8 = plane == m_H * m_W ? plane : plane + 16;
@@ -458,6 +464,7 @@ public:
                 pc.zx = zx;
             }
             // The u8 x s8 route (AVX2; the portable kernels and tests forcing them keep int16).
+            if (!u8s8) packInt16FromA8(); // no-op unless the kernels changed since prepare
             QEpilogue e = epi;
             if (u8s8) {
                 // sum (x - zx) * w + b = sum x * w + (b - zx * sum w): wrapping int32 arithmetic,
@@ -494,6 +501,18 @@ public:
 private:
     /// Elements after the last plane that whole-vector reads may touch (zeroed).
     static constexpr int64_t kSlack = 128;
+
+    /// The int16 pairs from the u8 x s8 quads when they were not packed at init (weights of
+    /// zero point 0, group 1: the same values in the other layout). Once; a no-op otherwise.
+    void packInt16FromA8() {
+        if (!m_packedA.empty() || m_packedA8.empty()) return;
+        const int64_t kq = qDepthQuads(m_K);
+        m_packedA.assign(qPackedAElems(m_M, m_K), 0);
+        qPackA(m_packedA.data(), m_M, m_K, [&](int64_t r, int64_t k) {
+            const int64_t r0 = r / kQRowTile * kQRowTile, h = std::min<int64_t>(kQRowTile, m_M - r0);
+            return int64_t(m_packedA8[std::size_t(r0 * kq * 4 + ((k / 4) * h + (r - r0)) * 4 + k % 4)]);
+        });
+    }
 
     /// Zeroes the padding of one plane (rows above and below, columns left and right).
     void zeroPadding(int16_t* dst) const {

@@ -83,12 +83,17 @@ public:
                     for (int64_t j = 0; j < m_N; ++j) m_colSum[std::size_t(j)] += at(k, j);
             }
         }
-        m_packedB.assign(qPackedBElems(m_N, m_K), 0);
-        qPackB(m_packedB.data(), m_K, m_N, [&](int64_t k, int64_t col) {
-            const int64_t v = intAt(*b, transB ? col * ld + k : k * ld + col);
-            const int64_t z = bzp ? intAt(*bzp, bzp->numElements() == 1 ? 0 : col) : 0;
-            return v - z;
-        });
+        // The int16 pairs: now, or (when the u8 x s8 form exists) only once a run needs them
+        // (int8 A, a per-row zero point, the portable kernels; packInt16FromB8).
+        m_packedB.clear();
+        if (m_packedB8.empty()) {
+            m_packedB.assign(qPackedBElems(m_N, m_K), 0);
+            qPackB(m_packedB.data(), m_K, m_N, [&](int64_t k, int64_t col) {
+                const int64_t v = intAt(*b, transB ? col * ld + k : k * ld + col);
+                const int64_t z = bzp ? intAt(*bzp, bzp->numElements() == 1 ? 0 : col) : 0;
+                return v - z;
+            });
+        }
         return {};
     }
 
@@ -128,6 +133,7 @@ public:
         const std::size_t padded = static_cast<std::size_t>((m_N + kQColTile - 1) / kQColTile * kQColTile);
         m_mult.assign(padded, 0.f);
         m_biasU8.assign(m_u8s8 ? padded : 0, 0);
+        if (!m_u8s8 || !int8UsesAvx2()) packInt16FromB8();
         ctx.setOutput(0, m_outType, dims);
         ctx.setScratchBytes(qPackedAElems(m_M, m_K) * sizeof(int16_t) + 64);
         return {};
@@ -139,6 +145,7 @@ public:
         const Tensor* azp = ctx.hasInput(2) ? &ctx.input(2) : nullptr;
         const int64_t K = m_K;
         const bool u8s8 = m_u8s8 && int8UsesAvx2();
+        if (!u8s8) packInt16FromB8(); // no-op unless the kernels changed since prepare
         auto pack = [&](auto tag) {
             using T = typename decltype(tag)::type;
             const T* src = a.data<T>();
@@ -206,6 +213,17 @@ public:
     }
 
 private:
+    /// The int16 pairs from the u8 x s8 quads when they were not packed at init (weights of
+    /// zero point 0: the same values in the other layout). Once; a no-op otherwise.
+    void packInt16FromB8() {
+        if (!m_packedB.empty() || m_packedB8.empty()) return;
+        const int64_t kq = qDepthQuads(m_K);
+        m_packedB.assign(qPackedBElems(m_N, m_K), 0);
+        qPackB(m_packedB.data(), m_K, m_N, [&](int64_t k, int64_t col) {
+            return int64_t(m_packedB8[std::size_t(col / kQColTile * kq * 64 + (k / 4) * 64 + col % kQColTile * 4 + k % 4)]);
+        });
+    }
+
     bool m_qlinear, m_fused;
     int64_t m_K = 0, m_N = 0, m_M = 0;
     float m_actLo = 0.f, m_actHi = 0.f;
