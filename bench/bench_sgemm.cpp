@@ -13,7 +13,17 @@
 using namespace ew::rt;
 
 int main(int argc, char** argv) {
-    int threads = argc > 1 ? std::atoi(argv[1]) : 1;
+    // Usage: bench_sgemm [THREADS] [--cold]. --cold evicts the caches before every repetition
+    // (A, B and C then come from memory, as the layers of a whole model see them).
+    int threads = 1;
+    bool cold = false;
+    for (int i = 1; i < argc; ++i) {
+        if (std::string(argv[i]) == "--cold")
+            cold = true;
+        else
+            threads = std::max(1, std::atoi(argv[i]));
+    }
+    std::vector<float> evict(cold ? 16 << 20 : 0); // 64 MB: more than any L3 this runs on
     struct Shape {
         const char* name;
         int64_t m, k, n;
@@ -21,7 +31,9 @@ int main(int argc, char** argv) {
     const Shape shapes[] = {
         {"resnet layer1 3x3 (im2col)", 64, 576, 3136}, {"resnet layer4 3x3 (im2col)", 512, 4608, 49},
         {"resnet layer3 3x3 (im2col)", 256, 2304, 196}, {"mobilenet 1x1 expand", 96, 16, 12544},
-        {"mobilenet 1x1 project", 24, 144, 3136},       {"square 512", 512, 512, 512},
+        {"mobilenet 1x1 project", 24, 144, 3136},       {"mobilenet 112x112 project", 16, 32, 12544},
+        {"mobilenet 14x14 expand", 576, 96, 196},       {"mobilenet 14x14 project", 96, 576, 196},
+        {"mobilenet 7x7 last 1x1", 1280, 320, 49},      {"square 512", 512, 512, 512},
     };
     ThreadPool pool(threads);
     std::mt19937 rng(1);
@@ -36,6 +48,7 @@ int main(int argc, char** argv) {
         cpu::Epilogue e;
         double best = 1e30;
         for (int rep = 0; rep < 30; ++rep) {
+            for (std::size_t i = 0; i < evict.size(); i += 16) evict[i] += 1.f;
             auto t0 = std::chrono::steady_clock::now();
             cpu::sgemm(pa, b.data(), s.n, false, s.n, c.data(), s.n, e, pool);
             best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());

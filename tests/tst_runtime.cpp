@@ -8,7 +8,9 @@
 #include "ir/io/model_io.h"
 #include "ir/onnx/onnx_import.h"
 #include "runtime/cpu/kernel_util.h"
+#include "runtime/cpu/conv_depthwise.h"
 #include "runtime/cpu/sgemm.h"
+#include "runtime/fusion.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/memory_planner.h"
 #include "runtime/session.h"
@@ -382,6 +384,9 @@ private slots:
     void arenaReusesMemoryAndInPlace();
     void nodeCallbackSeesEveryNode();
     void fusedConvChainsMatchUnfused();
+    void pointwiseDepthwiseFusion_data();
+    void pointwiseDepthwiseFusion();
+    void pointwiseDepthwiseSmallMapsStay();
     void batchNormFoldsIntoFusedConv_data();
     void batchNormFoldsIntoFusedConv();
     void outerScopeValuesAreInputs();
@@ -824,6 +829,152 @@ void TestRuntime::fusedConvChainsMatchUnfused() {
     auto va = (*a)[0].toVector<float>(), vb = (*b)[0].toVector<float>();
     QCOMPARE(va.size(), vb.size());
     for (std::size_t i = 0; i < va.size(); ++i) QVERIFY2(std::abs(va[i] - vb[i]) <= 1e-5f * (1 + std::abs(va[i])), qPrintable(QString::number(i)));
+}
+
+namespace {
+
+/// x [N, K, H, W] -> Conv 1x1 (C, bias) [-> pwAct] -> depthwise Conv (C, KHxKW, stride, pads, bias)
+/// [-> dwAct] -> y: an inverted-residual block's expansion and depthwise layer.
+struct PwDwCase {
+    int64_t n, k, c, h, w, kh, kw, stride;
+    std::vector<int64_t> pads;
+    QString pwAct, dwAct;
+};
+
+std::unique_ptr<ir::Model> pwDwModel(const PwDwCase& t) {
+    auto m = std::make_unique<ir::Model>();
+    m->irVersion = 8;
+    m->opsetImports = {{"", 14}};
+    ir::Graph& g = *m->graph;
+    uint32_t seed = 40;
+    auto weights = [&](const std::string& name, std::vector<int64_t> dims, float scale) {
+        int64_t cnt = 1;
+        for (int64_t v : dims) cnt *= v;
+        ir::Value* v = *g.addValue(name, ir::Type::tensor(DataType::Float, ir::Shape::of(dims)));
+        v->initializer = ir::Tensor::fromVector(name, DataType::Float, dims, pseudoRandom(std::size_t(cnt), ++seed, -scale, scale));
+        g.initializers.push_back(v);
+        return v;
+    };
+    auto value = [&](const std::string& name) { return *g.addValue(name, ir::Type::tensor(DataType::Float)); };
+    ir::Value* x = *g.addValue("x", ir::Type::tensor(DataType::Float, ir::Shape::of({t.n, t.k, t.h, t.w})));
+    g.inputs.push_back(x);
+    auto activation = [&](const QString& act, ir::Value* in, const std::string& name) -> ir::Value* {
+        if (act.isEmpty()) return in;
+        ir::Value* out = value(name + "_out");
+        auto scalar = [&](const std::string& vname, float v) {
+            ir::Value* c = *g.addValue(vname, ir::Type::tensor(DataType::Float, ir::Shape::of({})));
+            c->initializer = ir::Tensor::fromVector(vname, DataType::Float, {}, std::vector<float>{v});
+            g.initializers.push_back(c);
+            return c;
+        };
+        if (act == "Clip") // a narrow [0, 0.5] so that both bounds clip
+            g.addNode("Clip", "", name, {in, scalar(name + "_lo", 0.f), scalar(name + "_hi", 0.5f)}, {out});
+        else
+            g.addNode(act.toStdString(), "", name, {in}, {out});
+        return out;
+    };
+    ir::Value* e = value("e");
+    g.addNode("Conv", "", "expand", {x, weights("w_pw", {t.c, t.k, 1, 1}, 0.3f), weights("b_pw", {t.c}, 0.2f)}, {e});
+    ir::Value* ea = activation(t.pwAct, e, "pw_act");
+    ir::Value* d = value("d");
+    ir::Node* dw = g.addNode("Conv", "", "depthwise", {ea, weights("w_dw", {t.c, 1, t.kh, t.kw}, 0.4f), weights("b_dw", {t.c}, 0.2f)}, {d});
+    dw->setAttr(ir::Attribute::makeInt("group", t.c));
+    dw->setAttr(ir::Attribute::makeInts("kernel_shape", {t.kh, t.kw}));
+    dw->setAttr(ir::Attribute::makeInts("strides", {t.stride, t.stride}));
+    dw->setAttr(ir::Attribute::makeInts("pads", t.pads));
+    ir::Value* y = activation(t.dwAct, d, "dw_act");
+    g.outputs.push_back(y);
+    return m;
+}
+
+} // namespace
+
+void TestRuntime::pointwiseDepthwiseFusion_data() {
+    QTest::addColumn<int>("index");
+    QTest::newRow("stride 1, 3x3, Clip/Clip, C 64 (whole panels)") << 0;
+    QTest::newRow("stride 2, 3x3, Relu/Relu, C 72, odd width") << 1;
+    QTest::newRow("stride 1, 5x5, HardSwish/Relu, C 20 (tail channels)") << 2;
+    QTest::newRow("stride 2, no padding, none/Sigmoid") << 3;
+    QTest::newRow("depth 300 (two depth blocks)") << 4;
+    QTest::newRow("batch 2, asymmetric pads") << 5;
+    QTest::newRow("width 7 (padded pixel panel, short rows)") << 6;
+}
+
+void TestRuntime::pointwiseDepthwiseFusion() {
+    // The pair becomes one ai.edgewise.FusedPwDwConv, whose results must equal the two FusedConv
+    // kernels' bit for bit, on 1 and 2 threads, with the AVX2 and the portable kernels.
+    QFETCH(int, index);
+    const PwDwCase cases[] = {
+        {1, 16, 64, 64, 64, 3, 3, 1, {1, 1, 1, 1}, "Clip", "Clip"},
+        {1, 24, 72, 62, 59, 3, 3, 2, {1, 1, 1, 1}, "Relu", "Relu"},
+        {1, 12, 20, 120, 110, 5, 5, 1, {2, 2, 2, 2}, "HardSwish", "Relu"},
+        {1, 16, 48, 75, 73, 3, 3, 2, {0, 0, 0, 0}, "", "Sigmoid"},
+        {1, 300, 32, 90, 92, 3, 3, 1, {1, 1, 1, 1}, "Relu", ""},
+        {2, 8, 40, 80, 83, 3, 3, 2, {0, 1, 1, 0}, "Clip", ""},
+        {1, 16, 64, 600, 7, 3, 3, 1, {1, 1, 1, 1}, "Relu", "Clip"},
+    };
+    const PwDwCase& t = cases[index];
+    QVERIFY(t.c * t.h * t.w * 4 >= rt::kPwDwMinBytes);
+    auto m = pwDwModel(t);
+    QVERIFY2(ir::verify(*m).has_value(), "model");
+    rt::Tensor in = Tensor::fromVector(F, {t.n, t.k, t.h, t.w}, pseudoRandom(std::size_t(t.n * t.k * t.h * t.w), 23));
+    // The reference: the same two convolutions as FusedConv nodes (activations in their epilogues).
+    auto pair = m->clone();
+    QCOMPARE(rt::fuseConvChains(*pair->graph), int(!t.pwAct.isEmpty()) + int(!t.dwAct.isEmpty()));
+    pair->opsetImports.push_back({rt::kEdgewiseDomain, 1});
+    std::vector<float> reference;
+    for (bool portable : {false, true}) {
+        rt::cpu::sgemmForcePortable(portable);
+        rt::cpu::depthwiseForcePortable(portable);
+        rt::SessionOptions plain;
+        plain.fuse = false;
+        plain.threads = 1;
+        auto ref = rt::Session::create(*pair, plain);
+        QVERIFY(ref.has_value());
+        auto r = (*ref)->run({{"x", in}});
+        QVERIFY(r.has_value());
+        reference = (*r)[0].toVector<float>();
+        for (int threads : {1, 2}) {
+            rt::SessionOptions o;
+            o.threads = threads;
+            auto fused = rt::Session::create(*m, o);
+            QVERIFY(fused.has_value());
+            const auto& order = (*fused)->executionOrder();
+            const bool found = std::any_of(order.begin(), order.end(), [](const ir::Node* n) {
+                return n->opType == "FusedPwDwConv" && n->name == "expand";
+            });
+            QVERIFY2(found, "no FusedPwDwConv named after the pointwise node");
+            QCOMPARE(order.size(), std::size_t(1)); // every activation here fuses
+            auto f = (*fused)->run({{"x", in}});
+            QVERIFY(f.has_value());
+            QCOMPARE((*f)[0].dims(), (*r)[0].dims());
+            const auto got = (*f)[0].toVector<float>();
+            std::size_t bad = 0, first = 0;
+            for (std::size_t i = 0; i < got.size(); ++i)
+                if (std::memcmp(&got[i], &reference[i], sizeof(float)) != 0 && bad++ == 0) first = i;
+            QVERIFY2(bad == 0, qPrintable(QString("portable %1, %2 threads: %3 of %4 differ, first at %5: %6 vs %7")
+                                              .arg(portable).arg(threads).arg(bad).arg(got.size()).arg(first)
+                                              .arg(double(got[first]), 0, 'g', 9).arg(double(reference[first]), 0, 'g', 9)));
+        }
+    }
+    rt::cpu::sgemmForcePortable(false);
+    rt::cpu::depthwiseForcePortable(false);
+}
+
+void TestRuntime::pointwiseDepthwiseSmallMapsStay() {
+    // Expanded maps that stay in the cache anyway (below kPwDwMinBytes) keep their two FusedConv
+    // nodes; unknown spatial sizes are not fused either.
+    const PwDwCase t{1, 16, 32, 20, 20, 3, 3, 1, {1, 1, 1, 1}, "Relu", "Relu"};
+    QVERIFY(t.c * t.h * t.w * 4 < rt::kPwDwMinBytes);
+    auto m = pwDwModel(t);
+    auto s = rt::Session::create(*m);
+    QVERIFY(s.has_value());
+    QCOMPARE((*s)->executionOrder().size(), std::size_t(2));
+    for (const ir::Node* n : (*s)->executionOrder()) QCOMPARE(n->opType, std::string("FusedConv"));
+    auto big = pwDwModel({1, 16, 64, 64, 64, 3, 3, 1, {1, 1, 1, 1}, "Relu", "Relu"});
+    big->graph->inputs[0]->type =
+        ir::Type::tensor(DataType::Float, ir::Shape({ir::Dim::known(1), ir::Dim::known(16), ir::Dim::unknown(), ir::Dim::unknown()}));
+    QCOMPARE(rt::fusePointwiseDepthwise(*big->graph), 0);
 }
 
 void TestRuntime::batchNormFoldsIntoFusedConv_data() {

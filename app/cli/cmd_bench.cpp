@@ -54,6 +54,11 @@ class CostTable {
         }
     }
     ir::NodeCost costOf(const ir::Node& node) const {
+        // A pointwise + depthwise pair carries the pointwise node's name: its own cost counts both.
+        if (node.opType == "FusedPwDwConv" && node.domain == "ai.edgewise") {
+            ir::NodeCost c = ir::nodeCost(node);
+            if (c.macs > 0) return c;
+        }
         if (!node.name.empty())
             if (auto it = m_byName.find(node.name); it != m_byName.end()) return it->second;
         return ir::nodeCost(node);

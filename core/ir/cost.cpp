@@ -177,6 +177,23 @@ void convCost(Builder& b, std::size_t xIdx, std::size_t wIdx, std::optional<std:
     if (biasIdx && present(b.n, *biasIdx)) b.flops(outs);
 }
 
+// ai.edgewise.FusedPwDwConv (X, W_pw [C, K, 1, 1], B_pw, W_dw [C, 1, KH, KW], B_dw): the pointwise
+// product over every input pixel (numel(X) * C) plus the depthwise one over every output.
+void pwDwCost(Builder& b) {
+    auto x = b.in(0);
+    auto w1 = b.in(1);
+    auto w2 = b.in(3);
+    auto y = b.out(0);
+    if (!x || !w1 || !w2 || !y || w1->rank() != 4 || w2->rank() != 4) {
+        b.c.exact = false;
+        return;
+    }
+    b.macs(b.mul(b.numel(*x), (*w1)[0]));
+    b.macs(b.mul(b.numel(*y), w2->product(1, w2->rank(), b.c.exact)));
+    if (present(b.n, 2)) b.flops(b.mul(b.numel(*x) / std::max<int64_t>(1, (*w1)[1]), (*w1)[0]));
+    if (present(b.n, 4)) b.flops(b.numel(*y));
+}
+
 // ConvTranspose scatters every input element into (M/group) * prod(kernel) outputs: W is
 // [C, M/group, k...], so the MACs are numel(X) times W's size without its first dim.
 void convTransposeCost(Builder& b) {
@@ -487,6 +504,8 @@ NodeCost nodeCost(const Node& node) {
         convCost(b, 0, 3, 8);
     else if ((ms || edgewise) && op == "FusedConv")
         convCost(b, 0, 1, 2);
+    else if (edgewise && op == "FusedPwDwConv")
+        pwDwCost(b);
     else if (edgewise && op == "FusedGemm")
         gemmCost(b);
     else if (onnx && op == "ConvTranspose")

@@ -672,11 +672,94 @@ int fuseSilu(ir::Graph& g, const FusionListener* listener) {
     return fused + pairs;
 }
 
+namespace {
+
+bool allEqual(const std::vector<int64_t>& v, int64_t x) {
+    return std::all_of(v.begin(), v.end(), [&](int64_t e) { return e == x; });
+}
+
+/// Conv or FusedConv without residual, float, constant 4-D weights, constant or no bias.
+const ir::Tensor* plainConvWeights(const ir::Graph& g, const ir::Node& n) {
+    (void)g;
+    if (!(isOp(n, "Conv") || isEdgewiseOp(n, "FusedConv")) || n.outputs().size() != 1 || !n.output(0)) return nullptr;
+    if (n.inputs().size() > 3 && n.input(3)) return nullptr; // residual
+    const ir::Tensor* w = ir::constantTensorOf(n.input(1));
+    if (!w || w->dtype != ir::DataType::Float || w->dims.size() != 4 || !isFloatTensor(n.input(0))) return nullptr;
+    if (n.inputs().size() > 2 && n.input(2) && !constantFloats(n.input(2), w->dims[0])) return nullptr;
+    if (!allEqual(n.attrInts("dilations", {1, 1}), 1)) return nullptr;
+    return w;
+}
+
+} // namespace
+
+int fusePointwiseDepthwise(ir::Graph& g, const FusionListener* listener) {
+    int fused = 0;
+    std::vector<ir::Node*> candidates;
+    for (const auto& n : g.nodes())
+        if (isOp(*n, "Conv") || isEdgewiseOp(*n, "FusedConv")) candidates.push_back(n.get());
+    std::vector<const ir::Node*> removed; // depthwise nodes taken (still listed in candidates)
+    for (ir::Node* pw : candidates) {
+        if (std::find(removed.begin(), removed.end(), pw) != removed.end()) continue;
+        const ir::Tensor* w1 = plainConvWeights(g, *pw);
+        if (!w1 || w1->dims[2] != 1 || w1->dims[3] != 1 || pw->attrInt("group", 1) != 1) continue;
+        if (!allEqual(pw->attrInts("strides", {1, 1}), 1) || !allEqual(pw->attrInts("pads", {0, 0, 0, 0}), 0)) continue;
+        const ir::Value* x = pw->input(0);
+        if (!x->type.shape || x->type.shape->rank() != 4 || !x->type.shape->dims[2].isKnown() ||
+            !x->type.shape->dims[3].isKnown())
+            continue;
+        const int64_t C = w1->dims[0];
+        const int64_t bytes = C * x->type.shape->dims[2].value * x->type.shape->dims[3].value * 4;
+        if (bytes < kPwDwMinBytes) continue;
+        ir::Value* mid = pw->output(0);
+        ir::Node* dw = soleConsumer(g, mid);
+        if (!dw || dw->input(0) != mid) continue;
+        const ir::Tensor* w2 = plainConvWeights(g, *dw);
+        if (!w2 || w2->dims[0] != C || w2->dims[1] != 1 || dw->attrInt("group", 1) != C || C < 2) continue;
+        bool midElsewhere = false;
+        for (std::size_t i = 1; i < dw->inputs().size(); ++i) midElsewhere |= dw->input(i) == mid;
+        if (midElsewhere) continue;
+        const std::vector<int64_t> strides = dw->attrInts("strides", {1, 1});
+        if (strides.size() != 2 || w2->dims[2] > 16 || w2->dims[3] > 16 ||
+            std::any_of(strides.begin(), strides.end(), [](int64_t s) { return s != 1 && s != 2; }))
+            continue;
+
+        if (listener && listener->fused) listener->fused(*dw, *pw);
+        ir::Value* out = dw->output(0);
+        std::vector<ir::Value*> ins{pw->input(0), pw->input(1), pw->inputs().size() > 2 ? pw->input(2) : nullptr,
+                                    dw->input(1), dw->inputs().size() > 2 ? dw->input(2) : nullptr};
+        std::vector<ir::Attribute> attrs;
+        for (const auto& a : pw->attributes)
+            if (a.name == "activation" || a.name == "activation_params") attrs.push_back(a.clone(&g));
+        for (const auto& a : dw->attributes) {
+            if (a.name == "activation" || a.name == "activation_params") {
+                ir::Attribute c = a.clone(&g);
+                c.name = "dw_" + a.name;
+                attrs.push_back(std::move(c));
+            } else if (a.name == "kernel_shape" || a.name == "strides" || a.name == "pads" || a.name == "dilations" ||
+                       a.name == "auto_pad") {
+                attrs.push_back(a.clone(&g));
+            }
+        }
+        const std::string name = pw->name;
+        removed.push_back(dw);
+        g.removeNode(dw);
+        ir::Node* node = g.addNode("FusedPwDwConv", kEdgewiseDomain, name, ins, {out});
+        for (auto& a : attrs) node->attributes.push_back(std::move(a));
+        g.removeNode(pw);
+        if (mid->uses().empty() && !mid->producer()) g.removeValue(mid);
+        if (listener && listener->rewritten) listener->rewritten(*node);
+        ++fused;
+    }
+    if (fused) (void)g.sortTopologically();
+    return fused;
+}
+
 int fuseForRuntime(ir::Graph& g, bool qdq) {
     int n = qdq ? fuseQdq(g) : 0;
     n += fuseConvChains(g);
     n += fuseGemmActivations(g);
     n += fuseSilu(g);
+    n += fusePointwiseDepthwise(g);
     return n;
 }
 

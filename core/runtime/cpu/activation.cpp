@@ -34,9 +34,11 @@ void silu(const float* x, float* y, int64_t n) {
     siluPortable(x, y, n);
 }
 
-VoidResult readActivation(const ir::Node& node, Epilogue& e) {
-    const std::string act = node.attrString("activation", "");
-    const std::vector<float> p = node.attrFloats("activation_params", {});
+VoidResult readActivation(const ir::Node& node, Epilogue& e) { return readActivation(node, e, std::string()); }
+
+VoidResult readActivation(const ir::Node& node, Epilogue& e, const std::string& prefix) {
+    const std::string act = node.attrString(prefix + "activation", "");
+    const std::vector<float> p = node.attrFloats(prefix + "activation_params", {});
     auto param = [&](std::size_t i, float def) { return i < p.size() ? p[i] : def; };
     if (act.empty()) e.act = Activation::None;
     else if (act == "Relu") e.act = Activation::Relu;

@@ -13,6 +13,9 @@ namespace ew::rt::cpu {
 /// Tanh, Silu; empty: none) and `activation_params` attributes into an epilogue; an unknown name
 /// is an Unsupported error naming the node.
 VoidResult readActivation(const ir::Node& node, Epilogue& e);
+/// The same from `prefix`activation and `prefix`activation_params (FusedPwDwConv's second
+/// activation is dw_activation).
+VoidResult readActivation(const ir::Node& node, Epilogue& e, const std::string& prefix);
 
 /// y[i] = x[i] / (1 + exp(-x[i])) for n floats (y may equal x). AVX2+FMA with a polynomial exp
 /// (relative error about 2e-7) where the CPU has it, std::exp elsewhere.

@@ -80,15 +80,33 @@ void dwOutputRow(const float* const* rows, const float* wp, const float* b8, int
 // The kernel driver is in conv_depthwise_impl.inc, compiled for baseline x86-64 here (with the
 // primitives above) and for AVX2+FMA in conv_depthwise_avx2.cpp; the CPU decides which one runs.
 #define EW_DW_NAME depthwiseConvBaseline
+#define EW_DW_PACK_NAME depthwisePackGroupsBaseline
+#define EW_DW_ROWS_NAME depthwiseGroupRowsBaseline
 #include "conv_depthwise_impl.inc"
 #undef EW_DW_NAME
+#undef EW_DW_PACK_NAME
+#undef EW_DW_ROWS_NAME
 
 #if defined(__x86_64__) || defined(__i386__)
 void depthwiseConvAvx2(const DepthwiseShape& s, const float* x, const float* weights, const float* bias,
                        const float* residual, float* y, const Epilogue& act, ThreadPool& pool);
+void depthwisePackGroupsAvx2(const float* weights, const float* bias, int64_t C, int64_t kk, float* wpAll,
+                             float* b8All);
+void depthwiseGroupRowsAvx2(const float* const* taps, int64_t groupFloats, int64_t C, const float* wpAll,
+                            const float* b8All, int64_t KH, int64_t KW, int64_t SW, int64_t OW, float* y,
+                            int64_t plane, int act, float lo, float hi, bool spill);
 #endif
 
 void depthwiseForcePortable(bool portable) { g_forcePortable.store(portable); }
+
+DepthwiseRowFns depthwiseRowFns() {
+#if defined(__x86_64__) || defined(__i386__)
+    static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (avx2 && !g_forcePortable.load(std::memory_order_relaxed))
+        return {depthwisePackGroupsAvx2, depthwiseGroupRowsAvx2};
+#endif
+    return {depthwisePackGroupsBaseline, depthwiseGroupRowsBaseline};
+}
 
 void depthwiseConv(const DepthwiseShape& s, const float* x, const float* weights, const float* bias,
                    const float* residual, float* y, const Epilogue& act, ThreadPool& pool) {

@@ -46,4 +46,22 @@ void depthwiseConv(const DepthwiseShape& s, const float* x, const float* weights
 /// Forces the portable (non-AVX2) kernel, so tests can compare both on the same machine.
 void depthwiseForcePortable(bool portable);
 
+/// The depthwise half of ai.edgewise.FusedPwDwConv (conv_pwdw.cpp), whose driver fills the
+/// channel-interleaved input rows itself, for the CPU in use (AVX2 or portable, as
+/// depthwiseConv picks):
+///  - pack(w [C, kk], bias [C] or null, C, kk, wpAll, b8All): every 8-channel group's taps at
+///    wpAll + g*kk*8 and bias at b8All + g*8 (zeros past C);
+///  - rows(taps, groupFloats, C, wpAll, b8All, KH, KW, SW, OW, y, plane, act, lo, hi, spill): one
+///    output row of all channels; taps[i] is the padded input row of tap row i laid out
+///    [group][padded column][8 channels], groupFloats floats per group; y is the row's place in
+///    channel 0's plane, planes `plane` floats apart; act 0 none, 1 Relu, 2 Clip(lo, hi); spill
+///    as in the kernel (8 values may be written from the row start into later rows).
+struct DepthwiseRowFns {
+    void (*pack)(const float* weights, const float* bias, int64_t C, int64_t kk, float* wpAll, float* b8All);
+    void (*rows)(const float* const* taps, int64_t groupFloats, int64_t C, const float* wpAll, const float* b8All,
+                 int64_t KH, int64_t KW, int64_t SW, int64_t OW, float* y, int64_t plane, int act, float lo, float hi,
+                 bool spill);
+};
+DepthwiseRowFns depthwiseRowFns();
+
 } // namespace ew::rt::cpu

@@ -208,7 +208,11 @@ void dwOutputRow(const float* const* rows, const float* wp, const float* b8, int
 } // namespace
 
 #define EW_DW_NAME depthwiseConvAvx2
+#define EW_DW_PACK_NAME depthwisePackGroupsAvx2
+#define EW_DW_ROWS_NAME depthwiseGroupRowsAvx2
 #include "conv_depthwise_impl.inc"
 #undef EW_DW_NAME
+#undef EW_DW_PACK_NAME
+#undef EW_DW_ROWS_NAME
 } // namespace ew::rt::cpu
 #endif

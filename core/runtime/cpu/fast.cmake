@@ -14,6 +14,7 @@ target_sources(ew_runtime PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/conv_depthwise.cpp
   ${CMAKE_CURRENT_LIST_DIR}/conv_depthwise_impl.inc
   ${CMAKE_CURRENT_LIST_DIR}/conv_depthwise_avx2.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/conv_pwdw.cpp
   ${CMAKE_CURRENT_LIST_DIR}/conv_winograd.cpp
   ${CMAKE_CURRENT_LIST_DIR}/conv_winograd_avx2.cpp
   ${CMAKE_CURRENT_LIST_DIR}/activation.h

@@ -59,11 +59,13 @@ inline __attribute__((always_inline)) __m256 finish(__m256 v, const EpilogueRegs
 namespace {
 
 /// R (6 or 5) rows x 16 columns: 2R accumulators, 2 B vectors, 1 broadcast A; the epilogue's
-/// activation ACT (used only when e is non-null).
+/// activation ACT (used only when e is non-null). A's depth k starts at ap + k*aStep (R: a packed
+/// panel); row r's columns 8..15 are stored hiOff floats after its columns 0..7 (8: one row).
 template <int R, int ACT>
 inline __attribute__((always_inline)) void microKernel(int64_t kc, const float* ap, const float* bp, int64_t ldb,
                                                        float* c, int64_t ldc, bool accumulate, const MicroEpilogue* e,
-                                                       const float* pf, int64_t pfLines) {
+                                                       const float* pf, int64_t pfLines, int64_t aStep = R,
+                                                       int64_t hiOff = 8) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -94,7 +96,7 @@ inline __attribute__((always_inline)) void microKernel(int64_t kc, const float* 
             c50 = _mm256_fmadd_ps(a, b0, c50);
             c51 = _mm256_fmadd_ps(a, b1, c51);
         }
-        ap += R;
+        ap += aStep;
         bp += ldb;
     }
     EpilogueRegs er{};
@@ -103,14 +105,14 @@ inline __attribute__((always_inline)) void microKernel(int64_t kc, const float* 
         float* row = c + r * ldc;
         if (accumulate) {
             lo = _mm256_add_ps(lo, _mm256_loadu_ps(row));
-            hi = _mm256_add_ps(hi, _mm256_loadu_ps(row + 8));
+            hi = _mm256_add_ps(hi, _mm256_loadu_ps(row + hiOff));
         }
         if (e) {
             lo = finish<ACT>(lo, er, r, 0);
             hi = finish<ACT>(hi, er, r, 1);
         }
         _mm256_storeu_ps(row, lo);
-        _mm256_storeu_ps(row + 8, hi);
+        _mm256_storeu_ps(row + hiOff, hi);
     };
     store(0, c00, c01);
     store(1, c10, c11);
@@ -181,6 +183,40 @@ void sgemmMacroAvx2(int h, int64_t kc, const float* ap, const float* bp, int64_t
         else EW_MACRO(5, 0);
     }
 #undef EW_MACRO
+}
+
+namespace {
+
+template <int R, int ACT>
+void pixelsToGroups(int64_t kc, const float* ap, int64_t lda, const float* bp, int64_t bPanelStride, int64_t panels,
+                    float* c, int64_t groupStride, bool accumulate, const MicroEpilogue* e) {
+    MicroEpilogue eq;
+    if (e) eq = *e;
+    for (int64_t q = 0; q < panels; ++q) {
+        microKernel<R, ACT>(kc, ap, bp + q * bPanelStride, 16, c + 2 * q * groupStride, 8, accumulate,
+                            e ? &eq : nullptr, nullptr, 0, lda, groupStride);
+        if (eq.colBias) eq.colBias += 16;
+    }
+}
+
+} // namespace
+
+void sgemmPixelsToGroupsAvx2(int h, int64_t kc, const float* ap, int64_t lda, const float* bp, int64_t bPanelStride,
+                             int64_t panels, float* c, int64_t groupStride, bool accumulate, const MicroEpilogue* e) {
+#define EW_P2G(r_, a_) pixelsToGroups<r_, a_>(kc, ap, lda, bp, bPanelStride, panels, c, groupStride, accumulate, e)
+    const int act = e ? e->act : 0;
+    if (h == 6) {
+        if (act == 1) EW_P2G(6, 1);
+        else if (act == 2) EW_P2G(6, 2);
+        else if (act == 3) EW_P2G(6, 3);
+        else EW_P2G(6, 0);
+    } else {
+        if (act == 1) EW_P2G(5, 1);
+        else if (act == 2) EW_P2G(5, 2);
+        else if (act == 3) EW_P2G(5, 3);
+        else EW_P2G(5, 0);
+    }
+#undef EW_P2G
 }
 
 namespace {

@@ -37,6 +37,14 @@ void sgemmMacroAvx2(int h, int64_t kc, const float* ap, const float* bp, int64_t
                     int64_t panels, float* c, int64_t ldc, bool accumulate, const MicroEpilogue* e, const float* pf,
                     int64_t pfLines);
 
+/// ai.edgewise.FusedPwDwConv's expansion product (conv_pwdw.cpp): h (6 or 5) pixels as rows, A read
+/// in place (pixel r's depth k at ap[k*lda + r]: the input planes), `panels` full 16-channel B
+/// panels (bp + q*bPanelStride, rows 16 floats apart) as columns, stored channel-interleaved for
+/// the depthwise kernel: channels 16q .. 16q+7 of pixel r at c + 2q*groupStride + r*8, channels
+/// 16q+8 .. 16q+15 at c + (2q+1)*groupStride + r*8. Same arithmetic as sgemmMacroAvx2.
+void sgemmPixelsToGroupsAvx2(int h, int64_t kc, const float* ap, int64_t lda, const float* bp, int64_t bPanelStride,
+                             int64_t panels, float* c, int64_t groupStride, bool accumulate, const MicroEpilogue* e);
+
 /// rows (1..4) x 16 tile of row-major A (row r at a + r*lda) times one K x 16 column panel, the
 /// whole depth at once: c[r*ldc + j] = sum_k a[r][k] * bp[k*16 + j] (fixed chain split by rows).
 void sgemmRowsMicroAvx2(int rows, int64_t k, const float* a, int64_t lda, const float* bp, float* c, int64_t ldc);
