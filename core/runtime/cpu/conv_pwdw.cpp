@@ -14,8 +14,7 @@
 //
 // Every expanded value is the same dot product in the same order as the unfused pointwise GEMM
 // computes it, and every output the same depthwise sum, so results are bit-identical to running
-// the two FusedConv nodes (and for any thread count: threads take bands of output rows, each band
-// computing the few expanded rows at its top edge again).
+// the two FusedConv nodes, for any thread count (threads take chunks of channels).
 #include "activation.h"
 #include "conv_depthwise.h"
 #include "kernel_util.h"
@@ -47,9 +46,15 @@ struct RowLayout {
     PackedMatrix pixels; ///< the pixel panels of one input row (layout only: A is read in place)
 };
 
-/// Zero padding columns of the depthwise kernel's groups, and the late activation.
-void finishRow(const PwDwPlan& p, const RowLayout& l, float* slot) {
-    const int64_t dwGroups = (p.C + 7) / 8, uEnd = l.uBegin + l.cols;
+/// The channels [c0, c1) a task computes: 16-channel panels q0 .. q1-1 of the pointwise weights.
+struct Chunk {
+    int64_t q0 = 0, q1 = 0, c0 = 0, c1 = 0;
+};
+
+/// Zero padding columns of the depthwise kernel's groups (of the chunk's channels), and the late
+/// activation.
+void finishRow(const PwDwPlan& p, const RowLayout& l, const Chunk& ch, float* slot) {
+    const int64_t dwGroups = (ch.c1 - ch.c0 + 7) / 8, uEnd = l.uBegin + l.cols;
     for (int64_t g = 0; g < dwGroups; ++g) {
         float* dst = slot + g * l.groupFloats;
         std::fill(dst, dst + l.uBegin * 8, 0.f);
@@ -60,10 +65,11 @@ void finishRow(const PwDwPlan& p, const RowLayout& l, float* slot) {
 
 /// Expanded row of input row xRow (pixels 0 .. cols-1 of every input channel, planes H*W apart)
 /// into ring row `slot`, AVX2: the GEMM stores channel-interleaved straight into the ring.
-void expandRowAvx2(const PwDwPlan& p, const RowLayout& l, const float* xRow, float* tail, float* slot) {
-    const int64_t colPanels = (p.C + 15) / 16, hw = p.H * p.W, kKC = sgemmDepthBlock();
+void expandRowAvx2(const PwDwPlan& p, const RowLayout& l, const Chunk& ch, const float* xRow, float* tail,
+                   float* slot) {
+    const int64_t hw = p.H * p.W, kKC = sgemmDepthBlock();
     MicroEpilogue me;
-    me.colBias = p.biasPadded;
+    me.colBias = p.biasPadded ? p.biasPadded + ch.c0 : nullptr;
     me.act = p.microAct;
     me.alpha = p.pwEpi.alpha;
     me.beta = p.pwEpi.beta;
@@ -82,11 +88,11 @@ void expandRowAvx2(const PwDwPlan& p, const RowLayout& l, const float* xRow, flo
                 ap = tail;
                 lda = h;
             }
-            sgemmPixelsToGroupsAvx2(h, kc, ap, lda, p.pwT->panel(0) + pc * 16, p.K * 16, colPanels,
+            sgemmPixelsToGroupsAvx2(h, kc, ap, lda, p.pwT->panel(ch.q0) + pc * 16, p.K * 16, ch.q1 - ch.q0,
                                     slot + (l.uBegin + m0) * 8, l.groupFloats, pc > 0, last ? &me : nullptr);
         }
     }
-    finishRow(p, l, slot);
+    finishRow(p, l, ch, slot);
 }
 
 /// The same through the portable SGEMM: tmp [cols, C], then scattered into the ring row.
@@ -102,7 +108,7 @@ void expandRowPortable(const PwDwPlan& p, const RowLayout& l, const float* xRow,
         for (int64_t u = 0; u < l.cols; ++u)
             for (int64_t c = 0; c < 8; ++c) dst[u * 8 + c] = c < nc ? tmp[u * p.C + c0 + c] : 0.f;
     }
-    finishRow(p, l, slot);
+    finishRow(p, l, Chunk{0, (p.C + 15) / 16, 0, p.C}, slot);
 }
 
 /// One image: x [K, H, W] -> y [C, OH, OW].
@@ -125,15 +131,27 @@ void pwDwImage(const PwDwPlan& p, const DepthwiseRowFns& fns, const float* x, fl
     const std::size_t scratchFloats = static_cast<std::size_t>(p.KH * l.slotFloats) + work + 16;
     const int act = p.dwAct.act == Activation::Relu ? 1 : p.dwAct.act == Activation::Clip ? 2 : 0;
     const bool lateAct = p.dwAct.act != Activation::None && act == 0;
-    // Bands of output rows, one per thread: each recomputes the KH - SH expanded rows above it.
-    const int64_t bands = std::min<int64_t>(pool.threads(), std::max<int64_t>(1, p.OH / 4));
-    pool.parallelFor(0, bands, 1, [&](int64_t b0, int64_t b1) {
+    // Tasks on several threads: with the AVX2 kernels, chunks of channels (whole 16-channel
+    // panels, about two per thread, so a thread the host stalls leaves work the others take):
+    // each reads the input rows again but computes nothing twice. The portable path computes a
+    // row's channels in one GEMM, so it takes bands of output rows instead, one per thread, each
+    // recomputing the KH - SH expanded rows above it. Neither split changes any value.
+    const int64_t colPanels = (p.C + 15) / 16, threads = pool.threads();
+    const int64_t chunks = avx2 && threads > 1 ? std::min<int64_t>(colPanels, 2 * threads) : 1;
+    const int64_t bands = avx2 ? 1 : std::min<int64_t>(threads, std::max<int64_t>(1, p.OH / 4));
+    pool.parallelFor(0, bands * chunks, 1, [&](int64_t t0, int64_t t1) {
         float* base = depthwiseScratch(scratchFloats);
         float* ring = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(base) + 31) & ~uintptr_t(31));
         float* work0 = ring + p.KH * l.slotFloats;
         const float* taps[kDwMaxKernel];
-        for (int64_t band = b0; band < b1; ++band) {
+        for (int64_t t = t0; t < t1; ++t) {
+            const int64_t band = t / chunks, chunk = t % chunks;
             const int64_t r0 = band * p.OH / bands, r1 = (band + 1) * p.OH / bands;
+            Chunk ch;
+            ch.q0 = chunk * colPanels / chunks;
+            ch.q1 = (chunk + 1) * colPanels / chunks;
+            ch.c0 = ch.q0 * 16;
+            ch.c1 = std::min(p.C, ch.q1 * 16);
             // The ring holds the KH padded expanded rows of the current output row (row t in slot
             // t % KH), as in the depthwise kernel.
             int64_t next = r0 * p.SH, nextSlot = next % p.KH, firstSlot = nextSlot;
@@ -149,7 +167,7 @@ void pwDwImage(const PwDwPlan& p, const DepthwiseRowFns& fns, const float* x, fl
                     if (ih < 0 || ih >= p.H || l.cols == 0)
                         std::fill(slot, slot + l.slotFloats, 0.f);
                     else if (avx2)
-                        expandRowAvx2(p, l, x + ih * p.W, work0, slot);
+                        expandRowAvx2(p, l, ch, x + ih * p.W, work0, slot);
                     else
                         expandRowPortable(p, l, x + ih * p.W, work0, work0 + PackedMatrix::packedFloats(l.cols, p.K),
                                           slot, pool);
@@ -159,11 +177,14 @@ void pwDwImage(const PwDwPlan& p, const DepthwiseRowFns& fns, const float* x, fl
                     if (++s == p.KH) s = 0;
                 }
                 firstSlot = (firstSlot + p.SH) % p.KH;
-                fns.rows(taps, l.groupFloats, p.C, p.wpAll, p.b8All, p.KH, p.KW, p.SW, p.OW, y + oh * p.OW, plane, act,
-                         p.dwAct.alpha, p.dwAct.beta, (r1 - oh) * p.OW >= 8);
+                const int64_t g0 = ch.c0 / 8, kk8 = p.KH * p.KW * 8;
+                fns.rows(taps, l.groupFloats, ch.c1 - ch.c0, p.wpAll + g0 * kk8, p.b8All + g0 * 8, p.KH, p.KW, p.SW,
+                         p.OW, y + ch.c0 * plane + oh * p.OW, plane, act, p.dwAct.alpha, p.dwAct.beta,
+                         (r1 - oh) * p.OW >= 8);
             }
             if (lateAct)
-                for (int64_t c = 0; c < p.C; ++c) applyActivation(y + c * plane + r0 * p.OW, (r1 - r0) * p.OW, p.dwAct);
+                for (int64_t c = ch.c0; c < ch.c1; ++c)
+                    applyActivation(y + c * plane + r0 * p.OW, (r1 - r0) * p.OW, p.dwAct);
         }
     });
 }
