@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
         {"resnet layer3 3x3 (im2col)", 256, 2304, 196}, {"mobilenet 1x1 expand", 96, 16, 12544},
         {"mobilenet 1x1 project", 24, 144, 3136},       {"mobilenet 112x112 project", 16, 32, 12544},
         {"mobilenet 14x14 expand", 576, 96, 196},       {"mobilenet 14x14 project", 96, 576, 196},
+        {"(same, N 192)", 96, 576, 192},
         {"mobilenet 7x7 last 1x1", 1280, 320, 49},      {"square 512", 512, 512, 512},
     };
     ThreadPool pool(threads);

@@ -194,6 +194,7 @@ int fusedActivation(Activation a) {
 struct TileContext {
     MicroKernel kernel6, kernel5;
     bool canFuse; ///< the kernel applies the epilogue itself (full, contiguous tiles)
+    bool narrow;  ///< narrow last column panels go to sgemmMicroNarrowAvx2
     int fusedAct;
     int64_t m;
     OutputLayout out;
@@ -238,10 +239,16 @@ void runTile(const TileContext& tc, int64_t kc, const float* ap, int h, const fl
             }
             kernel(kc, ap, bp, ldb, cTile, o.ldc, accumulate, nullptr, pf, pfLines);
         } else {
-            // Edge tile: compute the full tile into a buffer, then merge the valid part.
+            // Edge tile: compute the tile into a buffer (only 4 or 8 columns when that covers the
+            // valid ones), then merge the valid part.
             if (accumulate)
                 for (int64_t r = 0; r < rows; ++r) std::memcpy(tile + r * kNR, cTile + r * o.ldc, cols * sizeof(float));
-            kernel(kc, ap, bp, ldb, tile, kNR, accumulate, nullptr, pf, pfLines);
+#if defined(__x86_64__) || defined(__i386__)
+            if (cols <= 8 && tc.narrow)
+                sgemmMicroNarrowAvx2(h, static_cast<int>(cols), kc, ap, bp, ldb, tile, kNR, accumulate);
+            else
+#endif
+                kernel(kc, ap, bp, ldb, tile, kNR, accumulate, nullptr, pf, pfLines);
             for (int64_t r = 0; r < rows; ++r) std::memcpy(cTile + r * o.ldc, tile + r * kNR, cols * sizeof(float));
         }
         if (last) epilogueBlock(cTile, o.ldc, rows, cols, m0, colBias, rTile, epi.ldr, epi);
@@ -300,6 +307,7 @@ TileContext tileContext(int64_t m, const OutputLayout& out, const Epilogue& epi)
     microKernels(tc.kernel6, tc.kernel5);
     tc.fusedAct = fusedActivation(epi.act);
     tc.canFuse = useAvx2() && tc.fusedAct >= 0;
+    tc.narrow = useAvx2();
     tc.m = m;
     tc.out = out;
     tc.epi = &epi;

@@ -187,6 +187,58 @@ void sgemmMacroAvx2(int h, int64_t kc, const float* ap, const float* bp, int64_t
 
 namespace {
 
+/// R rows x NW (8 or 4) columns, no epilogue: the last, narrow column panel of a product (the
+/// tile buffer's row stride ldc). Same per-element chains as microKernel.
+template <int R, int NW>
+void narrowKernel(int64_t kc, const float* ap, const float* bp, int64_t ldb, float* c, int64_t ldc, bool accumulate) {
+    if constexpr (NW == 8) {
+        __m256 acc[R];
+        for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+        for (int64_t k = 0; k < kc; ++k) {
+            const __m256 b = _mm256_loadu_ps(bp);
+#pragma GCC unroll 6
+            for (int r = 0; r < R; ++r) acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(ap + r), b, acc[r]);
+            ap += R;
+            bp += ldb;
+        }
+        for (int r = 0; r < R; ++r) {
+            __m256 v = acc[r];
+            if (accumulate) v = _mm256_add_ps(v, _mm256_loadu_ps(c + r * ldc));
+            _mm256_storeu_ps(c + r * ldc, v);
+        }
+    } else {
+        __m128 acc[R];
+        for (int r = 0; r < R; ++r) acc[r] = _mm_setzero_ps();
+        for (int64_t k = 0; k < kc; ++k) {
+            const __m128 b = _mm_loadu_ps(bp);
+#pragma GCC unroll 6
+            for (int r = 0; r < R; ++r) acc[r] = _mm_fmadd_ps(_mm_broadcast_ss(ap + r), b, acc[r]);
+            ap += R;
+            bp += ldb;
+        }
+        for (int r = 0; r < R; ++r) {
+            __m128 v = acc[r];
+            if (accumulate) v = _mm_add_ps(v, _mm_loadu_ps(c + r * ldc));
+            _mm_storeu_ps(c + r * ldc, v);
+        }
+    }
+}
+
+} // namespace
+
+void sgemmMicroNarrowAvx2(int h, int cols, int64_t kc, const float* ap, const float* bp, int64_t ldb, float* c,
+                          int64_t ldc, bool accumulate) {
+    if (h == 6) {
+        if (cols <= 4) narrowKernel<6, 4>(kc, ap, bp, ldb, c, ldc, accumulate);
+        else narrowKernel<6, 8>(kc, ap, bp, ldb, c, ldc, accumulate);
+    } else {
+        if (cols <= 4) narrowKernel<5, 4>(kc, ap, bp, ldb, c, ldc, accumulate);
+        else narrowKernel<5, 8>(kc, ap, bp, ldb, c, ldc, accumulate);
+    }
+}
+
+namespace {
+
 template <int R, int ACT>
 void pixelsToGroups(int64_t kc, const float* ap, int64_t lda, const float* bp, int64_t bPanelStride, int64_t panels,
                     float* c, int64_t groupStride, bool accumulate, const MicroEpilogue* e) {

@@ -37,6 +37,12 @@ void sgemmMacroAvx2(int h, int64_t kc, const float* ap, const float* bp, int64_t
                     int64_t panels, float* c, int64_t ldc, bool accumulate, const MicroEpilogue* e, const float* pf,
                     int64_t pfLines);
 
+/// h (6 or 5) rows x the first 4 (cols <= 4) or 8 (cols <= 8) columns of a B panel, no epilogue:
+/// c = (accumulate ? c : 0) + A panel x B's first columns, for the last column panel of a
+/// product when it is that narrow. Same per-element arithmetic as sgemmMicroAvx2.
+void sgemmMicroNarrowAvx2(int h, int cols, int64_t kc, const float* ap, const float* bp, int64_t ldb, float* c,
+                          int64_t ldc, bool accumulate);
+
 /// ai.edgewise.FusedPwDwConv's expansion product (conv_pwdw.cpp): h (6 or 5) pixels as rows, A read
 /// in place (pixel r's depth k at ap[k*lda + r]: the input planes), `panels` full 16-channel B
 /// panels (bp + q*bPanelStride, rows 16 floats apart) as columns, stored channel-interleaved for
