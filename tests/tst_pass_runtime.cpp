@@ -37,6 +37,8 @@ class TestPassRuntime : public QObject {
     void edgewiseModelRoundTrips();
     void realModelEdgewiseTarget_data();
     void realModelEdgewiseTarget();
+    void pointwiseDepthwise();
+    void pointwiseDepthwiseNoMatch();
 };
 
 namespace {
@@ -620,6 +622,81 @@ void TestPassRuntime::realModelEdgewiseTarget() {
     // BatchNormalization folded in double changes rounding slightly.
     const double diff = worstDiff(runModel(**m, false), runModel(*optimized, false));
     QVERIFY2(diff <= 1e-4, qPrintable(QString("relative diff %1").arg(diff)));
+}
+
+void TestPassRuntime::pointwiseDepthwise() {
+    // A 1x1 convolution whose 4 x 256 x 256 output (1 MB) feeds only a depthwise one.
+    const char* text = R"(<ir_version: 8, opset_import: ["" : 13]>
+        g (float[1,2,256,256] x) => (float[1,4,128,128] y)
+          <float[4,2,1,1] wp = {1,-2,0.5,3,-1,0.25,2,-0.5}, float[4] bp = {0.1,-0.2,0.3,0},
+           float[4,1,3,3] wd = {1,0,-1,2,0.5,0,1,1,-1, 0,1,0,1,-4,1,0,1,0, 0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,
+                                -1,-1,-1,0,0,0,1,1,1}> {
+            e = Conv(x, wp, bp)
+            y = Conv <group = 4, kernel_shape = [3,3], strides = [2,2], pads = [1,1,1,1]> (e, wd)
+        })";
+    auto m = parseModel(text);
+    QVERIFY(m);
+    EW_CHECK_PASS(m, "fuse-pointwise-depthwise", R"(
+        input  %x : float32[1,2,256,256]
+        init   %wp : float32[4,2,1,1] = [1,-2,0.5,3,-1,0.25,2,-0.5]
+        init   %bp : float32[4] = [0.1,-0.2,0.3,0]
+        init   %wd : float32[4,1,3,3] = <36 values, hash f5a16b482f33404a>
+        %y = ai.edgewise.FusedPwDwConv(%x, %wp, %bp, %wd, _) {kernel_shape=[3,3], strides=[2,2], pads=[1,1,1,1]} : float32[1,4,128,128]
+        output %y : float32[1,4,128,128]
+    )");
+    // The whole Edgewise target: activations go into both halves first; unfused outputs agree.
+    const char* withActs = R"(<ir_version: 8, opset_import: ["" : 13]>
+        g (float[1,2,256,256] x) => (float[1,4,256,256] y)
+          <float[4,2,1,1] wp = {1,-2,0.5,3,-1,0.25,2,-0.5}, float[4] bp = {0.1,-0.2,0.3,0},
+           float[4,1,3,3] wd = {1,0,-1,2,0.5,0,1,1,-1, 0,1,0,1,-4,1,0,1,0, 0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,
+                                -1,-1,-1,0,0,0,1,1,1}, float lo = {0}, float hi = {6}> {
+            e = Conv(x, wp, bp)
+            r = Relu(e)
+            d = Conv <group = 4, kernel_shape = [3,3], pads = [1,1,1,1]> (r, wd)
+            y = Clip(d, lo, hi)
+        })";
+    auto m2 = parseModel(withActs);
+    QVERIFY(m2);
+    auto optimized = (*m2).clone();
+    opt::OptimizeOptions o;
+    o.target = opt::Target::Edgewise;
+    o.verifyEachPass = true;
+    QVERIFY(opt::optimize(*optimized, o));
+    QCOMPARE(ew::test::countOp(*optimized, "FusedPwDwConv"), 1);
+    QCOMPARE(optimized->graph->nodeCount(), std::size_t(1));
+    const ir::Node& n = *optimized->graph->nodes().front();
+    QCOMPARE(n.attrString("activation", ""), std::string("Relu"));
+    QCOMPARE(n.attrString("dw_activation", ""), std::string("Clip"));
+    const double diff = worstDiff(runModel(*m2, false), runModel(*optimized, false));
+    QVERIFY2(diff == 0, qPrintable(QString("relative diff %1").arg(diff)));
+}
+
+void TestPassRuntime::pointwiseDepthwiseNoMatch() {
+    // Maps below rt::kPwDwMinBytes, a pointwise output with a second reader, a strided pointwise.
+    auto small = parseModel(R"(<ir_version: 8, opset_import: ["" : 13]>
+        g (float[1,2,64,64] x) => (float[1,4,64,64] y) <float[4,2,1,1] wp = {1,-2,0.5,3,-1,0.25,2,-0.5},
+           float[4,1,1,1] wd = {1,2,3,4}> {
+            e = Conv(x, wp)
+            y = Conv <group = 4> (e, wd)
+        })");
+    QVERIFY(small);
+    EW_CHECK_NO_MATCH(small, "fuse-pointwise-depthwise");
+    auto shared = parseModel(R"(<ir_version: 8, opset_import: ["" : 13]>
+        g (float[1,2,256,256] x) => (float[1,4,256,256] y, float[1,4,256,256] e)
+          <float[4,2,1,1] wp = {1,-2,0.5,3,-1,0.25,2,-0.5}, float[4,1,1,1] wd = {1,2,3,4}> {
+            e = Conv(x, wp)
+            y = Conv <group = 4> (e, wd)
+        })");
+    QVERIFY(shared);
+    EW_CHECK_NO_MATCH(shared, "fuse-pointwise-depthwise");
+    auto strided = parseModel(R"(<ir_version: 8, opset_import: ["" : 13]>
+        g (float[1,2,512,512] x) => (float[1,4,256,256] y)
+          <float[4,2,1,1] wp = {1,-2,0.5,3,-1,0.25,2,-0.5}, float[4,1,1,1] wd = {1,2,3,4}> {
+            e = Conv <strides = [2,2]> (x, wp)
+            y = Conv <group = 4> (e, wd)
+        })");
+    QVERIFY(strided);
+    EW_CHECK_NO_MATCH(strided, "fuse-pointwise-depthwise");
 }
 
 QTEST_GUILESS_MAIN(TestPassRuntime)

@@ -77,6 +77,7 @@ constexpr std::string_view kRuntime[] = {
     "fuse-silu",
     "fuse-conv-activation",
     "fuse-gemm-activation",
+    "fuse-pointwise-depthwise",
     "eliminate-dead-nodes",
 };
 
