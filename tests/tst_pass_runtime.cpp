@@ -9,6 +9,7 @@
 #include "runtime/cpu/sgemm.h"
 #include "runtime/fusion.h"
 
+#include <cstring>
 #include <random>
 
 using namespace ew;
@@ -672,31 +673,35 @@ void TestPassRuntime::pointwiseDepthwise() {
 }
 
 void TestPassRuntime::pointwiseDepthwiseNoMatch() {
-    // Maps below rt::kPwDwMinBytes, a pointwise output with a second reader, a strided pointwise.
-    auto small = parseModel(R"(<ir_version: 8, opset_import: ["" : 13]>
-        g (float[1,2,64,64] x) => (float[1,4,64,64] y) <float[4,2,1,1] wp = {1,-2,0.5,3,-1,0.25,2,-0.5},
-           float[4,1,1,1] wd = {1,2,3,4}> {
-            e = Conv(x, wp)
-            y = Conv <group = 4> (e, wd)
-        })");
+    // x [1, 2, S, S] -> Conv 1x1 (4 channels, pointwise attributes) -> depthwise Conv 1x1 -> y, with
+    // the expanded map e also an output or not.
+    auto pair = [](int size, const char* pwAttrs, bool eIsOutput) {
+        const int out = std::strlen(pwAttrs) ? size / 2 : size;
+        const QString text = QString(R"(<ir_version: 8, opset_import: ["" : 13]>
+            g (float[1,2,%1,%1] x) => (float[1,4,%2,%2] y%3)
+              <float[4,2,1,1] wp = {1,-2,0.5,3,-1,0.25,2,-0.5}, float[4,1,1,1] wd = {1,2,3,4}> {
+                e = Conv %4 (x, wp)
+                y = Conv <group = 4> (e, wd)
+            })")
+                                 .arg(size)
+                                 .arg(out)
+                                 .arg(eIsOutput ? QString(", float[1,4,%1,%1] e").arg(out) : QString())
+                                 .arg(pwAttrs);
+        return parseModel(text.toStdString().c_str());
+    };
+    auto small = pair(64, "", false); // 64 KB expanded: below rt::kPwDwMinBytes
     QVERIFY(small);
     EW_CHECK_NO_MATCH(small, "fuse-pointwise-depthwise");
-    auto shared = parseModel(R"(<ir_version: 8, opset_import: ["" : 13]>
-        g (float[1,2,256,256] x) => (float[1,4,256,256] y, float[1,4,256,256] e)
-          <float[4,2,1,1] wp = {1,-2,0.5,3,-1,0.25,2,-0.5}, float[4,1,1,1] wd = {1,2,3,4}> {
-            e = Conv(x, wp)
-            y = Conv <group = 4> (e, wd)
-        })");
+    auto shared = pair(256, "", true); // the expanded map has a second reader (a graph output)
     QVERIFY(shared);
     EW_CHECK_NO_MATCH(shared, "fuse-pointwise-depthwise");
-    auto strided = parseModel(R"(<ir_version: 8, opset_import: ["" : 13]>
-        g (float[1,2,512,512] x) => (float[1,4,256,256] y)
-          <float[4,2,1,1] wp = {1,-2,0.5,3,-1,0.25,2,-0.5}, float[4,1,1,1] wd = {1,2,3,4}> {
-            e = Conv <strides = [2,2]> (x, wp)
-            y = Conv <group = 4> (e, wd)
-        })");
+    auto strided = pair(512, "<strides = [2,2]>", false); // not a stride-1 pointwise convolution
     QVERIFY(strided);
     EW_CHECK_NO_MATCH(strided, "fuse-pointwise-depthwise");
+    auto fused = pair(256, "", false); // the same pair with nothing in the way is taken
+    QVERIFY(fused);
+    auto after = fused->clone();
+    QVERIFY(ew::test::applyPass(*after, "fuse-pointwise-depthwise"));
 }
 
 QTEST_GUILESS_MAIN(TestPassRuntime)

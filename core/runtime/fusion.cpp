@@ -679,8 +679,7 @@ bool allEqual(const std::vector<int64_t>& v, int64_t x) {
 }
 
 /// Conv or FusedConv without residual, float, constant 4-D weights, constant or no bias.
-const ir::Tensor* plainConvWeights(const ir::Graph& g, const ir::Node& n) {
-    (void)g;
+const ir::Tensor* plainConvWeights(const ir::Node& n) {
     if (!(isOp(n, "Conv") || isEdgewiseOp(n, "FusedConv")) || n.outputs().size() != 1 || !n.output(0)) return nullptr;
     if (n.inputs().size() > 3 && n.input(3)) return nullptr; // residual
     const ir::Tensor* w = ir::constantTensorOf(n.input(1));
@@ -700,7 +699,7 @@ int fusePointwiseDepthwise(ir::Graph& g, const FusionListener* listener) {
     std::vector<const ir::Node*> removed; // depthwise nodes taken (still listed in candidates)
     for (ir::Node* pw : candidates) {
         if (std::find(removed.begin(), removed.end(), pw) != removed.end()) continue;
-        const ir::Tensor* w1 = plainConvWeights(g, *pw);
+        const ir::Tensor* w1 = plainConvWeights(*pw);
         if (!w1 || w1->dims[2] != 1 || w1->dims[3] != 1 || pw->attrInt("group", 1) != 1) continue;
         if (!allEqual(pw->attrInts("strides", {1, 1}), 1) || !allEqual(pw->attrInts("pads", {0, 0, 0, 0}), 0)) continue;
         const ir::Value* x = pw->input(0);
@@ -713,7 +712,7 @@ int fusePointwiseDepthwise(ir::Graph& g, const FusionListener* listener) {
         ir::Value* mid = pw->output(0);
         ir::Node* dw = soleConsumer(g, mid);
         if (!dw || dw->input(0) != mid) continue;
-        const ir::Tensor* w2 = plainConvWeights(g, *dw);
+        const ir::Tensor* w2 = plainConvWeights(*dw);
         if (!w2 || w2->dims[0] != C || w2->dims[1] != 1 || dw->attrInt("group", 1) != C || C < 2) continue;
         bool midElsewhere = false;
         for (std::size_t i = 1; i < dw->inputs().size(); ++i) midElsewhere |= dw->input(i) == mid;

@@ -166,62 +166,72 @@ void macroKernel(int64_t kc, const float* ap, const float* bp, int64_t ldb, int6
 
 } // namespace
 
+/// A compile-time int for the dispatch below (no standard-library templates in this file).
+template <int V>
+struct IntTag {
+    static constexpr int value = V;
+};
+
+/// f(IntTag<rows>, IntTag<act>) for h (6 or 5) rows and the epilogue's activation (0 without one).
+template <typename F>
+inline __attribute__((always_inline)) void byRowsAndAct(int h, const MicroEpilogue* e, F&& f) {
+    auto rows = [&](auto r) {
+        switch (e ? e->act : 0) {
+        case 1: return f(r, IntTag<1>{});
+        case 2: return f(r, IntTag<2>{});
+        case 3: return f(r, IntTag<3>{});
+        default: return f(r, IntTag<0>{});
+        }
+    };
+    if (h == 6) rows(IntTag<6>{});
+    else rows(IntTag<5>{});
+}
+
 void sgemmMacroAvx2(int h, int64_t kc, const float* ap, const float* bp, int64_t ldb, int64_t bPanelStride,
                     int64_t panels, float* c, int64_t ldc, bool accumulate, const MicroEpilogue* e, const float* pf,
                     int64_t pfLines) {
-#define EW_MACRO(r_, a_) macroKernel<r_, a_>(kc, ap, bp, ldb, bPanelStride, panels, c, ldc, accumulate, e, pf, pfLines)
-    const int act = e ? e->act : 0;
-    if (h == 6) {
-        if (act == 1) EW_MACRO(6, 1);
-        else if (act == 2) EW_MACRO(6, 2);
-        else if (act == 3) EW_MACRO(6, 3);
-        else EW_MACRO(6, 0);
-    } else {
-        if (act == 1) EW_MACRO(5, 1);
-        else if (act == 2) EW_MACRO(5, 2);
-        else if (act == 3) EW_MACRO(5, 3);
-        else EW_MACRO(5, 0);
-    }
-#undef EW_MACRO
+    byRowsAndAct(h, e, [&](auto r, auto a) {
+        macroKernel<decltype(r)::value, decltype(a)::value>(kc, ap, bp, ldb, bPanelStride, panels, c, ldc, accumulate,
+                                                            e, pf, pfLines);
+    });
 }
 
 namespace {
 
-/// R rows x NW (8 or 4) columns, no epilogue: the last, narrow column panel of a product (the
-/// tile buffer's row stride ldc). Same per-element chains as microKernel.
-template <int R, int NW>
+/// 8 float lanes (ymm) and 4 (xmm) behind one interface, for narrowKernel.
+struct Lanes8 {
+    using V = __m256;
+    static V zero() { return _mm256_setzero_ps(); }
+    static V load(const float* p) { return _mm256_loadu_ps(p); }
+    static V bcast(const float* p) { return _mm256_broadcast_ss(p); }
+    static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+    static V add(V a, V b) { return _mm256_add_ps(a, b); }
+    static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+};
+struct Lanes4 {
+    using V = __m128;
+    static V zero() { return _mm_setzero_ps(); }
+    static V load(const float* p) { return _mm_loadu_ps(p); }
+    static V bcast(const float* p) { return _mm_broadcast_ss(p); }
+    static V fma(V a, V b, V c) { return _mm_fmadd_ps(a, b, c); }
+    static V add(V a, V b) { return _mm_add_ps(a, b); }
+    static void store(float* p, V v) { _mm_storeu_ps(p, v); }
+};
+
+/// R rows x the lanes of L (8 or 4) columns, no epilogue: the last, narrow column panel of a
+/// product (the tile buffer's row stride ldc). Same per-element chains as microKernel.
+template <int R, typename L>
 void narrowKernel(int64_t kc, const float* ap, const float* bp, int64_t ldb, float* c, int64_t ldc, bool accumulate) {
-    if constexpr (NW == 8) {
-        __m256 acc[R];
-        for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
-        for (int64_t k = 0; k < kc; ++k) {
-            const __m256 b = _mm256_loadu_ps(bp);
+    typename L::V acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = L::zero();
+    for (int64_t k = 0; k < kc; ++k) {
+        const typename L::V b = L::load(bp);
 #pragma GCC unroll 6
-            for (int r = 0; r < R; ++r) acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(ap + r), b, acc[r]);
-            ap += R;
-            bp += ldb;
-        }
-        for (int r = 0; r < R; ++r) {
-            __m256 v = acc[r];
-            if (accumulate) v = _mm256_add_ps(v, _mm256_loadu_ps(c + r * ldc));
-            _mm256_storeu_ps(c + r * ldc, v);
-        }
-    } else {
-        __m128 acc[R];
-        for (int r = 0; r < R; ++r) acc[r] = _mm_setzero_ps();
-        for (int64_t k = 0; k < kc; ++k) {
-            const __m128 b = _mm_loadu_ps(bp);
-#pragma GCC unroll 6
-            for (int r = 0; r < R; ++r) acc[r] = _mm_fmadd_ps(_mm_broadcast_ss(ap + r), b, acc[r]);
-            ap += R;
-            bp += ldb;
-        }
-        for (int r = 0; r < R; ++r) {
-            __m128 v = acc[r];
-            if (accumulate) v = _mm_add_ps(v, _mm_loadu_ps(c + r * ldc));
-            _mm_storeu_ps(c + r * ldc, v);
-        }
+        for (int r = 0; r < R; ++r) acc[r] = L::fma(L::bcast(ap + r), b, acc[r]);
+        ap += R;
+        bp += ldb;
     }
+    for (int r = 0; r < R; ++r) L::store(c + r * ldc, accumulate ? L::add(acc[r], L::load(c + r * ldc)) : acc[r]);
 }
 
 } // namespace
@@ -229,11 +239,11 @@ void narrowKernel(int64_t kc, const float* ap, const float* bp, int64_t ldb, flo
 void sgemmMicroNarrowAvx2(int h, int cols, int64_t kc, const float* ap, const float* bp, int64_t ldb, float* c,
                           int64_t ldc, bool accumulate) {
     if (h == 6) {
-        if (cols <= 4) narrowKernel<6, 4>(kc, ap, bp, ldb, c, ldc, accumulate);
-        else narrowKernel<6, 8>(kc, ap, bp, ldb, c, ldc, accumulate);
+        if (cols <= 4) narrowKernel<6, Lanes4>(kc, ap, bp, ldb, c, ldc, accumulate);
+        else narrowKernel<6, Lanes8>(kc, ap, bp, ldb, c, ldc, accumulate);
     } else {
-        if (cols <= 4) narrowKernel<5, 4>(kc, ap, bp, ldb, c, ldc, accumulate);
-        else narrowKernel<5, 8>(kc, ap, bp, ldb, c, ldc, accumulate);
+        if (cols <= 4) narrowKernel<5, Lanes4>(kc, ap, bp, ldb, c, ldc, accumulate);
+        else narrowKernel<5, Lanes8>(kc, ap, bp, ldb, c, ldc, accumulate);
     }
 }
 
@@ -255,20 +265,10 @@ void pixelsToGroups(int64_t kc, const float* ap, int64_t lda, const float* bp, i
 
 void sgemmPixelsToGroupsAvx2(int h, int64_t kc, const float* ap, int64_t lda, const float* bp, int64_t bPanelStride,
                              int64_t panels, float* c, int64_t groupStride, bool accumulate, const MicroEpilogue* e) {
-#define EW_P2G(r_, a_) pixelsToGroups<r_, a_>(kc, ap, lda, bp, bPanelStride, panels, c, groupStride, accumulate, e)
-    const int act = e ? e->act : 0;
-    if (h == 6) {
-        if (act == 1) EW_P2G(6, 1);
-        else if (act == 2) EW_P2G(6, 2);
-        else if (act == 3) EW_P2G(6, 3);
-        else EW_P2G(6, 0);
-    } else {
-        if (act == 1) EW_P2G(5, 1);
-        else if (act == 2) EW_P2G(5, 2);
-        else if (act == 3) EW_P2G(5, 3);
-        else EW_P2G(5, 0);
-    }
-#undef EW_P2G
+    byRowsAndAct(h, e, [&](auto r, auto a) {
+        pixelsToGroups<decltype(r)::value, decltype(a)::value>(kc, ap, lda, bp, bPanelStride, panels, c, groupStride,
+                                                               accumulate, e);
+    });
 }
 
 namespace {
