@@ -206,6 +206,14 @@ void TestGraphView::opCategories_data() {
                                    << "" << int(C::Convolution);
     QTest::newRow("FusedConv") << "FusedConv"
                                << "com.microsoft" << int(C::Convolution);
+    QTest::newRow("FusedPwDwConv") << "FusedPwDwConv"
+                                   << "ai.edgewise" << int(C::Convolution);
+    QTest::newRow("FusedConv (Edgewise)") << "FusedConv"
+                                          << "ai.edgewise" << int(C::Convolution);
+    QTest::newRow("QConv (Edgewise)") << "QConv"
+                                      << "ai.edgewise" << int(C::Quantization);
+    QTest::newRow("Silu (Edgewise)") << "Silu"
+                                     << "ai.edgewise" << int(C::Activation);
     QTest::newRow("Gemm") << "Gemm"
                           << "" << int(C::Matrix);
     QTest::newRow("MatMul") << "MatMul"

@@ -52,6 +52,7 @@ QString inputLabel(const ir::Node& n, std::size_t slot) {
         {QStringLiteral("Conv"), {"X", "W", "B"}},
         {QStringLiteral("ConvTranspose"), {"X", "W", "B"}},
         {QStringLiteral("FusedConv"), {"X", "W", "B", "Z"}},
+        {QStringLiteral("FusedPwDwConv"), {"X", "W", "B", "W_dw", "B_dw"}},
         {QStringLiteral("Gemm"), {"A", "B", "C"}},
         {QStringLiteral("MatMul"), {"A", "B"}},
         {QStringLiteral("BatchNormalization"), {"X", "scale", "B", "mean", "var"}},
@@ -152,7 +153,7 @@ QString keyAttributes(const ir::Node& n) {
     QStringList parts;
     const std::string& op = n.opType;
     const bool conv = op == "Conv" || op == "ConvTranspose" || op == "ConvInteger" ||
-                      op == "QLinearConv" || op == "FusedConv" || op == "DeformConv";
+                      op == "QLinearConv" || op == "FusedConv" || op == "FusedPwDwConv" || op == "DeformConv";
     const bool pool =
         op == "MaxPool" || op == "AveragePool" || op == "LpPool" || op == "QLinearAveragePool";
     if (conv || pool) {

@@ -78,6 +78,7 @@ constexpr std::array kOps = std::to_array<OpEntry>({
     {"FusedConv", OpCategory::Convolution},
     {"FusedGemm", OpCategory::Matrix},
     {"FusedMatMul", OpCategory::Matrix},
+    {"FusedPwDwConv", OpCategory::Convolution},
     {"GRU", OpCategory::Matrix},
     {"Gather", OpCategory::Shape},
     {"GatherElements", OpCategory::Shape},
@@ -132,6 +133,8 @@ constexpr std::array kOps = std::to_array<OpEntry>({
     {"PRelu", OpCategory::Activation},
     {"Pad", OpCategory::Shape},
     {"Pow", OpCategory::Elementwise},
+    {"QAdd", OpCategory::Quantization},
+    {"QConv", OpCategory::Quantization},
     {"QGemm", OpCategory::Quantization},
     {"QLinearAdd", OpCategory::Quantization},
     {"QLinearAveragePool", OpCategory::Quantization},
@@ -143,6 +146,7 @@ constexpr std::array kOps = std::to_array<OpEntry>({
     {"QLinearMul", OpCategory::Quantization},
     {"QLinearSigmoid", OpCategory::Quantization},
     {"QLinearSoftmax", OpCategory::Quantization},
+    {"QMaxPool", OpCategory::Quantization},
     {"QuantizeLinear", OpCategory::Quantization},
     {"RNN", OpCategory::Matrix},
     {"Range", OpCategory::Shape},
@@ -180,6 +184,7 @@ constexpr std::array kOps = std::to_array<OpEntry>({
     {"Shrink", OpCategory::Activation},
     {"Sigmoid", OpCategory::Activation},
     {"Sign", OpCategory::Elementwise},
+    {"Silu", OpCategory::Activation},
     {"Sin", OpCategory::Elementwise},
     {"Sinh", OpCategory::Elementwise},
     {"Size", OpCategory::Shape},
@@ -216,9 +221,11 @@ constexpr bool sortedByName() {
 }
 static_assert(sortedByName(), "kOps must stay sorted by op name");
 
+/// Domains whose ops the table names; ai.edgewise holds Edgewise's own runtime ops (FusedConv,
+/// FusedPwDwConv, QConv, ...), which models optimized for Edgewise's runtime carry.
 bool knownDomain(std::string_view domain) {
     return domain.empty() || domain == "ai.onnx" || domain == "com.microsoft" ||
-           domain == "ai.onnx.ml";
+           domain == "ai.onnx.ml" || domain == "ai.edgewise";
 }
 
 } // namespace
