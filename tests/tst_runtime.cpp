@@ -387,6 +387,8 @@ private slots:
     void pointwiseDepthwiseFusion_data();
     void pointwiseDepthwiseFusion();
     void pointwiseDepthwiseSmallMapsStay();
+    void pointwiseDepthwiseBadNodes_data();
+    void pointwiseDepthwiseBadNodes();
     void batchNormFoldsIntoFusedConv_data();
     void batchNormFoldsIntoFusedConv();
     void outerScopeValuesAreInputs();
@@ -975,6 +977,65 @@ void TestRuntime::pointwiseDepthwiseSmallMapsStay() {
     big->graph->inputs[0]->type =
         ir::Type::tensor(DataType::Float, ir::Shape({ir::Dim::known(1), ir::Dim::known(16), ir::Dim::unknown(), ir::Dim::unknown()}));
     QCOMPARE(rt::fusePointwiseDepthwise(*big->graph), 0);
+}
+
+void TestRuntime::pointwiseDepthwiseBadNodes_data() {
+    QTest::addColumn<int>("variant");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("depthwise weights of another channel count") << 0 << "do not make";
+    QTest::newRow("pointwise weights not 1x1") << 1 << "do not make";
+    QTest::newRow("bias of the wrong length") << 2 << "biases must have";
+    QTest::newRow("weights missing") << 3 << "constant weights";
+    QTest::newRow("kernel_shape against the weights") << 4 << "kernel_shape";
+    QTest::newRow("stride 3") << 5 << "not supported";
+    QTest::newRow("input channels against the weights") << 6 << "must be [N, 16";
+    QTest::newRow("unknown activation") << 7 << "unknown activation";
+}
+
+void TestRuntime::pointwiseDepthwiseBadNodes() {
+    // A hand-written (or hostile) ai.edgewise.FusedPwDwConv: session creation or the run fails with
+    // an error naming the node; nothing crashes.
+    QFETCH(int, variant);
+    QFETCH(QString, expected);
+    auto m = std::make_unique<ir::Model>();
+    m->irVersion = 8;
+    m->opsetImports = {{"", 14}, {rt::kEdgewiseDomain, 1}};
+    ir::Graph& g = *m->graph;
+    auto weights = [&](const std::string& name, std::vector<int64_t> dims) {
+        int64_t cnt = 1;
+        for (int64_t v : dims) cnt *= v;
+        ir::Value* v = *g.addValue(name, ir::Type::tensor(DataType::Float, ir::Shape::of(dims)));
+        v->initializer = ir::Tensor::fromVector(name, DataType::Float, dims, pseudoRandom(std::size_t(cnt), 3));
+        g.initializers.push_back(v);
+        return v;
+    };
+    const int64_t xc = variant == 6 ? 8 : 16;
+    ir::Value* x = *g.addValue("x", ir::Type::tensor(DataType::Float, ir::Shape::of({1, xc, 20, 20})));
+    g.inputs.push_back(x);
+    ir::Value* y = *g.addValue("y", ir::Type::tensor(DataType::Float));
+    ir::Value* wp = weights("wp", variant == 1 ? std::vector<int64_t>{32, 16, 3, 3} : std::vector<int64_t>{32, 16, 1, 1});
+    ir::Value* bp = weights("bp", {variant == 2 ? 31 : 32});
+    ir::Value* wd = variant == 3 ? nullptr : weights("wd", {variant == 0 ? 24 : 32, 1, 3, 3});
+    ir::Node* n = g.addNode("FusedPwDwConv", rt::kEdgewiseDomain, "bad", {x, wp, bp, wd, nullptr}, {y});
+    n->setAttr(ir::Attribute::makeInts("kernel_shape", variant == 4 ? std::vector<int64_t>{5, 5} : std::vector<int64_t>{3, 3}));
+    n->setAttr(ir::Attribute::makeInts("strides", variant == 5 ? std::vector<int64_t>{3, 3} : std::vector<int64_t>{1, 1}));
+    n->setAttr(ir::Attribute::makeInts("pads", {1, 1, 1, 1}));
+    if (variant == 7) n->setAttr(ir::Attribute::makeString("dw_activation", "Swoosh"));
+    g.outputs.push_back(y);
+    rt::SessionOptions o;
+    o.fuse = false;
+    auto s = rt::Session::create(*m, o);
+    QString error;
+    if (!s) {
+        error = QString::fromStdString(s.error().toString());
+    } else {
+        rt::Tensor in = Tensor::fromVector(F, {1, xc, 20, 20}, pseudoRandom(std::size_t(xc * 400), 4));
+        auto r = (*s)->run({{"x", in}});
+        QVERIFY2(!r, "a malformed FusedPwDwConv ran");
+        error = QString::fromStdString(r.error().toString());
+    }
+    QVERIFY2(error.contains(expected), qPrintable(error));
+    QVERIFY2(error.contains("bad") || error.contains("FusedPwDwConv"), qPrintable(error));
 }
 
 void TestRuntime::batchNormFoldsIntoFusedConv_data() {
