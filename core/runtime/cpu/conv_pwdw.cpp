@@ -122,8 +122,7 @@ void pwDwImage(const PwDwPlan& p, const DepthwiseRowFns& fns, const float* x, fl
     l.groups = (p.C + 15) / 16 * 2; // whole 16-channel panels (the GEMM writes them whole)
     l.groupFloats = (std::max(l.TW, l.uBegin + padded) + 1) * 8;
     l.slotFloats = l.groups * l.groupFloats;
-    float dummy = 0.f;
-    if (l.cols > 0) l.pixels = PackedMatrix::wrap(&dummy, l.cols, p.K);
+    if (l.cols > 0) l.pixels = PackedMatrix::layoutOf(l.cols, p.K);
     const int64_t plane = p.OH * p.OW;
     const std::size_t work = avx2 ? static_cast<std::size_t>(std::min(sgemmDepthBlock(), p.K) * 6)
                                   : (l.cols > 0 ? PackedMatrix::packedFloats(l.cols, p.K) : 0) +

@@ -512,6 +512,14 @@ PackedMatrix PackedMatrix::wrap(float* storage, int64_t m, int64_t k) {
     return pm;
 }
 
+PackedMatrix PackedMatrix::layoutOf(int64_t m, int64_t k) {
+    PackedMatrix pm;
+    pm.m_rows = m;
+    pm.m_depth = k;
+    layout(m, pm.m_six, pm.m_five);
+    return pm;
+}
+
 PackedMatrix PackedMatrix::packInto(float* storage, const float* a, int64_t m, int64_t k, int64_t lda, bool transposed,
                                     ThreadPool* pool) {
     PackedMatrix pm;

@@ -54,6 +54,10 @@ public:
     /// element (r, k) of panel p at storage[panelRow(p)*depth + k*panelHeight(p) + r], zeros in
     /// the rows past m of a padded last panel.
     static PackedMatrix wrap(float* storage, int64_t m, int64_t k);
+    /// The panel layout of an m-row operand without storage: only rows(), depth(), panels(),
+    /// panelHeight() and panelRow() are meaningful (for callers that read A in place, panel by
+    /// panel, in the micro-kernels' row grouping).
+    static PackedMatrix layoutOf(int64_t m, int64_t k);
     /// Rows the micro-kernels compute for an m-row operand (m plus any padding rows).
     static int64_t paddedRows(int64_t m);
     PackedMatrix() = default;
