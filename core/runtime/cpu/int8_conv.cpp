@@ -45,9 +45,9 @@ struct PackCtx {
     /// With raw: B as the u8 x s8 route's uint8 depth quads (zero point not taken off).
     bool u8s8 = false;
     /// The u8 x s8 route through uint8 planes padded with the x zero point (or the input itself
-    /// when unpadded): tapOff8 / imageStride give their offsets; xp is not used.
+    /// when unpadded), at the same offsets (tapOff, imageStride) as the int16 planes; xp is not
+    /// used.
     const uint8_t* xp8 = nullptr;
-    const int64_t* tapOff8 = nullptr;
     const uint8_t* xp8End = nullptr; ///< end of the readable bytes from xp8 on
 };
 
@@ -103,7 +103,7 @@ void packConvB(const void* vctx, int64_t n0, int64_t nc, int16_t* out) {
                     rows[t] = nullptr;
                     continue;
                 }
-                const uint8_t* src = c.xp8 + c.tapOff8[k];
+                const uint8_t* src = c.xp8 + c.tapOff[k];
                 if (nruns == 1 && c.sw == 1) {
                     rows[t] = src + runs[0].off;
                     continue;
@@ -329,13 +329,17 @@ public:
         }
         ctx.setOutput(0, m_outType, dims);
         m_mult.assign(static_cast<std::size_t>(m_M), 0.f);
-        // Tap offsets relative to the group's first channel, in the padded planes.
+        // Padded planes (int16, or uint8 on the u8 x s8 route) lie m_planeStride elements apart:
+        // 16 more than a plane, since qPadPlane8 / qPadPlaneU8 may write that far past one and the
+        // planes are filled in parallel. Unpadded: the input itself (or its int16 copy), dense.
         const int64_t plane = m_Hp * m_Wp;
+        m_planeStride = plane == m_H * m_W ? plane : plane + 16;
+        // Tap offsets relative to the group's first channel, in the padded planes.
         m_tapOff.resize(static_cast<std::size_t>(m_K));
         for (int64_t c = 0; c < m_Cg; ++c)
             for (int64_t i = 0; i < m_KH; ++i)
                 for (int64_t j = 0; j < m_KW; ++j)
-                    m_tapOff[std::size_t((c * m_KH + i) * m_KW + j)] = c * plane + i * m_dh * m_Wp + j * m_dwl;
+                    m_tapOff[std::size_t((c * m_KH + i) * m_KW + j)] = c * m_planeStride + i * m_dh * m_Wp + j * m_dwl;
         if (m_depthwise) m_dwPlan = qDwPlan(m_OH, m_OW, m_Wp, m_sh, m_sw);
         // One image through a 1x1 stride-1 unpadded convolution: the GEMM packs B straight from
         // the 8-bit input (no int16 copy of the whole input, no pass and barrier of its own).
@@ -345,19 +349,12 @@ public:
         m_u8s8 = !m_depthwise && m_N == 1 && x.dtype() == DataType::UInt8 && !m_packedA8.empty();
         if (m_u8s8) m_biasU8.assign(static_cast<std::size_t>(m_M), 0);
         if (!m_depthwise && (!m_u8s8 || !int8UsesAvx2())) packInt16FromA8();
-        // u8 x s8 through padded uint8 planes: each plane 16 bytes apart (qPadPlaneU8 may write
-        // that far past a plane; the planes are filled in parallel). Unpadded: the input itself.
-        m_plane8 = plane == m_H * m_W ? plane : plane + 16;
-        m_tapOff8 = m_tapOff;
-        if (m_plane8 != plane)
-            for (int64_t c = 0; c < m_Cg; ++c)
-                for (int64_t t = 0; t < m_KH * m_KW; ++t) m_tapOff8[std::size_t(c * m_KH * m_KW + t)] += c * (m_plane8 - plane);
         // Padded planes plus slack for the whole-vector reads past a row's end (int8_gemm.h);
         // none for the raw 1x1 and the depthwise path (per-task plane buffers).
-        // The uint8 planes of the u8 x s8 route (m_N * m_C * m_plane8 bytes, plus the room copyRun
-        // may read past the last plane) share it: tiny planes (+16 bytes each) can need more.
-        const std::size_t int16Room = static_cast<std::size_t>(m_N * m_C * plane + kSlack) * sizeof(int16_t);
-        const std::size_t u8Room = m_u8s8 ? static_cast<std::size_t>(m_N * m_C * m_plane8 + 64) : 0;
+        // The uint8 planes of the u8 x s8 route (m_N * m_C * m_planeStride bytes, plus the room
+        // copyRun may read past the last plane) share it.
+        const std::size_t int16Room = static_cast<std::size_t>(m_N * m_C * m_planeStride + kSlack) * sizeof(int16_t);
+        const std::size_t u8Room = m_u8s8 ? static_cast<std::size_t>(m_N * m_C * m_planeStride + 64) : 0;
         ctx.setScratchBytes(m_raw || m_depthwise ? 0 : std::max(int16Room, u8Room) + 64);
         return {};
     }
@@ -374,14 +371,14 @@ public:
         const bool u8s8 = m_u8s8 && int8UsesAvx2();
         const uint8_t* xp8 = nullptr;
         if (u8s8 && !m_raw) {
-            if (m_plane8 == HW) {
+            if (m_planeStride == HW) {
                 xp8 = x.data<uint8_t>();
             } else {
                 uint8_t* planes8 = reinterpret_cast<uint8_t*>(xp);
                 ctx.pool().parallelFor(0, m_N * m_C, chunkRows(plane), [&](int64_t b, int64_t e) {
                     for (int64_t pc = b; pc < e; ++pc)
                         qPadPlaneU8(x.data<uint8_t>() + pc * HW, x.numElements() - pc * HW, static_cast<uint8_t>(zx), m_H,
-                                    m_W, m_pt, m_pl, m_Hp, m_Wp, planes8 + pc * m_plane8);
+                                    m_W, m_pt, m_pl, m_Hp, m_Wp, planes8 + pc * m_planeStride);
                 });
                 xp8 = planes8;
             }
@@ -395,13 +392,13 @@ public:
                 });
             } else {
                 ctx.pool().parallelFor(0, m_N * m_C, chunkRows(plane), [&](int64_t b, int64_t e) {
-                    // Per-thread, grown once and then reused (no allocation per run).
-                    thread_local std::vector<int16_t> tmp;
-                    if (m_W < 64 && tmp.size() < static_cast<std::size_t>(HW)) tmp.resize(static_cast<std::size_t>(HW));
-                    for (int64_t pc = b; pc < e; ++pc) paddedPlane(x, pc, zx, xp + pc * plane, tmp.data());
+                    for (int64_t pc = b; pc < e; ++pc)
+                        qPadPlane8(static_cast<const std::byte*>(x.raw()) + pc * HW, x.numElements() - pc * HW,
+                                   x.dtype() == DataType::UInt8, zx, m_H, m_W, m_pt, m_pl, m_Hp, m_Wp,
+                                   xp + pc * m_planeStride);
                 });
             }
-            std::fill(xp + m_N * m_C * plane, xp + m_N * m_C * plane + kSlack, int16_t(0));
+            std::fill(xp + m_N * m_C * m_planeStride, xp + m_N * m_C * m_planeStride + kSlack, int16_t(0));
         }
 
         QEpilogue epi;
@@ -449,10 +446,10 @@ public:
         const std::size_t es = elementSize(m_outType);
         for (int64_t g = 0; g < m_group; ++g) {
             PackCtx pc;
-            pc.xp = xp + g * m_Cg * plane;
+            pc.xp = xp + g * m_Cg * m_planeStride;
             pc.tapOff = m_tapOff.data();
             pc.K = m_K;
-            pc.imageStride = xp8 ? m_C * m_plane8 : m_C * plane;
+            pc.imageStride = m_C * m_planeStride;
             pc.P = P;
             pc.OW = m_OW;
             pc.sh = m_sh;
@@ -475,10 +472,9 @@ public:
                 e.bias = m_biasU8.data();
                 pc.u8s8 = true;
                 pc.xp8 = xp8; // null for raw (read through pc.raw)
-                pc.tapOff8 = m_tapOff8.data();
                 if (xp8)
                     pc.xp8End = xp8 == x.data<uint8_t>() ? xp8 + x.numElements()
-                                                         : xp8 + m_N * m_C * m_plane8 + 16; // + the gap after the last plane
+                                                         : xp8 + m_N * m_C * m_planeStride + 16; // + the gap after the last plane
             }
             QGemmArgs a;
             a.a = u8s8 ? reinterpret_cast<const int16_t*>(m_packedA8.data()) : m_packedA.data() + g * qPackedAElems(mg, m_K);
@@ -514,49 +510,10 @@ private:
         });
     }
 
-    /// Zeroes the padding of one plane (rows above and below, columns left and right).
-    void zeroPadding(int16_t* dst) const {
-        std::fill(dst, dst + m_pt * m_Wp, int16_t(0));
-        const int64_t right = m_Wp - m_pl - m_W;
-        if (m_pl > 0 || right > 0)
-            for (int64_t h = 0; h < m_H; ++h) {
-                int16_t* r = dst + (m_pt + h) * m_Wp;
-                std::fill(r, r + m_pl, int16_t(0));
-                std::fill(r + m_pl + m_W, r + m_Wp, int16_t(0));
-            }
-        std::fill(dst + (m_pt + m_H) * m_Wp, dst + m_Hp * m_Wp, int16_t(0));
-    }
-
-    /// Plane pc of x (image * C + channel), less zx, into its zero-padded place at dst (tmp: HW
-    /// int16 of per-thread room, used for narrow planes).
-    void paddedPlane(const Tensor& x, int64_t pc, int32_t zx, int16_t* dst, int16_t* tmp) const {
-        const int64_t HW = m_H * m_W;
-        // Narrow planes: one memset beats two tiny fills per row.
-        if (m_W < 64) std::memset(dst, 0, static_cast<std::size_t>(m_Hp * m_Wp) * sizeof(int16_t));
-        else zeroPadding(dst);
-        if (x.dtype() == DataType::UInt8)
-            convertPlane(x.data<uint8_t>() + pc * HW, zx, dst, tmp);
-        else
-            convertPlane(x.data<int8_t>() + pc * HW, zx, dst, tmp);
-    }
-
     /// d[i] = s[i] - zx for i < n (a loop the compiler vectorizes).
     template <typename T>
     static void widen(const T* s, int64_t n, int32_t zx, int16_t* d) {
         for (int64_t i = 0; i < n; ++i) d[i] = static_cast<int16_t>(static_cast<int32_t>(s[i]) - zx);
-    }
-
-    /// One plane into its padded place: short rows would run mostly in the scalar tails of a
-    /// vector loop, so the whole plane is widened at once into `tmp` and copied row by row.
-    template <typename T>
-    void convertPlane(const T* src, int32_t zx, int16_t* dst, int16_t* tmp) const {
-        if (m_W >= 64) {
-            for (int64_t h = 0; h < m_H; ++h) widen(src + h * m_W, m_W, zx, dst + (m_pt + h) * m_Wp + m_pl);
-            return;
-        }
-        widen(src, m_H * m_W, zx, tmp);
-        for (int64_t h = 0; h < m_H; ++h)
-            std::memcpy(dst + (m_pt + h) * m_Wp + m_pl, tmp + h * m_W, static_cast<std::size_t>(m_W) * sizeof(int16_t));
     }
 
     /// Per (image, channel) task: that plane is converted into a per-thread zero-padded int16
@@ -633,8 +590,7 @@ private:
     DataType m_outType = DataType::UInt8;
     std::vector<float> m_mult;
     std::vector<int64_t> m_tapOff;
-    std::vector<int64_t> m_tapOff8; ///< u8 x s8 route: tap offsets in the uint8 planes (m_plane8 apart)
-    int64_t m_plane8 = 0;
+    int64_t m_planeStride = 0; ///< elements from one padded plane to the next (int16 or uint8)
     std::vector<QDwStep> m_dwPlan; ///< depthwise: the plane's output steps (qDwPlan)
 };
 
