@@ -297,6 +297,17 @@ std::vector<float> pseudoRandom(std::size_t n, uint32_t seed, float lo = -1.f, f
     return v;
 }
 
+/// A float initializer `name` of `dims` holding pseudoRandom(seed, lo, hi) values, added to g.
+ir::Value* addRandomInit(ir::Graph& g, const std::string& name, const std::vector<int64_t>& dims, uint32_t seed,
+                         float lo = -1.f, float hi = 1.f) {
+    std::size_t cnt = 1;
+    for (int64_t d : dims) cnt *= static_cast<std::size_t>(d);
+    ir::Value* v = *g.addValue(name, ir::Type::tensor(DataType::Float, ir::Shape::of(dims)));
+    v->initializer = ir::Tensor::fromVector(name, DataType::Float, dims, pseudoRandom(cnt, seed, lo, hi));
+    g.initializers.push_back(v);
+    return v;
+}
+
 /// A small CNN + MLP with symbolic batch, a computed Reshape and random weights.
 std::unique_ptr<ir::Model> smallNet(int channels = 8) {
     auto m = std::make_unique<ir::Model>();
@@ -786,18 +797,8 @@ void TestRuntime::fusedConvChainsMatchUnfused() {
     m->irVersion = 8;
     m->opsetImports = {{"", 13}};
     ir::Graph& g = *m->graph;
-    std::mt19937 rng(5);
-    std::uniform_real_distribution<float> d(-1.f, 1.f);
-    auto weights = [&](const char* name, std::vector<int64_t> dims) {
-        int64_t n = 1;
-        for (int64_t v : dims) n *= v;
-        std::vector<float> w(static_cast<std::size_t>(n));
-        for (auto& x : w) x = d(rng);
-        ir::Value* v = *g.addValue(name, ir::Type::tensor(ir::DataType::Float, ir::Shape::of(dims)));
-        v->initializer = ir::Tensor::fromVector(name, ir::DataType::Float, dims, w);
-        g.initializers.push_back(v);
-        return v;
-    };
+    uint32_t seed = 5;
+    auto weights = [&](const char* name, std::vector<int64_t> dims) { return addRandomInit(g, name, dims, ++seed); };
     auto act = [&](const char* name) {
         return *g.addValue(name, ir::Type::tensor(ir::DataType::Float, ir::Shape::of({1, 8, 10, 10})));
     };
@@ -850,12 +851,7 @@ std::unique_ptr<ir::Model> pwDwModel(const PwDwCase& t) {
     ir::Graph& g = *m->graph;
     uint32_t seed = 40;
     auto weights = [&](const std::string& name, std::vector<int64_t> dims, float scale) {
-        int64_t cnt = 1;
-        for (int64_t v : dims) cnt *= v;
-        ir::Value* v = *g.addValue(name, ir::Type::tensor(DataType::Float, ir::Shape::of(dims)));
-        v->initializer = ir::Tensor::fromVector(name, DataType::Float, dims, pseudoRandom(std::size_t(cnt), ++seed, -scale, scale));
-        g.initializers.push_back(v);
-        return v;
+        return addRandomInit(g, name, dims, ++seed, -scale, scale);
     };
     auto value = [&](const std::string& name) { return *g.addValue(name, ir::Type::tensor(DataType::Float)); };
     ir::Value* x = *g.addValue("x", ir::Type::tensor(DataType::Float, ir::Shape::of({t.n, t.k, t.h, t.w})));
@@ -1001,14 +997,7 @@ void TestRuntime::pointwiseDepthwiseBadNodes() {
     m->irVersion = 8;
     m->opsetImports = {{"", 14}, {rt::kEdgewiseDomain, 1}};
     ir::Graph& g = *m->graph;
-    auto weights = [&](const std::string& name, std::vector<int64_t> dims) {
-        int64_t cnt = 1;
-        for (int64_t v : dims) cnt *= v;
-        ir::Value* v = *g.addValue(name, ir::Type::tensor(DataType::Float, ir::Shape::of(dims)));
-        v->initializer = ir::Tensor::fromVector(name, DataType::Float, dims, pseudoRandom(std::size_t(cnt), 3));
-        g.initializers.push_back(v);
-        return v;
-    };
+    auto weights = [&](const std::string& name, std::vector<int64_t> dims) { return addRandomInit(g, name, dims, 3); };
     const int64_t xc = variant == 6 ? 8 : 16;
     ir::Value* x = *g.addValue("x", ir::Type::tensor(DataType::Float, ir::Shape::of({1, xc, 20, 20})));
     g.inputs.push_back(x);
