@@ -1,5 +1,7 @@
 #include "fusion.h"
 
+#include "cpu/conv_depthwise.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -689,19 +691,24 @@ const ir::Tensor* plainConvWeights(const ir::Node& n) {
     return w;
 }
 
+/// A pointwise convolution: Conv/FusedConv with [C, K, 1, 1] weights, group 1, stride 1, no pads.
+bool isPointwise(const ir::Node& n) {
+    const ir::Tensor* w = plainConvWeights(n);
+    return w && w->dims[2] == 1 && w->dims[3] == 1 && n.attrInt("group", 1) == 1 &&
+           allEqual(n.attrInts("strides", {1, 1}), 1) && allEqual(n.attrInts("pads", {0, 0, 0, 0}), 0);
+}
+
 } // namespace
 
 int fusePointwiseDepthwise(ir::Graph& g, const FusionListener* listener) {
     int fused = 0;
+    // Only pointwise nodes are candidates: a depthwise node taken below (group C >= 2) is never
+    // one, so no candidate is removed before its turn.
     std::vector<ir::Node*> candidates;
     for (const auto& n : g.nodes())
-        if (isOp(*n, "Conv") || isEdgewiseOp(*n, "FusedConv")) candidates.push_back(n.get());
-    std::vector<const ir::Node*> removed; // depthwise nodes taken (still listed in candidates)
+        if (isPointwise(*n)) candidates.push_back(n.get());
     for (ir::Node* pw : candidates) {
-        if (std::find(removed.begin(), removed.end(), pw) != removed.end()) continue;
         const ir::Tensor* w1 = plainConvWeights(*pw);
-        if (!w1 || w1->dims[2] != 1 || w1->dims[3] != 1 || pw->attrInt("group", 1) != 1) continue;
-        if (!allEqual(pw->attrInts("strides", {1, 1}), 1) || !allEqual(pw->attrInts("pads", {0, 0, 0, 0}), 0)) continue;
         const ir::Value* x = pw->input(0);
         if (!x->type.shape || x->type.shape->rank() != 4 || !x->type.shape->dims[2].isKnown() ||
             !x->type.shape->dims[3].isKnown())
@@ -717,9 +724,9 @@ int fusePointwiseDepthwise(ir::Graph& g, const FusionListener* listener) {
         bool midElsewhere = false;
         for (std::size_t i = 1; i < dw->inputs().size(); ++i) midElsewhere |= dw->input(i) == mid;
         if (midElsewhere) continue;
+        // Exactly the windows the depthwise kernel takes (dilations are 1: plainConvWeights).
         const std::vector<int64_t> strides = dw->attrInts("strides", {1, 1});
-        if (strides.size() != 2 || w2->dims[2] > 16 || w2->dims[3] > 16 ||
-            std::any_of(strides.begin(), strides.end(), [](int64_t s) { return s != 1 && s != 2; }))
+        if (strides.size() != 2 || !cpu::depthwiseSupported(w2->dims[2], w2->dims[3], strides[0], strides[1], 1, 1))
             continue;
 
         if (listener && listener->fused) listener->fused(*dw, *pw);
@@ -740,7 +747,6 @@ int fusePointwiseDepthwise(ir::Graph& g, const FusionListener* listener) {
             }
         }
         const std::string name = pw->name;
-        removed.push_back(dw);
         g.removeNode(dw);
         ir::Node* node = g.addNode("FusedPwDwConv", kEdgewiseDomain, name, ins, {out});
         for (auto& a : attrs) node->attributes.push_back(std::move(a));
