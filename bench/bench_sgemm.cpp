@@ -34,7 +34,9 @@ int main(int argc, char** argv) {
         {"mobilenet 1x1 project", 24, 144, 3136},       {"mobilenet 112x112 project", 16, 32, 12544},
         {"mobilenet 14x14 expand", 576, 96, 196},       {"mobilenet 14x14 project", 96, 576, 196},
         {"(same, N 192)", 96, 576, 192},
-        {"mobilenet 7x7 last 1x1", 1280, 320, 49},      {"square 512", 512, 512, 512},
+        {"mobilenet 7x7 expand", 960, 160, 49},         {"mobilenet 7x7 project", 160, 960, 49},
+        {"mobilenet 7x7 last 1x1", 1280, 320, 49},      {"(same, N 48)", 1280, 320, 48},
+        {"square 512", 512, 512, 512},
     };
     ThreadPool pool(threads);
     std::mt19937 rng(1);

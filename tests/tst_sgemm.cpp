@@ -28,6 +28,8 @@ private slots:
     void prepackedPanelsMatchReference();
     void plainBReadInPlaceMatchesPacked_data();
     void plainBReadInPlaceMatchesPacked();
+    void tailColumnsMatchFullPanels_data();
+    void tailColumnsMatchFullPanels();
 };
 
 namespace {
@@ -405,6 +407,56 @@ void TestSgemm::plainBReadInPlaceMatchesPacked() {
             worst = std::max(worst, std::abs(s - packed[std::size_t(i) * n + j]) / (1.0 + std::abs(s)));
         }
     QVERIFY2(worst < 1e-4 * std::sqrt(double(k)), qPrintable(QString("worst relative error %1").arg(worst)));
+}
+
+void TestSgemm::tailColumnsMatchFullPanels_data() {
+    QTest::addColumn<int>("m");
+    QTest::addColumn<int>("k");
+    QTest::addColumn<int>("n");
+    QTest::addColumn<int>("act");
+    QTest::newRow("7x7 map: 1280 x 320 x 49 (one tail column, groups of 8 panels)") << 1280 << 320 << 49 << 0;
+    QTest::newRow("M 37 (6- and 5-row panels), 2 tail columns, relu") << 37 << 40 << 18 << 1;
+    QTest::newRow("M 11 (padded panel), K 300 (two depth blocks), 3 tail columns, clip") << 11 << 300 << 35 << 2;
+    QTest::newRow("14x14 map: 96 x 576 x 196 (4 tail columns), leaky relu") << 96 << 576 << 196 << 3;
+    QTest::newRow("N 1, silu (epilogue after the product)") << 50 << 70 << 1 << 4;
+}
+
+void TestSgemm::tailColumnsMatchFullPanels() {
+    // A partial last panel of 1-4 columns is computed down the rows (sgemmTailColumnsAvx2 on AVX2):
+    // the same bits as when those columns sit inside a full 16-column panel of a wider product of
+    // the same A and B columns, epilogue included, for 1 and 2 threads.
+    QFETCH(int, m);
+    QFETCH(int, k);
+    QFETCH(int, n);
+    QFETCH(int, act);
+    const int wide = (n + 15) / 16 * 16;
+    std::mt19937 rng(5);
+    const std::vector<float> a = randomVec(std::size_t(m) * k, rng), bias = randomVec(std::size_t(m), rng);
+    const std::vector<float> b = randomVec(std::size_t(k) * wide, rng), res = randomVec(std::size_t(m) * wide, rng);
+    const PackedMatrix pa = PackedMatrix::pack(a.data(), m, k, k, false);
+    Epilogue e;
+    e.bias = bias.data();
+    e.residual = res.data();
+    e.ldr = wide;
+    const Activation acts[] = {Activation::None, Activation::Relu, Activation::Clip, Activation::LeakyRelu,
+                               Activation::Silu};
+    e.act = acts[act];
+    e.alpha = act == 3 ? 0.1f : -0.5f;
+    e.beta = 2.f;
+    auto run = [&](int cols, int threads) {
+        ThreadPool pool(threads);
+        std::vector<float> c(std::size_t(m) * wide, 0.f);
+        sgemm(pa, b.data(), wide, false, cols, c.data(), wide, e, pool);
+        return c;
+    };
+    const std::vector<float> full = run(wide, 1);
+    for (int threads : {1, 2}) {
+        const std::vector<float> tail = run(n, threads);
+        for (int i = 0; i < m; ++i)
+            QVERIFY2(std::memcmp(tail.data() + std::size_t(i) * wide, full.data() + std::size_t(i) * wide,
+                                 std::size_t(n) * sizeof(float)) == 0,
+                     qPrintable(QString("row %1, %2 threads").arg(i).arg(threads)));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestSgemm)

@@ -416,6 +416,11 @@ void sgemmCore(const PackedMatrix& a, PackPanelsFn pack, const void* packCtx, in
                 colOff[q] = columnOffset(out, n0 + q * kNR, std::min<int64_t>(kNR, nc - q * kNR));
             // Direct: panels [0, direct) read in place from B, the rest packed into bp.
             const int64_t directPanels = readInPlace ? nc / kNR : 0;
+            // A partial last panel of at most 4 columns (7x7 maps: 49 = 3 x 16 + 1) runs down the
+            // rows, all row panels at once, after the full tiles (sgemmTailColumnsAvx2).
+            const int64_t tailQ = nc / kNR, tailCols = nc % kNR;
+            const bool columnTail = tc.narrow && tailCols > 0 && tailCols <= 4 && colOff[tailQ] >= 0;
+            const int64_t ncMain = columnTail ? tailQ * kNR : nc;
             for (int64_t pc = 0; pc < k; pc += kKC) {
                 const int64_t kc = std::min(kKC, k - pc);
                 const bool accumulate = pc > 0 || epi.accumulate;
@@ -440,7 +445,7 @@ void sgemmCore(const PackedMatrix& a, PackPanelsFn pack, const void* packCtx, in
                     const int64_t pfLines = pf ? (kc * a.panelHeight(p + 1) + 15) / 16 : 0;
                     const int64_t m0 = a.panelRow(p);
                     const bool fullRows = m0 + h <= m;
-                    for (int64_t q = 0; q * kNR < nc;) {
+                    for (int64_t q = 0; q * kNR < ncMain;) {
                         // Full tiles whose columns follow each other in C (and whose B panels are
                         // laid out alike) go to the AVX2 kernel in one call (fused epilogue); the
                         // rest tile by tile.
@@ -462,6 +467,28 @@ void sgemmCore(const PackedMatrix& a, PackPanelsFn pack, const void* packCtx, in
                         ++q;
                     }
                 }
+#if defined(__x86_64__) || defined(__i386__)
+                if (columnTail) {
+                    int64_t ldb;
+                    const float* bq = bPanel(tailQ, ldb);
+                    for (int64_t p = p0; p < p1;) { // runs of panels of one height
+                        const int h = a.panelHeight(p);
+                        int64_t pe = p + 1;
+                        while (pe < p1 && a.panelHeight(pe) == h) ++pe;
+                        const int64_t m0 = a.panelRow(p);
+                        const int64_t rows = std::min<int64_t>(a.panelRow(pe - 1) + h, m) - m0;
+                        float* cTail = out.c + colOff[tailQ] + m0 * out.ldc;
+                        sgemmTailColumnsAvx2(static_cast<int>(tailCols), h, pe - p, kc, a.panel(p) + pc * h, h * k, bq,
+                                             ldb, cTail, out.ldc, rows, accumulate);
+                        if (last)
+                            epilogueBlock(cTail, out.ldc, rows, tailCols, m0,
+                                          epi.bias && epi.biasPerColumn ? epi.bias + n0 + tailQ * kNR : nullptr,
+                                          epi.residual ? epi.residual + colOff[tailQ] + m0 * epi.ldr : nullptr, epi.ldr,
+                                          epi);
+                        p = pe;
+                    }
+                }
+#endif
             }
         }
     });

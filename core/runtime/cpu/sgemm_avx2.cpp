@@ -234,7 +234,62 @@ void narrowKernel(int64_t kc, const float* ap, const float* bp, int64_t ldb, flo
     for (int r = 0; r < R; ++r) L::store(c + r * ldc, accumulate ? L::add(acc[r], L::load(c + r * ldc)) : acc[r]);
 }
 
+/// NC tail columns of PG panels of height h: acc[g][j] lane r = row r of panel g, column j.
+template <int NC, int PG>
+void tailColumns(int h, int64_t kc, const float* ap, int64_t aStride, const float* bp, int64_t ldb, float* c,
+                 int64_t ldc, int64_t rows, bool accumulate) {
+    __m256 acc[PG][NC];
+    for (int g = 0; g < PG; ++g)
+        for (int j = 0; j < NC; ++j) acc[g][j] = _mm256_setzero_ps();
+    // A panel's row vector is h floats; reading 8 runs into the next depth step, except at the
+    // last one, which is masked (it may end the operand's storage).
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(h), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    auto step = [&](int64_t k, bool lastStep) {
+        __m256 a[PG];
+        for (int g = 0; g < PG; ++g) {
+            const float* p = ap + g * aStride + k * h;
+            a[g] = lastStep ? _mm256_maskload_ps(p, mask) : _mm256_loadu_ps(p);
+        }
+        for (int j = 0; j < NC; ++j) {
+            const __m256 b = _mm256_broadcast_ss(bp + k * ldb + j);
+            for (int g = 0; g < PG; ++g) acc[g][j] = _mm256_fmadd_ps(a[g], b, acc[g][j]);
+        }
+    };
+    for (int64_t k = 0; k + 1 < kc; ++k) step(k, false);
+    if (kc > 0) step(kc - 1, true);
+    alignas(32) float t[8];
+    for (int g = 0; g < PG; ++g)
+        for (int j = 0; j < NC; ++j) {
+            _mm256_store_ps(t, acc[g][j]);
+            for (int r = 0; r < h && g * h + r < rows; ++r) {
+                float* d = c + (g * h + r) * ldc + j;
+                *d = accumulate ? t[r] + *d : t[r];
+            }
+        }
+}
+
+/// Panels in groups of PG (about eight chains in flight), then the rest one by one.
+template <int NC, int PG>
+void tailColumnsAll(int h, int64_t count, int64_t kc, const float* ap, int64_t aStride, const float* bp, int64_t ldb,
+                    float* c, int64_t ldc, int64_t rows, bool accumulate) {
+    int64_t g = 0;
+    for (; g + PG <= count; g += PG)
+        tailColumns<NC, PG>(h, kc, ap + g * aStride, aStride, bp, ldb, c + g * h * ldc, ldc, rows - g * h, accumulate);
+    for (; g < count; ++g)
+        tailColumns<NC, 1>(h, kc, ap + g * aStride, aStride, bp, ldb, c + g * h * ldc, ldc, rows - g * h, accumulate);
+}
+
 } // namespace
+
+void sgemmTailColumnsAvx2(int cols, int h, int64_t count, int64_t kc, const float* ap, int64_t aStride,
+                          const float* bp, int64_t ldb, float* c, int64_t ldc, int64_t rows, bool accumulate) {
+    switch (cols) {
+    case 1: tailColumnsAll<1, 8>(h, count, kc, ap, aStride, bp, ldb, c, ldc, rows, accumulate); break;
+    case 2: tailColumnsAll<2, 4>(h, count, kc, ap, aStride, bp, ldb, c, ldc, rows, accumulate); break;
+    case 3: tailColumnsAll<3, 3>(h, count, kc, ap, aStride, bp, ldb, c, ldc, rows, accumulate); break;
+    default: tailColumnsAll<4, 2>(h, count, kc, ap, aStride, bp, ldb, c, ldc, rows, accumulate); break;
+    }
+}
 
 void sgemmMicroNarrowAvx2(int h, int cols, int64_t kc, const float* ap, const float* bp, int64_t ldb, float* c,
                           int64_t ldc, bool accumulate) {

@@ -43,6 +43,15 @@ void sgemmMacroAvx2(int h, int64_t kc, const float* ap, const float* bp, int64_t
 void sgemmMicroNarrowAvx2(int h, int cols, int64_t kc, const float* ap, const float* bp, int64_t ldb, float* c,
                           int64_t ldc, bool accumulate);
 
+/// The last, 1 to 4 columns wide panel of a product for `count` consecutive A panels of height h
+/// (6 or 5; panel g's depth slice at ap + g*aStride, [k][h]), no epilogue: rows r < rows of
+/// c = (accumulate ? c : 0) + A x B's first `cols` columns (bp, rows ldb apart), row r at c + r*ldc.
+/// The vector runs down a panel's rows instead of across columns, and several panels' chains run
+/// side by side: a 1-column tail costs one multiply-add per depth step and panel where the narrow
+/// kernel spends h latency-bound ones. Same per-element arithmetic as sgemmMicroAvx2.
+void sgemmTailColumnsAvx2(int cols, int h, int64_t count, int64_t kc, const float* ap, int64_t aStride,
+                          const float* bp, int64_t ldb, float* c, int64_t ldc, int64_t rows, bool accumulate);
+
 /// ai.edgewise.FusedPwDwConv's expansion product (conv_pwdw.cpp): h (6 or 5) pixels as rows, A read
 /// in place (pixel r's depth k at ap[k*lda + r]: the input planes), `panels` full 16-channel B
 /// panels (bp + q*bPanelStride, rows 16 floats apart) as columns, stored channel-interleaved for
