@@ -13,13 +13,23 @@
 using namespace ew::rt;
 
 int main(int argc, char** argv) {
-    // Usage: bench_sgemm [THREADS] [--cold]. --cold evicts the caches before every repetition
-    // (A, B and C then come from memory, as the layers of a whole model see them).
-    int threads = 1;
+    // Usage: bench_sgemm [THREADS] [--cold] [--only TEXT] [--reps R]. --cold evicts the caches
+    // before every repetition (A, B and C then come from memory, as the layers of a whole model
+    // see them); --only keeps the shapes whose name contains TEXT; R repetitions (default 30),
+    // the minimum reported.
+    int threads = 1, reps = 30;
     bool cold = false;
+    std::string only;
     for (int i = 1; i < argc; ++i) {
-        if (std::string(argv[i]) == "--cold")
+        const std::string arg = argv[i];
+        if (arg == "--cold")
             cold = true;
+        else if (arg == "--only" && i + 1 < argc)
+            only = argv[++i];
+        else if (arg == "--reps" && i + 1 < argc)
+            reps = std::max(1, std::atoi(argv[++i]));
+        else if (arg == "--threads" && i + 1 < argc)
+            threads = std::max(1, std::atoi(argv[++i]));
         else
             threads = std::max(1, std::atoi(argv[i]));
     }
@@ -44,13 +54,14 @@ int main(int argc, char** argv) {
     std::printf("%-30s %6s %6s %6s %10s %10s\n", "shape", "M", "K", "N", "ms", "GFLOP/s");
     std::string json = "[";
     for (const Shape& s : shapes) {
+        if (!only.empty() && std::string(s.name).find(only) == std::string::npos) continue;
         std::vector<float> a(s.m * s.k), b(s.k * s.n), c(s.m * s.n);
         for (auto& x : a) x = d(rng);
         for (auto& x : b) x = d(rng);
         cpu::PackedMatrix pa = cpu::PackedMatrix::pack(a.data(), s.m, s.k, s.k, false);
         cpu::Epilogue e;
         double best = 1e30;
-        for (int rep = 0; rep < 30; ++rep) {
+        for (int rep = 0; rep < reps; ++rep) {
             for (std::size_t i = 0; i < evict.size(); i += 16) evict[i] += 1.f;
             auto t0 = std::chrono::steady_clock::now();
             cpu::sgemm(pa, b.data(), s.n, false, s.n, c.data(), s.n, e, pool);
