@@ -417,7 +417,8 @@ void sgemmCore(const PackedMatrix& a, PackPanelsFn pack, const void* packCtx, in
             // Direct: panels [0, direct) read in place from B, the rest packed into bp.
             const int64_t directPanels = readInPlace ? nc / kNR : 0;
             // A partial last panel of at most 4 columns (7x7 maps: 49 = 3 x 16 + 1) runs down the
-            // rows, all row panels at once, after the full tiles (sgemmTailColumnsAvx2).
+            // rows (sgemmTailColumnsAvx2), for up to 8 row panels at a time, right after their full
+            // tiles.
             const int64_t tailQ = nc / kNR, tailCols = nc % kNR;
             const bool columnTail = tc.narrow && tailCols > 0 && tailCols <= 4 && colOff[tailQ] >= 0;
             const int64_t ncMain = columnTail ? tailQ * kNR : nc;
@@ -436,6 +437,27 @@ void sgemmCore(const PackedMatrix& a, PackPanelsFn pack, const void* packCtx, in
                     ldb = kNR;
                     return bp + (q - directPanels) * kNR * kc;
                 };
+                // The tail columns of panels [t0, t1) (one height), down the rows.
+                auto tailRun = [&](int64_t t0, int64_t t1) {
+#if defined(__x86_64__) || defined(__i386__)
+                    int64_t ldb;
+                    const float* bq = bPanel(tailQ, ldb);
+                    const int h = a.panelHeight(t0);
+                    const int64_t m0 = a.panelRow(t0);
+                    const int64_t rows = std::min<int64_t>(a.panelRow(t1 - 1) + h, m) - m0;
+                    float* cTail = out.c + colOff[tailQ] + m0 * out.ldc;
+                    sgemmTailColumnsAvx2(static_cast<int>(tailCols), h, t1 - t0, kc, a.panel(t0) + pc * h, h * k, bq, ldb,
+                                         cTail, out.ldc, rows, accumulate);
+                    if (last)
+                        epilogueBlock(cTail, out.ldc, rows, tailCols, m0,
+                                      epi.bias && epi.biasPerColumn ? epi.bias + n0 + tailQ * kNR : nullptr,
+                                      epi.residual ? epi.residual + colOff[tailQ] + m0 * epi.ldr : nullptr, epi.ldr, epi);
+#else
+                    (void)t0;
+                    (void)t1;
+#endif
+                };
+                int64_t tailFrom = p0; // first panel whose tail columns are not done yet
                 for (int64_t p = p0; p < p1; ++p) {
                     const int h = a.panelHeight(p);
                     const float* ap = a.panel(p) + pc * h;
@@ -466,29 +488,13 @@ void sgemmCore(const PackedMatrix& a, PackPanelsFn pack, const void* packCtx, in
                                 accumulate, last, tile, q == 0 ? pf : nullptr, q == 0 ? pfLines : 0);
                         ++q;
                     }
-                }
-#if defined(__x86_64__) || defined(__i386__)
-                if (columnTail) {
-                    int64_t ldb;
-                    const float* bq = bPanel(tailQ, ldb);
-                    for (int64_t p = p0; p < p1;) { // runs of panels of one height
-                        const int h = a.panelHeight(p);
-                        int64_t pe = p + 1;
-                        while (pe < p1 && a.panelHeight(pe) == h) ++pe;
-                        const int64_t m0 = a.panelRow(p);
-                        const int64_t rows = std::min<int64_t>(a.panelRow(pe - 1) + h, m) - m0;
-                        float* cTail = out.c + colOff[tailQ] + m0 * out.ldc;
-                        sgemmTailColumnsAvx2(static_cast<int>(tailCols), h, pe - p, kc, a.panel(p) + pc * h, h * k, bq,
-                                             ldb, cTail, out.ldc, rows, accumulate);
-                        if (last)
-                            epilogueBlock(cTail, out.ldc, rows, tailCols, m0,
-                                          epi.bias && epi.biasPerColumn ? epi.bias + n0 + tailQ * kNR : nullptr,
-                                          epi.residual ? epi.residual + colOff[tailQ] + m0 * epi.ldr : nullptr, epi.ldr,
-                                          epi);
-                        p = pe;
+                    // Tails in groups of up to 8 panels of one height, while their A slices are
+                    // still in the cache.
+                    if (columnTail && (p + 1 == p1 || p + 1 - tailFrom == 8 || a.panelHeight(p + 1) != h)) {
+                        tailRun(tailFrom, p + 1);
+                        tailFrom = p + 1;
                     }
                 }
-#endif
             }
         }
     });
