@@ -268,15 +268,17 @@ void tailColumns(int h, int64_t kc, const float* ap, int64_t aStride, const floa
         }
 }
 
-/// Panels in groups of PG (about eight chains in flight), then the rest one by one.
+/// Panels in groups of PG (about eight chains in flight), the rest in groups of PG / 2, PG / 4 ...
 template <int NC, int PG>
 void tailColumnsAll(int h, int64_t count, int64_t kc, const float* ap, int64_t aStride, const float* bp, int64_t ldb,
                     float* c, int64_t ldc, int64_t rows, bool accumulate) {
     int64_t g = 0;
     for (; g + PG <= count; g += PG)
         tailColumns<NC, PG>(h, kc, ap + g * aStride, aStride, bp, ldb, c + g * h * ldc, ldc, rows - g * h, accumulate);
-    for (; g < count; ++g)
-        tailColumns<NC, 1>(h, kc, ap + g * aStride, aStride, bp, ldb, c + g * h * ldc, ldc, rows - g * h, accumulate);
+    if constexpr (PG > 1)
+        if (g < count)
+            tailColumnsAll<NC, PG / 2>(h, count - g, kc, ap + g * aStride, aStride, bp, ldb, c + g * h * ldc, ldc,
+                                       rows - g * h, accumulate);
 }
 
 } // namespace
