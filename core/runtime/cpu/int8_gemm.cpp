@@ -21,8 +21,8 @@ void qInterleaveRows8Avx2(const void* r0, const void* r1, bool isUnsigned, int32
                           int16_t* out);
 void qInterleaveRows8x4Avx2(const uint8_t* const rows[4], int64_t n, int64_t panelStride, uint8_t* out);
 int64_t qCopyStride2U8Avx2(const uint8_t* src, int64_t n, uint8_t* dst, const uint8_t* end);
-void qMicroStoreAvx2(int route, int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e, int64_t ch0,
-                     int64_t col, int n, void* out, int64_t at, int64_t ldr);
+void qMicroStoreRunAvx2(int route, int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e,
+                        int64_t ch0, const QTileRun& run, void* out, int64_t ldr);
 void qCopyStride2Avx2(const int16_t* src, int64_t n, int16_t* dst);
 void qPadPlane8Avx2(const void* src, int64_t avail, bool isUnsigned, int32_t zp, int64_t H, int64_t W, int64_t pt,
                     int64_t pl, int64_t Hp, int64_t Wp, int16_t* dst);
@@ -345,6 +345,15 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
                     j += len;
                 }
             }
+            // The panels whose columns are one run in one image (the usual case) are requantized
+            // straight from registers, several tiles per call. Per-column epilogues read 16
+            // entries of bias/mult: only for whole panels (or on the u8 x s8 route, whose callers
+            // pad those arrays to whole panels).
+            bool fused[kQMaxBlockCols / kQColTile];
+            for (int64_t p = p0; p < p1; ++p) {
+                const Segments& sg = segs[p - p0];
+                fused[p - p0] = avx2 && sg.count == 1 && (!perCol || sg.len[0] == kQColTile || g.u8s8);
+            }
             const int64_t rp0 = rg * panelsPerGroup, rp1 = std::min(rowPanels, rp0 + panelsPerGroup);
             for (int64_t rp = rp0; rp < rp1; ++rp) {
                 const int64_t r0 = rp * kQRowTile;
@@ -353,13 +362,19 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
                 for (int64_t p = p0; p < p1; ++p) {
                     const Segments& sg = segs[p - p0];
 #if defined(__x86_64__) || defined(__i386__)
-                    // One run of columns in one image (the usual case): requantize from registers.
-                    // Per-column epilogues read 16 entries of bias/mult: only for whole panels
-                    // (or on the u8 x s8 route, whose callers pad those arrays to whole panels).
-                    if (avx2 && sg.count == 1 && (!perCol || sg.len[0] == kQColTile || g.u8s8)) {
-                        qMicroStoreAvx2(route, kp, ap, h, bBlock + (p - p0) * kp * 32, g.epi, g.chBase + r0,
-                                        g.chBase + sg.col[0], static_cast<int>(sg.len[0]), g.out.y,
-                                        sg.at[0] + r0 * g.out.ldr, g.out.ldr);
+                    if (fused[p - p0]) {
+                        QTileRun run;
+                        const int64_t first = p;
+                        for (; p < p1 && fused[p - p0]; ++p) {
+                            const Segments& s = segs[p - p0];
+                            run.n[run.count] = static_cast<int>(s.len[0]);
+                            run.col[run.count] = g.chBase + s.col[0];
+                            run.at[run.count] = s.at[0] + r0 * g.out.ldr;
+                            ++run.count;
+                        }
+                        qMicroStoreRunAvx2(route, kp, ap, h, bBlock + (first - p0) * kp * 32, g.epi, g.chBase + r0, run,
+                                           g.out.y, g.out.ldr);
+                        --p; // the loop's ++p moves to the first panel not in the run
                         continue;
                     }
 #endif

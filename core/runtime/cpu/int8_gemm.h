@@ -166,6 +166,16 @@ struct QEpilogue {
     bool narrowed = false; ///< lo/hi narrower than the output type's range
 };
 
+/// Consecutive tiles of one row panel that the AVX2 kernel requantizes straight from registers
+/// (qgemm gathers them, up to a column block of kQMaxBlockCols): tile i has n[i] <= 16 valid
+/// columns from column col[i] (per-column epilogues) and lands at element offset at[i].
+struct QTileRun {
+    int count = 0;
+    int n[kQMaxBlockCols / kQColTile];
+    int64_t col[kQMaxBlockCols / kQColTile];
+    int64_t at[kQMaxBlockCols / kQColTile];
+};
+
 /// Sets e.intRound / e.narrowed for a kernel whose accumulators (bias included) stay within
 /// +-maxAbsAcc, with `channels` multipliers at e.mult (8-bit outputs only).
 void qSetIntRound(QEpilogue& e, double maxAbsAcc, int64_t channels);
