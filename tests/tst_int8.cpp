@@ -367,6 +367,62 @@ private slots:
         if (rt::cpu::int8UsesAvx2()) QCOMPARE(rt::cpu::qgemmU8S8Calls() > before, route);
     }
 
+    // The channel-vector depthwise kernel (qDwChannelsAvx2: maps at most 16 wide, 16 channels per
+    // vector): exact against the reference for channel tails, strides 1 and 2, 1x1 to 5x5 taps,
+    // asymmetric pads, a batch, int8 x, uint8 weights with per-channel zero points, int8 outputs
+    // and extreme values; a 17-wide map stays on the plane kernels.
+    void depthwiseChannelsMatchReference_data() {
+        QTest::addColumn<QList<int>>("shape"); // N C H W K stride padTop padLeft padBottom padRight
+        QTest::addColumn<int>("types");        // 0 u8 x / s8 w / u8 y, 1 s8 x / u8 w (zero points) / s8 y
+        QTest::addColumn<bool>("extreme");     // x at its top value, taps at the type's ends
+        QTest::addColumn<bool>("channelPath");
+        QTest::newRow("7x7, 24 channels (a group and a half)") << QList<int>{1, 24, 7, 7, 3, 1, 1, 1, 1, 1} << 0 << false << true;
+        QTest::newRow("14x14 stride 2, 20 channels") << QList<int>{1, 20, 14, 14, 3, 2, 1, 1, 1, 1} << 0 << false << true;
+        QTest::newRow("16 wide, 5x5, pad 2") << QList<int>{1, 16, 10, 16, 5, 1, 2, 2, 2, 2} << 0 << false << true;
+        QTest::newRow("int8 x, uint8 taps with zero points, int8 out") << QList<int>{1, 17, 8, 9, 3, 1, 1, 1, 1, 1} << 1 << false << true;
+        QTest::newRow("batch 2, asymmetric pads") << QList<int>{2, 8, 9, 11, 3, 1, 0, 1, 2, 0} << 0 << false << true;
+        QTest::newRow("1x1 taps") << QList<int>{1, 33, 7, 7, 1, 1, 0, 0, 0, 0} << 0 << false << true;
+        QTest::newRow("extremes, stride 2") << QList<int>{1, 16, 7, 7, 3, 2, 1, 1, 1, 1} << 0 << true << true;
+        QTest::newRow("extremes, signed") << QList<int>{1, 16, 7, 7, 3, 1, 1, 1, 1, 1} << 1 << true << true;
+        QTest::newRow("17 wide: plane kernels") << QList<int>{1, 16, 5, 17, 3, 1, 1, 1, 1, 1} << 0 << false << false;
+    }
+    void depthwiseChannelsMatchReference() {
+        QFETCH(QList<int>, shape);
+        QFETCH(int, types);
+        QFETCH(bool, extreme);
+        QFETCH(bool, channelPath);
+        const int64_t N = shape[0], C = shape[1], H = shape[2], W = shape[3], K = shape[4], S = shape[5];
+        const std::size_t xn = std::size_t(N * C * H * W), wn = std::size_t(C * K * K);
+        const DataType xt = types == 0 ? DataType::UInt8 : DataType::Int8;
+        const DataType wt = types == 0 ? DataType::Int8 : DataType::UInt8;
+        const DataType yt = types == 0 ? DataType::UInt8 : DataType::Int8;
+        std::vector<double> xv = extreme ? std::vector<double>(xn, highOf(xt)) : randomInts(xn, lowOf(xt), highOf(xt), 41);
+        std::vector<double> wv = randomInts(wn, lowOf(wt), highOf(wt), 42);
+        if (extreme)
+            for (std::size_t i = 0; i < wn; ++i) wv[i] = (i / std::size_t(K * K)) % 2 ? lowOf(wt) : highOf(wt);
+        In x{"x", xt, {N, C, H, W}, xv};
+        In xzp{"x_zp", xt, {}, {types == 0 ? 117.0 : -5.0}, true};
+        In xs{"x_s", DataType::Float, {}, {0.02}, true};
+        In w{"w", wt, {C, 1, K, K}, wv, true};
+        In ws{"w_s", DataType::Float, {C}, randomReals(std::size_t(C), 0.0005, 0.005, 43), true};
+        In wzp{"w_zp", wt, {C}, types == 0 ? std::vector<double>(std::size_t(C), 0) : randomInts(std::size_t(C), 120, 135, 44), true};
+        In ys{"y_s", DataType::Float, {}, {extreme ? 0.5 : 0.04}, true};
+        In yzp{"y_zp", yt, {}, {types == 0 ? 100.0 : -3.0}, true};
+        In b{"b", DataType::Int32, {C}, randomInts(std::size_t(C), -5000, 5000, 45), true};
+        std::vector<Attribute> at;
+        at.push_back(Attribute::makeInts("strides", {S, S}));
+        at.push_back(Attribute::makeInts("pads", {shape[6], shape[7], shape[8], shape[9]}));
+        at.push_back(Attribute::makeInt("group", C));
+        const std::vector<In> ins{x, xs, xzp, w, ws, wzp, ys, yzp, b};
+        auto m = singleNode("QLinearConv", ins, 1, std::move(at), 13);
+        QVERIFY(fastApplies(*m, true, true));
+        const int64_t before = rt::cpu::qDepthwiseChannelGroups();
+        expectFastEqualsReference(*m, feeds(ins));
+        // expectFastEqualsReference runs the AVX2 kernels on 1 and 2 threads.
+        if (rt::cpu::int8UsesAvx2())
+            QCOMPARE(rt::cpu::qDepthwiseChannelGroups() - before, channelPath ? 2 * N * ((C + 15) / 16) : int64_t(0));
+    }
+
     // The depthwise u8 x s8 route (QDwPlane::x8): uint8 x, int8 taps of zero point 0, per channel
     // where its tap pairs cannot saturate; exact against the reference, on the flat and row
     // plans, strides 1 and 2, a 5-wide kernel (two quads per row), pads of 1 and 2, taps at the
@@ -423,7 +479,9 @@ private slots:
         auto m = singleNode("QLinearConv", ins, 1, std::move(at), 13);
         QVERIFY(fastApplies(*m, true, true));
         const int64_t before = rt::cpu::qDepthwiseU8Planes();
+        rt::cpu::qDwChannelsForceOff(true); // the plane kernels, also on small maps
         expectFastEqualsReference(*m, feeds(ins));
+        rt::cpu::qDwChannelsForceOff(false);
         // expectFastEqualsReference runs the AVX2 kernels on 1 and 2 threads: 2 x C planes.
         if (rt::cpu::int8UsesAvx2())
             QCOMPARE(rt::cpu::qDepthwiseU8Planes() - before, weights == 2 ? C : 2 * C);

@@ -235,6 +235,11 @@ public:
             m_dw.resize(static_cast<std::size_t>(m_M * taps));
             for (int64_t m = 0; m < m_M; ++m)
                 for (int64_t t = 0; t < taps; ++t) m_dw[std::size_t(m * taps + t)] = static_cast<int16_t>(wAt(m * taps + t) - zwAt(m));
+            // The channel-vector kernel's layout of the same taps (small maps, qDwChannelsAvx2).
+            m_dwcW = qDwChannelWeights(m_dw.data(), m_M, taps);
+            m_dwcSum.assign(static_cast<std::size_t>(m_M), 0);
+            for (int64_t m = 0; m < m_M; ++m)
+                for (int64_t t = 0; t < taps; ++t) m_dwcSum[std::size_t(m)] += m_dw[std::size_t(m * taps + t)];
             // Channels whose int8 taps (zero point 0) cannot saturate vpmaddubsw in their quads
             // also get the u8 x s8 form (QDwPlane::w8), chosen per channel at run time.
             m_dwU8.assign(static_cast<std::size_t>(m_M), 0);
@@ -341,6 +346,14 @@ public:
                 for (int64_t j = 0; j < m_KW; ++j)
                     m_tapOff[std::size_t((c * m_KH + i) * m_KW + j)] = c * m_planeStride + i * m_dh * m_Wp + j * m_dwl;
         if (m_depthwise) m_dwPlan = qDwPlan(m_OH, m_OW, m_Wp, m_sh, m_sw);
+        // Maps at most 16 wide: 16 channels per vector (qDwChannelsAvx2) when the CPU has AVX2.
+        m_dwc = m_depthwise && m_W <= kQDwChannelsMaxW && m_dh == 1 && m_dwl == 1 &&
+                m_KH * m_KW <= kQDwChannelsMaxTaps && m_outType != DataType::Int32 &&
+                (x.dtype() == DataType::UInt8 || x.dtype() == DataType::Int8);
+        if (m_dwc) {
+            m_dwcBias.assign(static_cast<std::size_t>((m_M + 15) / 16 * 16), 0);
+            m_dwcMult.assign(m_dwcBias.size(), 0.f);
+        }
         // One image through a 1x1 stride-1 unpadded convolution: the GEMM packs B straight from
         // the 8-bit input (no int16 copy of the whole input, no pass and barrier of its own).
         m_raw = !m_depthwise && m_group == 1 && m_N == 1 && m_KH == 1 && m_KW == 1 && m_sh == 1 && m_sw == 1 &&
@@ -519,8 +532,48 @@ private:
     /// Per (image, channel) task: that plane is converted into a per-thread zero-padded int16
     /// buffer (plus the slack whole-vector reads may touch; qPadPlane8), then convolved by the
     /// plane's step plan (qDwPlan). The same arithmetic whatever the thread count.
-    void runDepthwise(const Tensor& x, int32_t zx, const QEpilogue& epi, void* y, ThreadPool& pool) const {
+    void runDepthwise(const Tensor& x, int32_t zx, const QEpilogue& epi, void* y, ThreadPool& pool) {
         const int64_t plane = m_Hp * m_Wp, taps = m_KH * m_KW, HW = m_H * m_W;
+#if defined(__x86_64__) || defined(__i386__)
+        if (m_dwc && int8UsesAvx2() && qDwChannelsEnabled()) {
+            for (int64_t m = 0; m < m_M; ++m) {
+                m_dwcBias[std::size_t(m)] = (epi.bias ? epi.bias[m] : 0) - zx * static_cast<int32_t>(m_dwcSum[std::size_t(m)]);
+                m_dwcMult[std::size_t(m)] = epi.mult[m];
+            }
+            QDwChannels p;
+            p.xEnd = reinterpret_cast<const uint8_t*>(x.raw()) + x.numElements();
+            p.xSigned = x.dtype() == DataType::Int8;
+            p.zx = zx;
+            p.C = m_M;
+            p.H = m_H;
+            p.W = m_W;
+            p.OH = m_OH;
+            p.OW = m_OW;
+            p.KH = m_KH;
+            p.KW = m_KW;
+            p.sh = m_sh;
+            p.sw = m_sw;
+            p.pt = m_pt;
+            p.pl = m_pl;
+            p.wPairs = m_dwcW.data();
+            p.bias = m_dwcBias.data();
+            p.mult = m_dwcMult.data();
+            const int64_t groups = (m_M + 15) / 16, outImage = m_M * m_OH * m_OW;
+            const std::size_t scratch = qDwChannelsScratch(p);
+            pool.parallelFor(0, m_N * groups, 1, [&](int64_t b, int64_t e) {
+                thread_local std::vector<uint8_t> buf;
+                if (buf.size() < scratch) buf.resize(scratch);
+                for (int64_t t = b; t < e; ++t) {
+                    const int64_t n = t / groups, g = t % groups;
+                    QDwChannels pn = p;
+                    pn.x = reinterpret_cast<const uint8_t*>(x.raw()) + n * m_M * HW;
+                    qDwChannelsAvx2(pn, g, g + 1, epi, static_cast<uint8_t*>(y) + n * outImage, buf.data());
+                }
+                qCountDepthwiseChannelGroups(e - b);
+            });
+            return;
+        }
+#endif
         // The u8 x s8 route for the channels that allow it (QDwPlane::x8).
         const bool u8Route = !m_dw8.empty() && x.dtype() == DataType::UInt8 && int8UsesAvx2() &&
                              epi.out != QEpilogue::Out::Int32 && m_dwl == 1 && (m_sw == 1 || m_sw == 2) &&
@@ -579,6 +632,11 @@ private:
     std::vector<int8_t> m_dw8;     ///< depthwise u8 x s8 route: per channel, KH rows of ceil(KW / 4) tap quads
     std::vector<int64_t> m_dwSum;  ///< depthwise u8 x s8 route: per channel, the sum of its taps
     std::vector<uint8_t> m_dwU8;   ///< per channel: its taps allow the u8 x s8 route
+    std::vector<int16_t> m_dwcW;   ///< depthwise taps for qDwChannelsAvx2 (qDwChannelWeights)
+    std::vector<int64_t> m_dwcSum; ///< per channel, the sum of its int16 taps
+    bool m_dwc = false;            ///< this shape runs qDwChannelsAvx2 (prepare; AVX2 at run time)
+    std::vector<int32_t> m_dwcBias; ///< per run: bias - zx * tap sum, whole groups of 16
+    std::vector<float> m_dwcMult;   ///< per run: the multipliers, whole groups of 16
     std::vector<int16_t> m_packedA;
     std::vector<int8_t> m_packedA8;  ///< u8 x s8 route: the weights as int8 quads (qPackA8), or empty
     std::vector<int64_t> m_rowSum;   ///< u8 x s8 route: per output channel, the sum of its weights

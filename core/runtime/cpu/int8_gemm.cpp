@@ -185,6 +185,32 @@ std::atomic<int64_t> g_u8s8Calls{0}, g_dwU8Planes{0};
 }
 
 int64_t qgemmU8S8Calls() { return g_u8s8Calls.load(); }
+std::atomic<int64_t> g_dwChannelGroups{0};
+std::atomic<bool> g_dwChannelsOff{false};
+void qDwChannelsForceOff(bool off) { g_dwChannelsOff.store(off); }
+bool qDwChannelsEnabled() { return !g_dwChannelsOff.load(std::memory_order_relaxed); }
+int64_t qDepthwiseChannelGroups() { return g_dwChannelGroups.load(); }
+void qCountDepthwiseChannelGroups(int64_t groups) {
+    if (groups) g_dwChannelGroups.fetch_add(groups, std::memory_order_relaxed);
+}
+
+std::vector<int16_t> qDwChannelWeights(const int16_t* w, int64_t C, int64_t taps) {
+    const int64_t groups = (C + 15) / 16, pairs = (taps + 1) / 2;
+    std::vector<int16_t> out(static_cast<std::size_t>(groups * pairs * 32), 0);
+    for (int64_t g = 0; g < groups; ++g)
+        for (int64_t t = 0; t < pairs; ++t) {
+            int16_t* dst = out.data() + (g * pairs + t) * 32;
+            // vpunpcklwd / vpunpckhwd of two 16-channel vectors work within 128-bit lanes: the
+            // low operand pairs channels 0-3 (lane 0) and 8-11 (lane 1), the high one 4-7, 12-15.
+            for (int half = 0; half < 2; ++half)
+                for (int k = 0; k < 16; ++k) {
+                    const int64_t c = g * 16 + (k / 8) * 8 + half * 4 + (k % 8) / 2, tap = 2 * t + k % 2;
+                    dst[half * 16 + k] = c < C && tap < taps ? w[c * taps + tap] : int16_t(0);
+                }
+        }
+    return out;
+}
+
 int64_t qDepthwiseU8Planes() { return g_dwU8Planes.load(); }
 void qCountDepthwiseU8(int64_t planes) {
     if (planes) g_dwU8Planes.fetch_add(planes, std::memory_order_relaxed);

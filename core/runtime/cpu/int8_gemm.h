@@ -252,6 +252,39 @@ struct QDwPlane {
     int32_t biasDelta = 0;
 };
 
+/// Depthwise convolution of maps at most kQDwChannelsMaxW wide with the channels in the vector
+/// lanes (AVX2, 8-bit outputs): 16 channels at a time are transposed into [padded row][padded
+/// column][16 channels] int16 (padding = the x zero point), every output pixel of the 16 channels
+/// is one vpmaddwd per pair of taps into int32 (exact: |x| <= 255, |w - zw| <= 255), requantized
+/// and transposed back into the channel planes. A plane at a time (qDepthwisePlane) pays its
+/// fixed costs per channel, which on a 7x7 map are most of the work.
+inline constexpr int64_t kQDwChannelsMaxW = 16;
+inline constexpr int64_t kQDwChannelsMaxTaps = 64;
+struct QDwChannels {
+    const uint8_t* x = nullptr; ///< [C, H, W] 8-bit, one image
+    const uint8_t* xEnd = nullptr; ///< end of the readable input
+    bool xSigned = false;
+    int32_t zx = 0;
+    int64_t C = 0, H = 0, W = 0, OH = 0, OW = 0, KH = 1, KW = 1, sh = 1, sw = 1, pt = 0, pl = 0;
+    const int16_t* wPairs = nullptr; ///< qDwChannelWeights
+    const int32_t* bias = nullptr;   ///< per channel, whole groups of 16: bias - zx * (sum of the taps)
+    const float* mult = nullptr;     ///< per channel, whole groups of 16
+};
+/// The taps w [C][taps] (w - zw, int16) as qDwChannelsAvx2 reads them: per group of 16 channels
+/// and pair of taps (2t, 2t + 1), the two vpmaddwd operands of 16 int16 (channels 0-3 and 8-11,
+/// then 4-7 and 12-15, each as (tap 2t, tap 2t + 1); zeros past C and past the last tap).
+std::vector<int16_t> qDwChannelWeights(const int16_t* w, int64_t C, int64_t taps);
+/// Bytes of per-thread scratch qDwChannelsAvx2 needs.
+std::size_t qDwChannelsScratch(const QDwChannels& p);
+/// Channel groups [g0, g1) (16 channels each) into y [C, OH, OW] (e.out UInt8 or Int8).
+void qDwChannelsAvx2(const QDwChannels& p, int64_t g0, int64_t g1, const QEpilogue& e, void* y, uint8_t* scratch);
+/// Tests: keep small maps on the plane-at-a-time kernels (qDepthwisePlane) to test those.
+void qDwChannelsForceOff(bool off);
+bool qDwChannelsEnabled();
+/// Channel groups the channel-vector depthwise kernel has run (for tests).
+int64_t qDepthwiseChannelGroups();
+void qCountDepthwiseChannelGroups(int64_t groups);
+
 /// The raw uint8 plane (H x W at src, avail readable bytes from src) into its place in an Hp x Wp
 /// plane at dst padded with `fill` (pt rows above, pl columns left). May write up to 16 bytes
 /// past dst[Hp * Wp - 1].
