@@ -296,6 +296,8 @@ private slots:
         QTest::newRow("7-bit K16") << QList<int>{16, 8, 8, 24} << 0 << false << true << false << true;
         QTest::newRow("7-bit odd K, 7x7") << QList<int>{7, 7, 7, 10} << 0 << false << true << false << true;
         QTest::newRow("7-bit K33 ragged") << QList<int>{33, 5, 13, 13} << 0 << false << true << true << true;
+        QTest::newRow("7-bit 2-column tail, 3-row panel") << QList<int>{24, 3, 6, 13} << 0 << false << true << false << true;
+        QTest::newRow("7-bit 4-column tail, K9") << QList<int>{9, 4, 5, 7} << 0 << false << true << true << true;
         QTest::newRow("limit pairs, x 255") << QList<int>{24, 4, 9, 12} << 1 << true << true << false << true;
         QTest::newRow("limit pairs ConvInteger") << QList<int>{24, 4, 9, 12} << 1 << true << false << false << true;
         QTest::newRow("past the limit") << QList<int>{24, 4, 9, 12} << 2 << true << true << false << false;

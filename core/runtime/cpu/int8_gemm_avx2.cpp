@@ -172,6 +172,39 @@ void microStore(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue&
     if constexpr (H > 4) storeRow16(c40, c41, n, e, ch0 + 4, col, y + 4 * ldr);
 }
 
+/// The last 1-4 columns of a panel on the u8 x s8 convolution route, down the rows: per depth quad
+/// one vpmaddubsw of the column's broadcast uint8 quad with the H rows' int8 quads (one vector)
+/// and one vpmaddwd(ones) give H rows' sums in int32 lanes, where the tile would form 16 columns
+/// of products (8 with HALF) for H rows. The same int16 pairs and int32 sums as microStore, and
+/// the same requantization per lane: the same bytes.
+template <int H, typename T>
+void tailColumnsU8(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue& e, int64_t ch0, int n, T* y,
+                   int64_t ldr) {
+    const __m256i rowMask = _mm256_cmpgt_epi32(_mm256_set1_epi32(H), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i ones = _mm256_set1_epi16(1);
+    const auto* a8 = reinterpret_cast<const uint8_t*>(a);
+    const auto* b8 = reinterpret_cast<const uint8_t*>(b);
+    const __m256i bias = e.bias ? _mm256_maskload_epi32(e.bias + ch0, rowMask) : _mm256_setzero_si256();
+    const __m256 mult = _mm256_maskload_ps(e.mult + ch0, rowMask);
+    for (int j = 0; j < n; ++j) {
+        __m256i acc = _mm256_setzero_si256();
+        for (int64_t q = 0; q < kp; ++q) {
+            // H rows' quads are H*4 bytes; the vector reads on into the next step, except at the
+            // last step (it may end the operand).
+            const auto* ap = reinterpret_cast<const __m256i*>(a8 + q * H * 4);
+            const __m256i av = q + 1 < kp ? _mm256_loadu_si256(ap)
+                                          : _mm256_maskload_epi32(reinterpret_cast<const int*>(ap), rowMask);
+            int32_t quad;
+            std::memcpy(&quad, b8 + q * 64 + j * 4, sizeof(quad));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(quad), av), ones));
+        }
+        alignas(16) T bytes[16];
+        _mm_store_si128(reinterpret_cast<__m128i*>(bytes),
+                        requant16<T>(_mm256_add_epi32(acc, bias), _mm256_setzero_si256(), mult, mult, e));
+        for (int r = 0; r < H; ++r) y[r * ldr + j] = bytes[r];
+    }
+}
+
 /// Consecutive tiles of one row panel (B panels kp*32 int16 apart): tile i's n[i] columns start at
 /// column col[i] and land at y + at[i] (row r at + r * ldr). One dispatch for the run instead of one
 /// per tile: with a shallow depth (K = 16: 4 quad steps) the call chain cost a tenth of the time.
@@ -180,6 +213,12 @@ void microStoreRun(int64_t kp, const int16_t* a, const int16_t* b, const QEpilog
                    T* y, int64_t ldr) {
     for (int i = 0; i < run.count; ++i) {
         const int16_t* bp = b + i * kp * 32;
+        if constexpr (U8 == 1 && !std::is_same_v<T, int32_t>) {
+            if (run.n[i] <= 4 && !e.perColumn) {
+                tailColumnsU8<H>(kp, a, bp, e, ch0, run.n[i], y + run.at[i], ldr);
+                continue;
+            }
+        }
         if (run.n[i] <= 8)
             microStore<H, true, U8>(kp, a, bp, e, ch0, run.col[i], run.n[i], y + run.at[i], ldr);
         else
