@@ -235,28 +235,25 @@ public:
             m_dw.resize(static_cast<std::size_t>(m_M * taps));
             for (int64_t m = 0; m < m_M; ++m)
                 for (int64_t t = 0; t < taps; ++t) m_dw[std::size_t(m * taps + t)] = static_cast<int16_t>(wAt(m * taps + t) - zwAt(m));
-            // The channel-vector kernel's layout of the same taps (small maps, qDwChannelsAvx2).
+            // The channel-vector kernel's layout of the same taps (small maps, qDwChannelsAvx2),
+            // and each channel's tap sum (both kernels fold -zx * sum into the bias).
             m_dwcW = qDwChannelWeights(m_dw.data(), m_M, taps);
-            m_dwcSum.assign(static_cast<std::size_t>(m_M), 0);
+            m_dwSum.assign(static_cast<std::size_t>(m_M), 0);
             for (int64_t m = 0; m < m_M; ++m)
-                for (int64_t t = 0; t < taps; ++t) m_dwcSum[std::size_t(m)] += m_dw[std::size_t(m * taps + t)];
+                for (int64_t t = 0; t < taps; ++t) m_dwSum[std::size_t(m)] += m_dw[std::size_t(m * taps + t)];
             // Channels whose int8 taps (zero point 0) cannot saturate vpmaddubsw in their quads
             // also get the u8 x s8 form (QDwPlane::w8), chosen per channel at run time.
             m_dwU8.assign(static_cast<std::size_t>(m_M), 0);
             m_dw8.clear();
-            m_dwSum.clear();
             if (w->dtype() == DataType::Int8) {
                 const int64_t nq = (m_KW + 3) / 4;
                 m_dw8.assign(static_cast<std::size_t>(m_M * m_KH * nq * 4), 0);
-                m_dwSum.assign(static_cast<std::size_t>(m_M), 0);
                 for (int64_t m = 0; m < m_M; ++m) {
                     auto at = [&](int64_t i, int64_t j) { return wAt(m * taps + i * m_KW + j); };
                     m_dwU8[std::size_t(m)] = zwAt(m) == 0 && qU8S8Exact(m_KH, m_KW, at);
                     for (int64_t i = 0; i < m_KH; ++i)
-                        for (int64_t j = 0; j < m_KW; ++j) {
+                        for (int64_t j = 0; j < m_KW; ++j)
                             m_dw8[std::size_t((m * m_KH + i) * nq * 4 + j)] = static_cast<int8_t>(at(i, j));
-                            m_dwSum[std::size_t(m)] += at(i, j);
-                        }
                 }
             }
         } else {
@@ -333,7 +330,8 @@ public:
             m_outType = DataType::Int32;
         }
         ctx.setOutput(0, m_outType, dims);
-        m_mult.assign(static_cast<std::size_t>(m_M), 0.f);
+        // Whole groups of 16 channels: qDwChannelsAvx2 loads the multipliers 16 at a time.
+        m_mult.assign(static_cast<std::size_t>((m_M + 15) / 16 * 16), 0.f);
         // Padded planes (int16, or uint8 on the u8 x s8 route) lie m_planeStride elements apart:
         // 16 more than a plane, since qPadPlane8 / qPadPlaneU8 may write that far past one and the
         // planes are filled in parallel. Unpadded: the input itself (or its int16 copy), dense.
@@ -350,10 +348,7 @@ public:
         m_dwc = m_depthwise && m_W <= kQDwChannelsMaxW && m_dh == 1 && m_dwl == 1 &&
                 m_KH * m_KW <= kQDwChannelsMaxTaps && m_outType != DataType::Int32 &&
                 (x.dtype() == DataType::UInt8 || x.dtype() == DataType::Int8);
-        if (m_dwc) {
-            m_dwcBias.assign(static_cast<std::size_t>((m_M + 15) / 16 * 16), 0);
-            m_dwcMult.assign(m_dwcBias.size(), 0.f);
-        }
+        if (m_dwc) m_dwcBias.assign(static_cast<std::size_t>((m_M + 15) / 16 * 16), 0);
         // One image through a 1x1 stride-1 unpadded convolution: the GEMM packs B straight from
         // the 8-bit input (no int16 copy of the whole input, no pass and barrier of its own).
         m_raw = !m_depthwise && m_group == 1 && m_N == 1 && m_KH == 1 && m_KW == 1 && m_sh == 1 && m_sw == 1 &&
@@ -536,10 +531,8 @@ private:
         const int64_t plane = m_Hp * m_Wp, taps = m_KH * m_KW, HW = m_H * m_W;
 #if defined(__x86_64__) || defined(__i386__)
         if (m_dwc && int8UsesAvx2() && qDwChannelsEnabled()) {
-            for (int64_t m = 0; m < m_M; ++m) {
-                m_dwcBias[std::size_t(m)] = (epi.bias ? epi.bias[m] : 0) - zx * static_cast<int32_t>(m_dwcSum[std::size_t(m)]);
-                m_dwcMult[std::size_t(m)] = epi.mult[m];
-            }
+            for (int64_t m = 0; m < m_M; ++m)
+                m_dwcBias[std::size_t(m)] = (epi.bias ? epi.bias[m] : 0) - zx * static_cast<int32_t>(m_dwSum[std::size_t(m)]);
             QDwChannels p;
             p.xEnd = reinterpret_cast<const uint8_t*>(x.raw()) + x.numElements();
             p.xSigned = x.dtype() == DataType::Int8;
@@ -557,7 +550,7 @@ private:
             p.pl = m_pl;
             p.wPairs = m_dwcW.data();
             p.bias = m_dwcBias.data();
-            p.mult = m_dwcMult.data();
+            p.mult = m_mult.data();
             const int64_t groups = (m_M + 15) / 16, outImage = m_M * m_OH * m_OW;
             const std::size_t scratch = qDwChannelsScratch(p);
             pool.parallelFor(0, m_N * groups, 1, [&](int64_t b, int64_t e) {
@@ -630,13 +623,11 @@ private:
     bool m_raw = false; ///< this shape packs B from the 8-bit input (set by prepare)
     std::vector<int16_t> m_dw;
     std::vector<int8_t> m_dw8;     ///< depthwise u8 x s8 route: per channel, KH rows of ceil(KW / 4) tap quads
-    std::vector<int64_t> m_dwSum;  ///< depthwise u8 x s8 route: per channel, the sum of its taps
+    std::vector<int64_t> m_dwSum;  ///< depthwise: per channel, the sum of its int16 taps (w - zw)
     std::vector<uint8_t> m_dwU8;   ///< per channel: its taps allow the u8 x s8 route
     std::vector<int16_t> m_dwcW;   ///< depthwise taps for qDwChannelsAvx2 (qDwChannelWeights)
-    std::vector<int64_t> m_dwcSum; ///< per channel, the sum of its int16 taps
     bool m_dwc = false;            ///< this shape runs qDwChannelsAvx2 (prepare; AVX2 at run time)
     std::vector<int32_t> m_dwcBias; ///< per run: bias - zx * tap sum, whole groups of 16
-    std::vector<float> m_dwcMult;   ///< per run: the multipliers, whole groups of 16
     std::vector<int16_t> m_packedA;
     std::vector<int8_t> m_packedA8;  ///< u8 x s8 route: the weights as int8 quads (qPackA8), or empty
     std::vector<int64_t> m_rowSum;   ///< u8 x s8 route: per output channel, the sum of its weights

@@ -181,12 +181,11 @@ void qInterleaveRows8x4(const uint8_t* const rows[4], int64_t n, int64_t panelSt
 }
 
 namespace {
-std::atomic<int64_t> g_u8s8Calls{0}, g_dwU8Planes{0};
+std::atomic<int64_t> g_u8s8Calls{0}, g_dwU8Planes{0}, g_dwChannelGroups{0};
+std::atomic<bool> g_dwChannelsOff{false};
 }
 
 int64_t qgemmU8S8Calls() { return g_u8s8Calls.load(); }
-std::atomic<int64_t> g_dwChannelGroups{0};
-std::atomic<bool> g_dwChannelsOff{false};
 void qDwChannelsForceOff(bool off) { g_dwChannelsOff.store(off); }
 bool qDwChannelsEnabled() { return !g_dwChannelsOff.load(std::memory_order_relaxed); }
 int64_t qDepthwiseChannelGroups() { return g_dwChannelGroups.load(); }

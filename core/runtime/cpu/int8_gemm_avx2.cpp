@@ -249,7 +249,6 @@ void microStoreRunH(int route, int64_t kp, const int16_t* a, int h, const int16_
     }
 }
 
-
 template <typename T>
 void store(const int32_t* acc, int64_t n, int64_t ch, const QEpilogue& e, T* y) {
     int64_t i = 0;
