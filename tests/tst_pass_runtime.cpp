@@ -1,10 +1,12 @@
 // The runtime passes (fuse-conv-activation, fuse-gemm-activation, fuse-silu), the kernels they
-// write (ai.edgewise.FusedConv with SiLU, FusedGemm, Silu) and the Session's own fusion step.
+// write (ai.edgewise.FusedConv with SiLU / HardSwish, FusedGemm, Silu, HardSwish) and the
+// Session's own fusion step.
 #include "optimize_test_util.h"
 #include "test_util.h"
 
 #include "ir/onnx/onnx_export.h"
 #include "ir/onnx/onnx_import.h"
+#include "ir/verifier.h"
 #include "runtime/cpu/activation.h"
 #include "runtime/cpu/sgemm.h"
 #include "runtime/fusion.h"
@@ -29,6 +31,10 @@ class TestPassRuntime : public QObject {
     void siluIntoConv();
     void siluIntoFusedConv();
     void siluNoMatch();
+    void hardSwishIntoConv();
+    void hardSwishStandalone();
+    void hardSwishNoMatch();
+    void hardSwishKernelsMatchPortable();
     void changesRecorded();
     void fusedGemmMatchesGemm_data();
     void fusedGemmMatchesGemm();
@@ -345,6 +351,174 @@ void TestPassRuntime::siluNoMatch() {
     EW_CHECK_NO_MATCH(square, "fuse-silu");
 }
 
+void TestPassRuntime::hardSwishIntoConv() {
+    // x * Clip(x + 3, 0, 6) / 6 after a Conv (opset 13: Clip's bounds are inputs).
+    auto m = parseModel(R"(<ir_version: 8, opset_import: ["" : 13]>
+        g (float[1,2,3,3] x) => (float[1,2,3,3] y)
+          <float[2,2,1,1] w = {1,-2,0.5,3}, float[2] b = {0.1,-0.2}, float three = {3}, float zero = {0},
+           float six = {6}> {
+            c = Conv(x, w, b)
+            a = Add(three, c)
+            cl = Clip(a, zero, six)
+            mm = Mul(c, cl)
+            y = Div(mm, six)
+        })");
+    QVERIFY(m);
+    EW_CHECK_PASS(m, "fuse-conv-activation", R"(
+        input  %x : float32[1,2,3,3]
+        init   %w : float32[2,2,1,1] = [1,-2,0.5,3]
+        init   %b : float32[2] = [0.1,-0.2]
+        init   %three : float32[] = [3]
+        init   %zero : float32[] = [0]
+        init   %six : float32[] = [6]
+        %y = ai.edgewise.FusedConv(%x, %w, %b, _) {activation="HardSwish"} : float32[1,2,3,3]
+        output %y : float32[1,2,3,3]
+    )");
+    // x * HardSigmoid(x) {1/6, 1/2} after a Conv + BatchNormalization.
+    auto hs = parseModel(R"(<ir_version: 8, opset_import: ["" : 13]>
+        g (float[1,2,3,3] x) => (float[1,2,3,3] y)
+          <float[2,2,1,1] w = {1,-2,0.5,3}, float[2] s = {2,0.5}, float[2] bb = {0.1,0.2},
+           float[2] mu = {0.3,-0.1}, float[2] var = {1,4}> {
+            c = Conv(x, w)
+            n = BatchNormalization(c, s, bb, mu, var)
+            h = HardSigmoid <alpha = 0.16666667, beta = 0.5> (n)
+            y = Mul(h, n)
+        })");
+    QVERIFY(hs);
+    QVERIFY(test::applyPass(*hs, "fuse-conv-activation"));
+    QCOMPARE(test::countOp(*hs, "FusedConv"), 1);
+    QCOMPARE(int(hs->graph->nodeCount()), 1);
+    QCOMPARE(QString::fromStdString(hs->graph->nodes().front()->attrString("activation", "")), QString("HardSwish"));
+}
+
+void TestPassRuntime::hardSwishStandalone() {
+    // x is a graph input with another reader: the pattern becomes one ai.edgewise.HardSwish, named
+    // after its last node; x stays. Opset 9: Clip's bounds are attributes; Mul by 1/6 first.
+    const char* text = R"(<ir_version: 8, opset_import: ["" : 9, "ai.edgewise" : 1]>
+        g (float[2,9] x) => (float[2,9] y, float[2,9] z) <float[1] three = {3}, float[1] sixth = {0.16666667}> {
+            a = Add(x, three)
+            cl = Clip <min = 0.0, max = 6.0> (a)
+            d = Mul(sixth, cl)
+            y = Mul(x, d)
+            z = Relu(x)
+        })";
+    auto m = parseModel(text);
+    QVERIFY(m);
+    ir::Graph& g = *m->graph;
+    const std::string lastName = g.nodes()[3]->name;
+    QCOMPARE(rt::fuseHardSwish(g), 1);
+    QCOMPARE(int(g.nodeCount()), 2);
+    QCOMPARE(test::countOp(*m, "HardSwish"), 1);
+    const ir::Node* hs = nullptr;
+    for (const auto& n : g.nodes())
+        if (n->opType == "HardSwish") hs = n.get();
+    QVERIFY(hs);
+    QCOMPARE(QString::fromStdString(hs->domain), QString(rt::kEdgewiseDomain));
+    QCOMPARE(QString::fromStdString(hs->name), QString::fromStdString(lastName));
+    QCOMPARE(QString::fromStdString(hs->input(0)->name), QString("x"));
+    QCOMPARE(QString::fromStdString(hs->output(0)->name), QString("y"));
+    const VoidResult verified = ir::verify(*m);
+    QVERIFY2(verified, verified ? "" : verified.error().toString().c_str());
+
+    // The Session fuses the same pattern and computes what the unfused graph computes.
+    auto again = parseModel(text);
+    QVERIFY(again);
+    std::vector<std::string> plainOps, fusedOps;
+    const auto plain = runModel(*again, false, &plainOps);
+    const auto fused = runModel(*again, true, &fusedOps);
+    QCOMPARE(countOf(fusedOps, "HardSwish"), 1);
+    QCOMPARE(int(fusedOps.size()), 2);
+    const double diff = worstDiff(plain, fused);
+    QVERIFY2(diff <= 1e-6, qPrintable(QString("relative diff %1").arg(diff)));
+}
+
+void TestPassRuntime::hardSwishNoMatch() {
+    auto noFusion = [](const char* text, const char* why) {
+        auto m = parseModel(text);
+        QVERIFY2(m, why);
+        const int before = int(m->graph->nodeCount());
+        QVERIFY2(rt::fuseHardSwish(*m->graph) == 0, why);
+        QVERIFY2(rt::fuseForRuntime(*m->graph) == 0 || int(m->graph->nodeCount()) == before, why);
+        QVERIFY2(int(m->graph->nodeCount()) == before, why);
+    };
+    noFusion(R"(<ir_version: 8, opset_import: ["" : 13]>
+        g (float[2,9] x) => (float[2,9] y, float[2,9] q) <float three = {3}, float zero = {0}, float six = {6}> {
+            a = Add(x, three)
+            cl = Clip(a, zero, six)
+            mm = Mul(x, cl)
+            y = Div(mm, six)
+            q = Relu(cl)
+        })", "the Clip's output has another reader");
+    noFusion(R"(<ir_version: 8, opset_import: ["" : 13]>
+        g (float[2,9] x) => (float[2,9] y) <float three = {3}, float zero = {0}, float five = {5}> {
+            a = Add(x, three)
+            cl = Clip(a, zero, five)
+            mm = Mul(x, cl)
+            y = Div(mm, five)
+        })", "Clip to 5, not 6");
+    noFusion(R"(<ir_version: 8, opset_import: ["" : 13]>
+        g (float[2,9] x) => (float[2,9] y) <float[1,1,1] three = {3}, float zero = {0}, float six = {6}> {
+            a = Add(x, three)
+            cl = Clip(a, zero, six)
+            mm = Mul(x, cl)
+            y = Div(mm, six)
+        })", "the constant 3 broadcasts x to rank 3");
+    noFusion(R"(<ir_version: 8, opset_import: ["" : 13]>
+        g (float[2,9] x, float[2,9] w) => (float[2,9] y) <float three = {3}, float zero = {0}, float six = {6}> {
+            a = Add(x, three)
+            cl = Clip(a, zero, six)
+            mm = Mul(w, cl)
+            y = Div(mm, six)
+        })", "the Mul reads another tensor");
+    noFusion(R"(<ir_version: 8, opset_import: ["" : 13]>
+        g (float[2,9] x) => (float[2,9] y) {
+            h = HardSigmoid(x)
+            y = Mul(x, h)
+        })", "HardSigmoid's default alpha 0.2 is not 1/6");
+    noFusion(R"(<ir_version: 8, opset_import: ["" : 13]>
+        g (float[2,9] x) => (float[2,9] y) <float three = {3}, float zero = {0}, float six = {6}> {
+            a = Add(x, three)
+            cl = Clip(a, zero, six)
+            mm = Mul(x, cl)
+            y = Div(six, mm)
+        })", "6 / (x * clip), not (x * clip) / 6");
+}
+
+void TestPassRuntime::hardSwishKernelsMatchPortable() {
+    std::vector<float> x;
+    for (int i = 0; i < 1000; ++i) x.push_back(-9.f + 0.018f * float(i));
+    x.insert(x.end(), {0.f, -0.f, -3.f, 3.f, 1e-30f, -1e-30f, 1e30f, -1e30f, INFINITY, -INFINITY, NAN, -NAN});
+    auto same = [](float a, float b) { return std::isnan(a) ? std::isnan(b) : std::memcmp(&a, &b, sizeof a) == 0; };
+    for (int64_t n : {int64_t(1), int64_t(7), int64_t(8), int64_t(15), int64_t(17), int64_t(x.size())}) {
+        std::vector<float> vs(x.size(), 12345.f), ps(x.size(), 12345.f), vg(x.size(), 12345.f), pg(x.size(), 12345.f);
+        rt::cpu::hardSwish(x.data(), vs.data(), n);
+        rt::cpu::hardSigmoid(x.data(), vg.data(), n, 0.2f, 0.5f);
+        rt::cpu::vectorActivationsForcePortable(true);
+        rt::cpu::hardSwish(x.data(), ps.data(), n);
+        rt::cpu::hardSigmoid(x.data(), pg.data(), n, 0.2f, 0.5f);
+        rt::cpu::vectorActivationsForcePortable(false);
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            if (int64_t(i) >= n) {
+                QCOMPARE(vs[i], 12345.f); // nothing written past n
+                QCOMPARE(vg[i], 12345.f);
+                continue;
+            }
+            // HardSwish(x) = x * min(1, max(0, x / 6 + 1/2)), bit for bit on both paths.
+            const float v = x[i];
+            const float ref = v * std::min(1.f, std::max(0.f, v / 6.f + 0.5f));
+            QVERIFY2(same(ps[i], ref), qPrintable(QString("portable hardSwish(%1) = %2, expected %3").arg(v).arg(ps[i]).arg(ref)));
+            QVERIFY2(same(vs[i], ref), qPrintable(QString("hardSwish(%1) = %2, expected %3").arg(v).arg(vs[i]).arg(ref)));
+            QVERIFY2(same(vg[i], pg[i]), qPrintable(QString("hardSigmoid(%1) = %2 vs %3").arg(v).arg(vg[i]).arg(pg[i])));
+            QVERIFY(!std::isnan(vg[i])); // NaN -> 0, as std::max(0.f, NaN)
+        }
+    }
+    // In place.
+    std::vector<float> a = x, b(x.size());
+    rt::cpu::hardSwish(a.data(), a.data(), int64_t(a.size()));
+    rt::cpu::hardSwish(x.data(), b.data(), int64_t(x.size()));
+    for (std::size_t i = 0; i < x.size(); ++i) QVERIFY(same(a[i], b[i]));
+}
+
 void TestPassRuntime::changesRecorded() {
     auto m = parseModel(R"(<ir_version: 8, opset_import: ["" : 13]>
         g (float[3,4] x) => (float[3,2] y) <float[2,4] w = {1,2,3,4,-1,-2,-3,-4}> {
@@ -465,9 +639,9 @@ void TestPassRuntime::siluKernelMatchesReference() {
     // In place, and the portable loop.
     std::vector<float> a = x, b(x.size());
     rt::cpu::silu(a.data(), a.data(), int64_t(a.size()));
-    rt::cpu::siluForcePortable(true);
+    rt::cpu::vectorActivationsForcePortable(true);
     rt::cpu::silu(x.data(), b.data(), int64_t(x.size()));
-    rt::cpu::siluForcePortable(false);
+    rt::cpu::vectorActivationsForcePortable(false);
     for (std::size_t i = 0; i < x.size(); ++i) {
         if (std::isnan(b[i])) {
             QVERIFY(std::isnan(a[i]));
@@ -519,6 +693,30 @@ void TestPassRuntime::sessionFusionKeepsOutputs_data() {
             y = Mul(t, g3)
         })").arg(values(6 * 27), values(6), values(6), values(6), "0.5,1,1.5,2,0.7,0.9", values(36))
                                << "FusedConv" << 2 << 4; // the Add after the second SiLU stays
+    // MobileNetV3-style HardSwish written out at opset 9 (Clip bounds as attributes), as
+    // paddle2onnx writes it, in its three forms, and a HardSigmoid gate.
+    QTest::addRow("conv-hardswish-opset9") << QString(R"(<ir_version: 8, opset_import: ["" : 9]>
+        g (float[1,3,10,10] x) => (float[1,6,10,10] y) <float[6,3,3,3] w = {%1}, float[6] s = {%2}, float[6] bb = {%3},
+                                                        float[6] mu = {%4}, float[6] var = {%5}, float[6,6,1,1] w2 = {%6},
+                                                        float[6,6,3,3] w3 = {%7}, float[1] three = {3}, float[1] six = {6},
+                                                        float[1] sixth = {0.16666667}> {
+            c = Conv <pads = [1,1,1,1]> (x, w)
+            n = BatchNormalization(c, s, bb, mu, var)
+            a1 = Add(n, three)
+            k1 = Clip <min = 0.0, max = 6.0> (a1)
+            m1 = Mul(n, k1)
+            h1 = Div(m1, six)
+            c2 = Conv(h1, w2)
+            a2 = Add(three, c2)
+            k2 = Clip <min = 0.0, max = 6.0> (a2)
+            d2 = Mul(k2, sixth)
+            h2 = Mul(d2, c2)
+            c3 = Conv <pads = [1,1,1,1]> (h2, w3)
+            g3 = HardSigmoid <alpha = 0.16666667, beta = 0.5> (c3)
+            y = Mul(c3, g3)
+        })").arg(values(6 * 27), values(6), values(6), values(6), "0.5,1,1.5,2,0.7,0.9", values(36))
+                                           .arg(values(6 * 54))
+                                           << "FusedConv" << 3 << 3;
 }
 
 void TestPassRuntime::sessionFusionKeepsOutputs() {

@@ -30,6 +30,7 @@ private slots:
     void plainBReadInPlaceMatchesPacked();
     void tailColumnsMatchFullPanels_data();
     void tailColumnsMatchFullPanels();
+    void fusedHardSwishMatchesScalar();
 };
 
 namespace {
@@ -76,6 +77,7 @@ void TestSgemm::matchesReference_data() {
     QTest::newRow("M 16, clip") << 16 << 33 << 300 << false << 3;
     QTest::newRow("M 11 (padded panel)") << 11 << 17 << 9 << false << 5;
     QTest::newRow("M 25, transposed B") << 25 << 31 << 70 << true << 1;
+    QTest::newRow("M 13, hard swish + bias + residual") << 13 << 40 << 70 << false << 6;
 }
 
 void TestSgemm::matchesReference() {
@@ -98,6 +100,7 @@ void TestSgemm::matchesReference() {
     case 3: e.act = Activation::Clip; e.alpha = -0.25f; e.beta = 0.5f; break;
     case 4: e.bias = cs.bias.data(); e.biasPerColumn = true; e.accumulate = true; break;
     case 5: e.act = Activation::LeakyRelu; e.alpha = 0.1f; break;
+    case 6: e.bias = cs.bias.data(); e.residual = cs.residual.data(); e.ldr = n; e.act = Activation::HardSwish; break;
     default: break;
     }
     std::vector<float> got = runSgemm(m, n, k, transB, e, cs, 2);
@@ -114,6 +117,7 @@ void TestSgemm::matchesReference() {
             case Activation::Relu: s = std::max(s, 0.0); break;
             case Activation::Clip: s = std::min(std::max(s, double(e.alpha)), double(e.beta)); break;
             case Activation::LeakyRelu: s = s >= 0 ? s : s * e.alpha; break;
+            case Activation::HardSwish: s = s * std::min(1.0, std::max(0.0, s / 6 + 0.5)); break;
             default: break;
             }
             worst = std::max(worst, std::abs(s - got[i * n + j]) / (1.0 + std::abs(s)));
@@ -419,6 +423,7 @@ void TestSgemm::tailColumnsMatchFullPanels_data() {
     QTest::newRow("M 11 (padded panel), K 300 (two depth blocks), 3 tail columns, clip") << 11 << 300 << 35 << 2;
     QTest::newRow("14x14 map: 96 x 576 x 196 (4 tail columns), leaky relu") << 96 << 576 << 196 << 3;
     QTest::newRow("N 1, silu (epilogue after the product)") << 50 << 70 << 1 << 4;
+    QTest::newRow("M 30, 3 tail columns, hard swish") << 30 << 50 << 19 << 5;
 }
 
 void TestSgemm::tailColumnsMatchFullPanels() {
@@ -439,7 +444,7 @@ void TestSgemm::tailColumnsMatchFullPanels() {
     e.residual = res.data();
     e.ldr = wide;
     const Activation acts[] = {Activation::None, Activation::Relu, Activation::Clip, Activation::LeakyRelu,
-                               Activation::Silu};
+                               Activation::Silu, Activation::HardSwish};
     e.act = acts[act];
     e.alpha = act == 3 ? 0.1f : -0.5f;
     e.beta = 2.f;
@@ -456,6 +461,37 @@ void TestSgemm::tailColumnsMatchFullPanels() {
             QVERIFY2(std::memcmp(tail.data() + std::size_t(i) * wide, full.data() + std::size_t(i) * wide,
                                  std::size_t(n) * sizeof(float)) == 0,
                      qPrintable(QString("row %1, %2 threads").arg(i).arg(threads)));
+    }
+}
+
+void TestSgemm::fusedHardSwishMatchesScalar() {
+    // The micro-kernel's HardSwish (applied in registers while a full tile is stored), the
+    // vector epilogue (edges) and the scalar formula give the same bits: C with the activation
+    // equals C without it, then x * min(1, max(0, x / 6 + 1/2)) per element.
+    std::mt19937 rng(9);
+    for (int threads : {1, 2}) {
+        const int m = 31, n = 53, k = 90;
+        Case cs;
+        cs.a = randomVec(std::size_t(m) * k, rng);
+        cs.b = randomVec(std::size_t(k) * n, rng);
+        cs.bias = randomVec(std::size_t(m), rng);
+        for (float& v : cs.a) v *= 8.f; // values well beyond +-3, where HardSwish saturates
+        cs.c.assign(std::size_t(m) * n, 0.f);
+        Epilogue e;
+        e.bias = cs.bias.data();
+        const std::vector<float> plain = runSgemm(m, n, k, false, e, cs, threads);
+        e.act = Activation::HardSwish;
+        const std::vector<float> fused = runSgemm(m, n, k, false, e, cs, threads);
+        int low = 0, high = 0;
+        for (std::size_t i = 0; i < plain.size(); ++i) {
+            const float v = plain[i];
+            const float want = v * std::min(1.f, std::max(0.f, v / 6.f + 0.5f));
+            QVERIFY2(std::memcmp(&want, &fused[i], sizeof want) == 0,
+                     qPrintable(QString("element %1: %2 -> %3, expected %4").arg(i).arg(v).arg(fused[i]).arg(want)));
+            low += v < -3.f;
+            high += v > 3.f;
+        }
+        QVERIFY(low > 0 && high > 0);
     }
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace ew::rt {
 
@@ -37,8 +38,8 @@ const ir::Tensor* constantFloats(const ir::Value* v, int64_t n) {
 bool activationOf(const ir::Node& n, std::string& name, std::vector<float>& params) {
     if (n.inputs().empty() || n.outputs().size() != 1) return false;
     params.clear();
-    if (isEdgewiseOp(n, "Silu")) {
-        name = "Silu";
+    if (isEdgewiseOp(n, "Silu") || isEdgewiseOp(n, "HardSwish")) {
+        name = n.opType;
         return n.inputs().size() == 1;
     }
     if (!isDefaultDomain(n)) return false;
@@ -95,6 +96,119 @@ ir::Node* siluSigmoid(const ir::Graph& g, const ir::Node& mul, bool exclusive) {
     return nullptr;
 }
 
+/// A constant of one element that cannot broadcast a rank-`rank` tensor to another shape, as a
+/// double.
+std::optional<double> shapePreservingScalar(const ir::Value* v, int64_t rank) {
+    const ir::Tensor* t = v ? ir::constantTensorOf(v) : nullptr;
+    if (!t || t->numElements() != 1 || !t->strings.empty()) return std::nullopt;
+    if (!t->dims.empty() && (rank < 0 || static_cast<int64_t>(t->dims.size()) > rank)) return std::nullopt;
+    return t->valueAsDouble(0);
+}
+
+int64_t rankOf(const ir::Value* v) {
+    if (!v || !v->type.isTensor() || !v->type.shape) return -1;
+    return static_cast<int64_t>(v->type.shape->rank());
+}
+
+/// v is a constant equal to `expected` (0 exactly, anything else within 1e-4 relative).
+bool isConstNear(const ir::Value* v, double expected, int64_t rank) {
+    const std::optional<double> c = shapePreservingScalar(v, rank);
+    return c && (expected == 0.0 ? *c == 0.0 : std::abs(*c - expected) <= 1e-4 * std::abs(expected));
+}
+
+ir::Value* otherOperand(const ir::Node& n, const ir::Value* v) {
+    if (n.inputs().size() != 2) return nullptr;
+    if (n.input(0) == v) return n.input(1);
+    if (n.input(1) == v) return n.input(0);
+    return nullptr;
+}
+
+bool hardSwishType(const ir::Value* x) {
+    if (!x || !x->type.isTensor() || ir::constantTensorOf(x)) return false;
+    const ir::DataType t = x->type.elemType;
+    return t == ir::DataType::Float || t == ir::DataType::Float16 || t == ir::DataType::Double;
+}
+
+/// n computes w / 6 or w * (1/6) (either order).
+bool dividesBySix(const ir::Node& n, const ir::Value* w, int64_t rank) {
+    if (isOp(n, "Div")) return n.inputs().size() == 2 && n.input(0) == w && isConstNear(n.input(1), 6.0, rank);
+    if (isOp(n, "Mul")) return isConstNear(otherOperand(n, w), 1.0 / 6.0, rank);
+    return false;
+}
+
+ir::Node* consumerOp(const ir::Graph& g, const ir::Value* v, std::string_view op) {
+    ir::Node* c = soleConsumer(g, v);
+    return c && isOp(*c, op) ? c : nullptr;
+}
+
+/// x * HardSigmoid(x) with HardSwish's alpha and beta.
+std::optional<HardSwishMatch> matchHardSigmoidMul(const ir::Graph& g, ir::Node* hs) {
+    HardSwishMatch m;
+    m.x = hs->input(0);
+    if (!hardSwishType(m.x) || std::abs(hs->attrFloat("alpha", 0.2f) - 1.0 / 6.0) > 1e-4 / 6.0 ||
+        std::abs(hs->attrFloat("beta", 0.5f) - 0.5) > 0.5e-4)
+        return std::nullopt;
+    ir::Node* mul = consumerOp(g, hs->output(0), "Mul");
+    if (!mul || otherOperand(*mul, hs->output(0)) != m.x) return std::nullopt;
+    m.nodes = {hs, mul};
+    m.result = mul->output(0);
+    return m;
+}
+
+/// x * Clip(x + 3, 0, 6) / 6 in either association.
+std::optional<HardSwishMatch> matchClipChain(const ir::Graph& g, ir::Node* clip) {
+    const bool attrBounds = clip->hasAttr("min") || clip->hasAttr("max"); // opset < 11
+    if (attrBounds ? clip->inputs().size() != 1 || clip->attrFloat("min", -1.f) != 0.f ||
+                         std::abs(clip->attrFloat("max", 0.f) - 6.0) > 6e-4
+                   : clip->inputs().size() != 3)
+        return std::nullopt;
+    ir::Value* a = clip->input(0);
+    ir::Node* add = a ? a->producer() : nullptr;
+    if (!add || add->graph() != &g || !isOp(*add, "Add") || add->inputs().size() != 2 || soleConsumer(g, a) != clip)
+        return std::nullopt;
+    HardSwishMatch m;
+    for (int k = 0; k < 2 && !m.x; ++k)
+        if (isConstNear(add->input(1 - k), 3.0, rankOf(add->input(k)))) m.x = add->input(k);
+    if (!hardSwishType(m.x)) return std::nullopt;
+    const int64_t rank = rankOf(m.x);
+    if (!attrBounds && (!isConstNear(clip->input(1), 0.0, rank) || !isConstNear(clip->input(2), 6.0, rank)))
+        return std::nullopt;
+    ir::Value* c = clip->output(0);
+    ir::Node* next = soleConsumer(g, c);
+    if (!next) return std::nullopt;
+    if (isOp(*next, "Mul") && otherOperand(*next, c) == m.x) {
+        // (x * clip) / 6
+        ir::Node* scale = soleConsumer(g, next->output(0));
+        if (!scale || !dividesBySix(*scale, next->output(0), rank)) return std::nullopt;
+        m.nodes = {add, clip, next, scale};
+        m.result = scale->output(0);
+        return m;
+    }
+    if (dividesBySix(*next, c, rank)) {
+        // x * (clip / 6)
+        ir::Node* mul = consumerOp(g, next->output(0), "Mul");
+        if (!mul || otherOperand(*mul, next->output(0)) != m.x) return std::nullopt;
+        m.nodes = {add, clip, next, mul};
+        m.result = mul->output(0);
+        return m;
+    }
+    return std::nullopt;
+}
+
+/// The decomposed HardSwish whose two readers of x are exactly x's uses (x no graph output).
+std::optional<HardSwishMatch> hardSwishReading(const ir::Graph& g, ir::Value* x) {
+    if (!x || x->isGraphOutput() || x->uses().size() != 2) return std::nullopt;
+    for (const ir::Use& u : x->uses()) {
+        ir::Node* n = u.node;
+        if (n->graph() != &g) continue;
+        ir::Node* first = isOp(*n, "HardSigmoid") ? n : isOp(*n, "Add") ? consumerOp(g, n->output(0), "Clip") : nullptr;
+        if (!first) continue;
+        std::optional<HardSwishMatch> m = matchHardSwish(g, *first);
+        if (m && m->x == x) return m;
+    }
+    return std::nullopt;
+}
+
 /// An activation reading `out`: the nodes to absorb (one, or Sigmoid + Mul for SiLU) and the
 /// value the last of them produces.
 struct ActivationMatch {
@@ -125,6 +239,14 @@ bool matchActivation(const ir::Graph& g, ir::Value* out, ActFilter filter, Activ
             m.params.clear();
             m.nodes = {sig, u.node};
             m.out = u.node->output(0);
+            return true;
+        }
+        if (filter == ActFilter::SiluOnly || !isFloatTensor(out)) return false;
+        if (std::optional<HardSwishMatch> hs = hardSwishReading(g, out)) {
+            m.name = "HardSwish";
+            m.params.clear();
+            m.nodes = hs->nodes;
+            m.out = hs->result;
             return true;
         }
     }
@@ -674,6 +796,56 @@ int fuseSilu(ir::Graph& g, const FusionListener* listener) {
     return fused + pairs;
 }
 
+std::optional<HardSwishMatch> matchHardSwish(const ir::Graph& g, ir::Node& first) {
+    if (first.graph() != &g || first.inputs().empty() || !first.input(0) || first.outputs().size() != 1 ||
+        !first.output(0))
+        return std::nullopt;
+    if (isOp(first, "HardSigmoid")) return matchHardSigmoidMul(g, &first);
+    if (isOp(first, "Clip")) return matchClipChain(g, &first);
+    return std::nullopt;
+}
+
+int fuseHardSwish(ir::Graph& g, const FusionListener* listener) {
+    std::vector<ir::Node*> firsts;
+    for (const auto& n : g.nodes())
+        if (isOp(*n, "Clip") || isOp(*n, "HardSigmoid")) firsts.push_back(n.get());
+    int fused = 0;
+    for (ir::Node* first : firsts) {
+        std::optional<HardSwishMatch> m = matchHardSwish(g, *first);
+        if (!m || !isFloatTensor(m->x) || !isFloatTensor(m->result)) continue;
+        ir::Node* producer = m->x->producer();
+        if (producer && producer->graph() == &g && isEdgewiseOp(*producer, "FusedConv") &&
+            producer->attrString("activation", "").empty() && producer->outputs().size() == 1 &&
+            hardSwishReading(g, m->x)) {
+            ActivationMatch act;
+            act.name = "HardSwish";
+            act.nodes = m->nodes;
+            act.out = m->result;
+            std::vector<ir::Value*> ins = producer->inputs();
+            replaceChain(g, producer, act.nodes, "FusedConv", ins, &act, listener);
+        } else {
+            ir::Node* last = m->nodes.back();
+            if (listener && listener->fused)
+                for (std::size_t i = 0; i + 1 < m->nodes.size(); ++i) listener->fused(*m->nodes[i], *last);
+            const std::string name = last->name;
+            ir::Value* out = m->result;
+            std::vector<ir::Node*> rest = m->nodes;
+            g.removeNode(last);
+            rest.pop_back();
+            ir::Node* node = g.addNode("HardSwish", kEdgewiseDomain, name, {m->x}, {out});
+            for (auto it = rest.rbegin(); it != rest.rend(); ++it) {
+                ir::Value* mid = (*it)->output(0);
+                g.removeNode(*it);
+                if (mid && mid->uses().empty() && !mid->producer()) g.removeValue(mid);
+            }
+            if (listener && listener->rewritten) listener->rewritten(*node);
+        }
+        ++fused;
+    }
+    if (fused) (void)g.sortTopologically();
+    return fused;
+}
+
 namespace {
 
 bool allEqual(const std::vector<int64_t>& v, int64_t x) {
@@ -764,6 +936,7 @@ int fuseForRuntime(ir::Graph& g, bool qdq) {
     n += fuseConvChains(g);
     n += fuseGemmActivations(g);
     n += fuseSilu(g);
+    n += fuseHardSwish(g);
     n += fusePointwiseDepthwise(g);
     return n;
 }
@@ -771,6 +944,7 @@ int fuseForRuntime(ir::Graph& g, bool qdq) {
 bool hasRuntimeFusionCandidates(const ir::Graph& g, bool qdq) {
     return std::any_of(g.nodes().begin(), g.nodes().end(), [&](const auto& n) {
         return isOp(*n, "Conv") || isOp(*n, "Gemm") || isOp(*n, "MatMul") || isOp(*n, "Sigmoid") ||
+               isOp(*n, "Clip") || isOp(*n, "HardSigmoid") ||
                (qdq && isOp(*n, "DequantizeLinear")); // QDQ Add / MaxPool patterns (fuseQdq)
     });
 }

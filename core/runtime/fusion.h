@@ -2,6 +2,8 @@
 #include "ir/graph.h"
 
 #include <functional>
+#include <optional>
+#include <vector>
 
 namespace ew::rt {
 
@@ -28,7 +30,7 @@ struct FusionListener {
 /// Activations fused (the `activation` attribute, parameters in `activation_params`): Relu,
 /// Clip (constant bounds: [min, max]), LeakyRelu [alpha], HardSigmoid [alpha, beta], HardSwish,
 /// Sigmoid, Tanh, and Silu, which is either the pair Mul(x, Sigmoid(x)) (either operand order)
-/// or an ai.edgewise.Silu node.
+/// or an ai.edgewise.Silu node; HardSwish is also taken in its decomposed forms (matchHardSwish).
 
 /// Conv(float, constant 4-D weights) [-> BatchNormalization] [-> Add(residual of the same shape)]
 /// [-> activation] => ai.edgewise.FusedConv(X, W, B, residual) {activation, activation_params,
@@ -50,6 +52,31 @@ int fuseGemmActivations(ir::Graph& graph, const FusionListener* listener = nullp
 ///  - otherwise => ai.edgewise.Silu(x) (x keeps its other consumers).
 /// Returns how many pairs were fused.
 int fuseSilu(ir::Graph& graph, const FusionListener* listener = nullptr);
+
+/// A HardSwish written out in elementary ops:
+///   Add(x, 3) -> Clip(0, 6) -> Mul(x, .) -> Div(., 6) | Mul(., 1/6), or
+///   Add(x, 3) -> Clip(0, 6) -> Div(., 6) | Mul(., 1/6) -> Mul(x, .), or
+///   HardSigmoid(x) {alpha 1/6, beta 0.5} -> Mul(x, .)
+/// (Clip's bounds as constant inputs or, before opset 11, attributes; commutative operands in
+/// either order; every constant has one element and cannot broadcast x
+/// to another shape; 1/6 and the HardSigmoid parameters within 1e-4 relative; each intermediate
+/// has this single consumer and is no graph output; x float, float16 or double, not constant).
+struct HardSwishMatch {
+    ir::Value* x = nullptr;
+    std::vector<ir::Node*> nodes; ///< in data-flow order, starting with the Add or HardSigmoid
+    ir::Value* result = nullptr;  ///< what the last node writes: HardSwish(x)
+};
+/// The pattern starting at `first` (its Clip or its HardSigmoid), if it is one.
+std::optional<HardSwishMatch> matchHardSwish(const ir::Graph& graph, ir::Node& first);
+
+/// Decomposed HardSwish patterns (float32) not already taken by fuseConvChains or
+/// fuseGemmActivations (which fuse them as activation "HardSwish"):
+///  - x from an ai.edgewise.FusedConv without activation, x read only by the pattern => that
+///    FusedConv gets activation "HardSwish";
+///  - otherwise => ai.edgewise.HardSwish(x) named after the pattern's last node (x keeps its other
+///    consumers). It computes what the ONNX HardSwish computes, at any opset.
+/// Returns how many patterns were fused.
+int fuseHardSwish(ir::Graph& graph, const FusionListener* listener = nullptr);
 
 /// A pointwise convolution feeding only a depthwise one (the expansion and the depthwise layer of
 /// an inverted-residual block, after fuseConvChains):
@@ -93,8 +120,8 @@ inline constexpr int64_t kPwDwMinBytes = 1024 * 1024;
 int fuseQdq(ir::Graph& graph, const FusionListener* listener = nullptr);
 
 /// Everything above in the order that lets each pattern take the most: QDQ patterns (when
-/// `qdq`), Conv chains (with SiLU), Gemm/MatMul + activation, the remaining SiLU pairs, then
-/// pointwise + depthwise pairs.
+/// `qdq`), Conv chains (with SiLU and HardSwish), Gemm/MatMul + activation, the remaining SiLU
+/// pairs and HardSwish patterns, then pointwise + depthwise pairs.
 /// Returns the number of fusions.
 int fuseForRuntime(ir::Graph& graph, bool qdq = true);
 

@@ -5,6 +5,7 @@
 
 #include "kernel_util.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 
@@ -12,26 +13,47 @@ namespace ew::rt::cpu {
 
 #if defined(__x86_64__) || defined(__i386__)
 void siluAvx2(const float* x, float* y, int64_t n);
+void hardSwishAvx2(const float* x, float* y, int64_t n);
+void hardSigmoidAvx2(const float* x, float* y, int64_t n, float alpha, float beta);
 #endif
 
 namespace {
 
 std::atomic<bool> g_forcePortable{false};
 
-void siluPortable(const float* x, float* y, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) y[i] = x[i] / (1.f + std::exp(-x[i]));
+/// The CPU has AVX2 and FMA and no test asked for the portable loops.
+bool useAvx2() {
+#if defined(__x86_64__) || defined(__i386__)
+    static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return avx2 && !g_forcePortable.load(std::memory_order_relaxed);
+#else
+    return false;
+#endif
 }
 
 } // namespace
 
-void siluForcePortable(bool portable) { g_forcePortable.store(portable); }
+void vectorActivationsForcePortable(bool portable) { g_forcePortable.store(portable); }
 
 void silu(const float* x, float* y, int64_t n) {
 #if defined(__x86_64__) || defined(__i386__)
-    static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (avx2 && !g_forcePortable.load(std::memory_order_relaxed)) return siluAvx2(x, y, n);
+    if (useAvx2()) return siluAvx2(x, y, n);
 #endif
-    siluPortable(x, y, n);
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] / (1.f + std::exp(-x[i]));
+}
+
+void hardSwish(const float* x, float* y, int64_t n) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (useAvx2()) return hardSwishAvx2(x, y, n);
+#endif
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] * std::min(1.f, std::max(0.f, x[i] / 6.f + 0.5f));
+}
+
+void hardSigmoid(const float* x, float* y, int64_t n, float alpha, float beta) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (useAvx2()) return hardSigmoidAvx2(x, y, n, alpha, beta);
+#endif
+    for (int64_t i = 0; i < n; ++i) y[i] = std::min(1.f, std::max(0.f, alpha * x[i] + beta));
 }
 
 VoidResult readActivation(const ir::Node& node, Epilogue& e) { return readActivation(node, e, std::string()); }

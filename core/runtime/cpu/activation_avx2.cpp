@@ -1,5 +1,6 @@
-// SiLU with AVX2+FMA. This file alone is compiled with -mavx2 -mfma; activation.cpp calls it only
-// after checking the CPU. Intrinsics only (no standard-library inline functions that the linker
+// SiLU, HardSwish and HardSigmoid with AVX2+FMA. This file alone is compiled with -mavx2 -mfma
+// -ffp-contract=off (HardSigmoid's a * x + b rounds twice, as the portable loop does); activation.cpp
+// calls it only after checking the CPU. Intrinsics only (no standard-library inline functions that the linker
 // could merge into baseline code).
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -38,27 +39,56 @@ inline __attribute__((always_inline)) __m256 silu8(__m256 x) {
     return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.f), e));
 }
 
-} // namespace
+/// x * min(1, max(0, x / 6 + 1/2)), rounded as the portable loop rounds (NaN stays NaN).
+inline __attribute__((always_inline)) __m256 hardSwish8(__m256 x) {
+    __m256 t = _mm256_add_ps(_mm256_div_ps(x, _mm256_set1_ps(6.f)), _mm256_set1_ps(0.5f));
+    // std::max(0.f, t): 0 unless 0 < t (NaN -> 0); vmaxps(t, 0) returns its second operand then.
+    t = _mm256_min_ps(_mm256_max_ps(t, _mm256_setzero_ps()), _mm256_set1_ps(1.f));
+    return _mm256_mul_ps(x, t);
+}
 
-void siluAvx2(const float* x, float* y, int64_t n) {
+/// min(1, max(0, alpha x + beta)) with NaN -> 0, as std::min(1.f, std::max(0.f, .)).
+inline __attribute__((always_inline)) __m256 hardSigmoid8(__m256 x, __m256 alpha, __m256 beta) {
+    const __m256 t = _mm256_add_ps(_mm256_mul_ps(alpha, x), beta);
+    return _mm256_min_ps(_mm256_max_ps(t, _mm256_setzero_ps()), _mm256_set1_ps(1.f));
+}
+
+/// y[i] = f(x[i]) for n floats, 16 at a time, the last < 8 through a mask (nothing read or
+/// written past n).
+template <typename F>
+inline __attribute__((always_inline)) void map8(const float* x, float* y, int64_t n, F f) {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        const __m256 a = silu8(_mm256_loadu_ps(x + i));
-        const __m256 b = silu8(_mm256_loadu_ps(x + i + 8));
+        const __m256 a = f(_mm256_loadu_ps(x + i));
+        const __m256 b = f(_mm256_loadu_ps(x + i + 8));
         _mm256_storeu_ps(y + i, a);
         _mm256_storeu_ps(y + i + 8, b);
     }
     for (; i < n; i += 8) {
         const int64_t left = n - i;
         if (left >= 8) {
-            _mm256_storeu_ps(y + i, silu8(_mm256_loadu_ps(x + i)));
+            _mm256_storeu_ps(y + i, f(_mm256_loadu_ps(x + i)));
             continue;
         }
-        // The last < 8 elements through a mask (no reads or writes past n).
         const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(left)), lane);
-        _mm256_maskstore_ps(y + i, mask, silu8(_mm256_maskload_ps(x + i, mask)));
+        _mm256_maskstore_ps(y + i, mask, f(_mm256_maskload_ps(x + i, mask)));
     }
+}
+
+} // namespace
+
+void siluAvx2(const float* x, float* y, int64_t n) {
+    map8(x, y, n, [](__m256 v) { return silu8(v); });
+}
+
+void hardSwishAvx2(const float* x, float* y, int64_t n) {
+    map8(x, y, n, [](__m256 v) { return hardSwish8(v); });
+}
+
+void hardSigmoidAvx2(const float* x, float* y, int64_t n, float alpha, float beta) {
+    const __m256 a = _mm256_set1_ps(alpha), b = _mm256_set1_ps(beta);
+    map8(x, y, n, [&](__m256 v) { return hardSigmoid8(v, a, b); });
 }
 
 } // namespace ew::rt::cpu

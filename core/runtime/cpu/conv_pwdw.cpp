@@ -232,6 +232,7 @@ public:
         case Activation::Relu: m_plan.microAct = 1; break;
         case Activation::Clip: m_plan.microAct = 2; break;
         case Activation::LeakyRelu: m_plan.microAct = 3; break;
+        case Activation::HardSwish: m_plan.microAct = 4; break;
         default: m_plan.lateAct = true; break;
         }
         const int64_t groups = (C + 7) / 8, kk = m_plan.KH * m_plan.KW;

@@ -173,6 +173,8 @@ void epilogueBlock(float* c, int64_t ldc, int64_t rows, int64_t cols, int64_t m0
             for (int64_t j = 0; j < cols; ++j) row[j] = std::min(std::max(row[j], e.alpha), e.beta);
             break;
         case Activation::Silu: silu(row, row, cols); break;
+        case Activation::HardSwish: hardSwish(row, row, cols); break;
+        case Activation::HardSigmoid: hardSigmoid(row, row, cols, e.alpha, e.beta); break;
         default:
             for (int64_t j = 0; j < cols; ++j) row[j] = activate(row[j], e);
         }
@@ -186,6 +188,7 @@ int fusedActivation(Activation a) {
     case Activation::Relu: return 1;
     case Activation::Clip: return 2;
     case Activation::LeakyRelu: return 3;
+    case Activation::HardSwish: return 4;
     default: return -1;
     }
 }

@@ -49,6 +49,12 @@ inline __attribute__((always_inline)) __m256 finish(__m256 v, const EpilogueRegs
         v = _mm256_blendv_ps(_mm256_mul_ps(v, e.lo), v, ge);
         break;
     }
+    case 4: { // HardSwish: v * min(1, max(0, v / 6 + 1/2)), rounded as the scalar epilogue rounds
+        __m256 t = _mm256_add_ps(_mm256_div_ps(v, _mm256_set1_ps(6.f)), _mm256_set1_ps(0.5f));
+        t = _mm256_min_ps(_mm256_max_ps(t, _mm256_setzero_ps()), _mm256_set1_ps(1.f));
+        v = _mm256_mul_ps(v, t);
+        break;
+    }
     default: break;
     }
     return v;
@@ -101,7 +107,7 @@ inline __attribute__((always_inline)) void microKernel(int64_t kc, const float* 
     }
     EpilogueRegs er{};
     if (e) er.load(e);
-    auto store = [&](int r, __m256 lo, __m256 hi) {
+    auto store = [&](int r, __m256 lo, __m256 hi) __attribute__((always_inline)) {
         float* row = c + r * ldc;
         if (accumulate) {
             lo = _mm256_add_ps(lo, _mm256_loadu_ps(row));
@@ -133,6 +139,7 @@ inline __attribute__((always_inline)) void microKernelAny(int64_t kc, const floa
     case 1: return microKernel<R, 1>(kc, ap, bp, ldb, c, ldc, accumulate, e, pf, pfLines);
     case 2: return microKernel<R, 2>(kc, ap, bp, ldb, c, ldc, accumulate, e, pf, pfLines);
     case 3: return microKernel<R, 3>(kc, ap, bp, ldb, c, ldc, accumulate, e, pf, pfLines);
+    case 4: return microKernel<R, 4>(kc, ap, bp, ldb, c, ldc, accumulate, e, pf, pfLines);
     default: return microKernel<R, 0>(kc, ap, bp, ldb, c, ldc, accumulate, e, pf, pfLines);
     }
 }
@@ -180,6 +187,7 @@ inline __attribute__((always_inline)) void byRowsAndAct(int h, const MicroEpilog
         case 1: return f(r, IntTag<1>{});
         case 2: return f(r, IntTag<2>{});
         case 3: return f(r, IntTag<3>{});
+        case 4: return f(r, IntTag<4>{});
         default: return f(r, IntTag<0>{});
         }
     };

@@ -14,7 +14,7 @@ struct MicroEpilogue {
     const float* colBias = nullptr; ///< 16 values (one per tile column)
     const float* residual = nullptr;
     int64_t ldr = 0;
-    int act = 0; ///< 0 none, 1 Relu, 2 Clip [alpha, beta], 3 LeakyRelu (slope alpha)
+    int act = 0; ///< 0 none, 1 Relu, 2 Clip [alpha, beta], 3 LeakyRelu (slope alpha), 4 HardSwish
     float alpha = 0.f, beta = 0.f;
 };
 
