@@ -312,6 +312,10 @@ private slots:
         QTest::newRow("3x3 limit pairs, x 255") << QList<int>{8, 6, 7, 12, 3, 1, 1, 1} << 1 << true << true << false << true;
         QTest::newRow("3x3 pad1 tiny maps") << QList<int>{40, 1, 2, 8, 3, 1, 1, 1} << 0 << false << true << false << true;
         QTest::newRow("3x3 stride2 wide rows") << QList<int>{4, 9, 70, 6, 3, 2, 1, 1} << 0 << false << true << false << true;
+        // A deep layer on a 7x7 map: one column block, 2 threads split the rows into groups that
+        // all read one B packed once (qgemmSharedPacks), on both routes.
+        QTest::newRow("deep 3x3 on 7x7, shared B") << QList<int>{96, 7, 7, 40, 3, 1, 1, 1} << 0 << false << true << false << true;
+        QTest::newRow("deep 3x3 on 7x7, shared B, int16") << QList<int>{96, 7, 7, 40, 3, 1, 1, 1} << 2 << false << true << false << false;
     }
     void u8s8ConvMatchesReference() {
         QFETCH(QList<int>, shape);
@@ -364,9 +368,10 @@ private slots:
             m = singleNode("ConvInteger", ins, 1, attrs(), 13);
         }
         QVERIFY(fastApplies(*m, true, qlinear));
-        const int64_t before = rt::cpu::qgemmU8S8Calls();
+        const int64_t before = rt::cpu::qgemmU8S8Calls(), sharedBefore = rt::cpu::qgemmSharedPacks();
         expectFastEqualsReference(*m, feeds(ins));
         if (rt::cpu::int8UsesAvx2()) QCOMPARE(rt::cpu::qgemmU8S8Calls() > before, route);
+        if (QByteArray(QTest::currentDataTag()).contains("shared B")) QVERIFY(rt::cpu::qgemmSharedPacks() > sharedBefore);
     }
 
     // The channel-vector depthwise kernel (qDwChannelsAvx2: maps at most 16 wide, 16 channels per

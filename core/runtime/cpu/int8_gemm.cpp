@@ -82,20 +82,31 @@ void storeRowPortable(const int32_t* acc, int64_t n, int64_t ch, const QEpilogue
     }
 }
 
-/// Per-thread buffer for packed B blocks: grows once, then reused.
-int16_t* threadBuffer(std::size_t elems) {
-    struct Buffer {
-        void* p = nullptr;
-        std::size_t n = 0;
-        ~Buffer() { std::free(p); }
-    };
-    thread_local Buffer buf;
-    if (buf.n < elems) {
-        std::free(buf.p);
-        buf.p = std::aligned_alloc(64, (elems * sizeof(int16_t) + 63) / 64 * 64);
-        buf.n = elems;
+/// A buffer that grows once, then is reused.
+struct GrowBuffer {
+    void* p = nullptr;
+    std::size_t n = 0;
+    ~GrowBuffer() { std::free(p); }
+    int16_t* get(std::size_t elems) {
+        if (n < elems) {
+            std::free(p);
+            p = std::aligned_alloc(64, (elems * sizeof(int16_t) + 63) / 64 * 64);
+            n = elems;
+        }
+        return static_cast<int16_t*>(p);
     }
-    return static_cast<int16_t*>(buf.p);
+};
+
+/// Per-thread buffer for the packed B block of one task.
+int16_t* threadBuffer(std::size_t elems) {
+    thread_local GrowBuffer buf;
+    return buf.get(elems);
+}
+
+/// The calling thread's buffer for a whole packed B that all of a qgemm's tasks read.
+int16_t* sharedBBuffer(std::size_t elems) {
+    thread_local GrowBuffer buf;
+    return buf.get(elems);
 }
 
 } // namespace
@@ -181,11 +192,12 @@ void qInterleaveRows8x4(const uint8_t* const rows[4], int64_t n, int64_t panelSt
 }
 
 namespace {
-std::atomic<int64_t> g_u8s8Calls{0}, g_dwU8Planes{0}, g_dwChannelGroups{0};
+std::atomic<int64_t> g_u8s8Calls{0}, g_dwU8Planes{0}, g_dwChannelGroups{0}, g_sharedPacks{0};
 std::atomic<bool> g_dwChannelsOff{false};
 }
 
 int64_t qgemmU8S8Calls() { return g_u8s8Calls.load(); }
+int64_t qgemmSharedPacks() { return g_sharedPacks.load(); }
 void qDwChannelsForceOff(bool off) { g_dwChannelsOff.store(off); }
 bool qDwChannelsEnabled() { return !g_dwChannelsOff.load(std::memory_order_relaxed); }
 int64_t qDepthwiseChannelGroups() { return g_dwChannelGroups.load(); }
@@ -334,6 +346,24 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
 #endif
 
     ThreadPool::InlineScope serial(g.m * g.n * g.k < kMinParallelMacs);
+    // With several row groups, every group of a column block would pack that block again (an
+    // im2col of a deep layer costs about a fifth of its product): B is packed once instead, its
+    // panels shared out among the threads, into one buffer the tasks then read. Panel by panel
+    // the same bytes as the per-task packing.
+    const int16_t* sharedB = nullptr;
+    if (g.packB && rowGroups > 1) {
+        g_sharedPacks.fetch_add(1, std::memory_order_relaxed);
+        int16_t* buf = sharedBBuffer(static_cast<std::size_t>(colPanels * kp * 32));
+        const int64_t unit = std::min<int64_t>(blockPanels, 2);
+        pool.parallelFor(0, (colPanels + unit - 1) / unit, 1, [&](int64_t ub, int64_t ue) {
+            for (int64_t u = ub; u < ue; ++u) {
+                const int64_t p0 = u * unit, p1 = std::min(colPanels, p0 + unit);
+                const int64_t n0 = p0 * kQColTile, n1 = std::min(g.n, p1 * kQColTile);
+                g.packB(g.packCtx, n0, n1 - n0, buf + p0 * kp * 32);
+            }
+        });
+        sharedB = buf;
+    }
     pool.parallelFor(0, colBlocks * rowGroups, 1, [&](int64_t tb, int64_t te) {
         alignas(64) int32_t tile[kQRowTile * kQColTile];
         for (int64_t t = tb; t < te; ++t) {
@@ -341,7 +371,9 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
             const int64_t p0 = cb * blockPanels, p1 = std::min(colPanels, p0 + blockPanels);
             const int64_t n0 = p0 * kQColTile, n1 = std::min(g.n, p1 * kQColTile);
             const int16_t* bBlock;
-            if (g.packB) {
+            if (sharedB) {
+                bBlock = sharedB + p0 * kp * 32;
+            } else if (g.packB) {
                 int16_t* buf = threadBuffer(static_cast<std::size_t>((p1 - p0) * kp * 32));
                 g.packB(g.packCtx, n0, n1 - n0, buf);
                 bBlock = buf;

@@ -149,6 +149,8 @@ void qCopyStride2U8(const uint8_t* src, int64_t n, uint8_t* dst, const uint8_t* 
 
 /// Calls of qgemm that took the u8 x s8 route (tests check that the route is taken).
 int64_t qgemmU8S8Calls();
+/// Calls of qgemm that packed B once for several row groups of tasks (tests check it is taken).
+int64_t qgemmSharedPacks();
 
 /// What happens to the int32 products: requantization to uint8/int8 or the raw int32 values.
 /// Channel ch is the row (conv: output channel) or, with perColumn, the column (MatMul: N).
