@@ -182,6 +182,19 @@ private:
         for (int64_t w = 0; w < n; ++w) r[w] = r[w] < src[w] ? src[w] : r[w];
     }
 
+    /// y[o] = max(row[o * SW], ..., row[o * SW + KW - 1]) for o < n.
+    template <int KW, int SW, typename T>
+    static void windowMax(const T* __restrict row, T* __restrict y, int64_t n) {
+        for (int64_t o = 0; o < n; ++o) {
+            T m = row[o * SW];
+            for (int j = 1; j < KW; ++j) {
+                const T v = row[o * SW + j];
+                m = m < v ? v : m;
+            }
+            y[o] = m;
+        }
+    }
+
     template <typename T>
     void runTyped(RunContext& ctx) const {
         const T* x = ctx.input(0).data<T>();
@@ -206,11 +219,21 @@ private:
                         if (h < 0 || h >= m_H) continue;
                         maxInto(r, xp + h * m_W, m_W);
                     }
-                    // The window's columns: KW - 1 vector passes over the row, then every sw-th.
+                    T* yr = yp + oh * m_OW;
+                    // The window's columns: ResNet's 3x3 / 2 and 2x2 / 2 as one loop over the
+                    // outputs (the compiler vectorizes the stride-2 reads); otherwise KW - 1
+                    // vector passes over the row, then every sw-th.
+                    if (dw == 1 && sw == 2 && KW == 3) {
+                        windowMax<3, 2>(row.data(), yr, m_OW);
+                        continue;
+                    }
+                    if (dw == 1 && sw == 2 && KW == 2) {
+                        windowMax<2, 2>(row.data(), yr, m_OW);
+                        continue;
+                    }
                     T* hm = row.data() + m_rowLen;
                     std::copy(row.data(), row.data() + starts, hm);
                     for (int64_t j = 1; j < KW; ++j) maxInto(hm, row.data() + j * dw, starts);
-                    T* yr = yp + oh * m_OW;
                     for (int64_t ow = 0; ow < m_OW; ++ow) yr[ow] = hm[ow * sw];
                 }
             }
