@@ -35,6 +35,7 @@ class TestPassRuntime : public QObject {
     void hardSwishStandalone();
     void hardSwishNoMatch();
     void hardSwishKernelsMatchPortable();
+    void nestedGraphsFused();
     void changesRecorded();
     void fusedGemmMatchesGemm_data();
     void fusedGemmMatchesGemm();
@@ -519,6 +520,67 @@ void TestPassRuntime::hardSwishKernelsMatchPortable() {
     for (std::size_t i = 0; i < x.size(); ++i) QVERIFY(same(a[i], b[i]));
 }
 
+void TestPassRuntime::nestedGraphsFused() {
+    // An If whose branches hold Conv + Relu and a written-out HardSwish on the outer input, reading
+    // the outer weights: the Session fuses inside the branches too, and computes the same values.
+    const char* text = R"(<ir_version: 8, opset_import: ["" : 13]>
+        g (bool c, float[1,2,4,4] x) => (float[1,2,4,4] y)
+          <float[2,2,3,3] w = {1,-2,0.5,3,0.1,0.2,-0.3,0.4,0.5,1,-2,0.5,3,0.1,0.2,-0.3,0.4,0.5,
+                               0.3,-0.2,0.1,0.9,-0.7,0.2,0.6,-0.5,0.4,0.3,-0.2,0.1,0.9,-0.7,0.2,0.6,-0.5,0.4},
+           float[2] b = {0.1,-0.2}, float three = {3}, float zero = {0}, float six = {6}> {
+            y = If(c) <
+                then_branch = t () => (float[1,2,4,4] ty) {
+                    tc = Conv <pads = [1,1,1,1]> (x, w, b)
+                    ty = Relu(tc)
+                },
+                else_branch = e () => (float[1,2,4,4] ey) {
+                    ec = Conv <pads = [1,1,1,1]> (x, w)
+                    ea = Add(ec, three)
+                    ek = Clip(ea, zero, six)
+                    em = Mul(ec, ek)
+                    ey = Div(em, six)
+                }
+            >
+        })";
+    auto m = parseModel(text);
+    QVERIFY(m);
+    QVERIFY(rt::hasRuntimeFusionCandidates(*m->graph));
+    auto copy = m->graph->clone();
+    QCOMPARE(rt::fuseForRuntime(*copy), 2);
+    const std::vector<ir::Graph*> branches = copy->nodes().front()->subgraphs();
+    QCOMPARE(int(branches.size()), 2);
+    for (const ir::Graph* b : branches) {
+        QCOMPARE(int(b->nodeCount()), 1);
+        QCOMPARE(QString::fromStdString(b->nodes().front()->opType), QString("FusedConv"));
+    }
+    QCOMPARE(QString::fromStdString(branches[1]->nodes().front()->attrString("activation", "")), QString("HardSwish"));
+    // Both branches through Sessions, fused against unfused.
+    for (bool cond : {true, false}) {
+        rt::Session::NamedTensors in;
+        in.emplace_back("c", rt::Tensor::fromVector(rt::DataType::Bool, {}, std::vector<uint8_t>{uint8_t(cond)}));
+        std::mt19937 rng(3);
+        std::uniform_real_distribution<float> u(-4.f, 4.f);
+        std::vector<float> xv(32);
+        for (float& v : xv) v = u(rng);
+        in.emplace_back("x", rt::Tensor::fromVector(rt::DataType::Float, {1, 2, 4, 4}, xv));
+        std::vector<std::vector<float>> outs;
+        for (bool fuse : {false, true}) {
+            rt::SessionOptions o;
+            o.fuse = fuse;
+            o.threads = 1;
+            auto s = rt::Session::create(*m, o);
+            QVERIFY2(s, s ? "" : s.error().toString().c_str());
+            auto r = (*s)->run(in);
+            QVERIFY2(r, r ? "" : r.error().toString().c_str());
+            const float* p = (*r)[0].data<float>();
+            outs.emplace_back(p, p + 32);
+        }
+        for (int i = 0; i < 32; ++i)
+            QVERIFY2(std::abs(outs[0][i] - outs[1][i]) <= 1e-5f * std::max(1.f, std::abs(outs[0][i])),
+                     qPrintable(QString("cond %1, element %2: %3 vs %4").arg(cond).arg(i).arg(outs[0][i]).arg(outs[1][i])));
+    }
+}
+
 void TestPassRuntime::changesRecorded() {
     auto m = parseModel(R"(<ir_version: 8, opset_import: ["" : 13]>
         g (float[3,4] x) => (float[3,2] y) <float[2,4] w = {1,2,3,4,-1,-2,-3,-4}> {
@@ -717,6 +779,25 @@ void TestPassRuntime::sessionFusionKeepsOutputs_data() {
         })").arg(values(6 * 27), values(6), values(6), values(6), "0.5,1,1.5,2,0.7,0.9", values(36))
                                            .arg(values(6 * 54))
                                            << "FusedConv" << 3 << 3;
+    // 1-D (audio encoders: silero-vad) and 3-D convolutions take the same chains.
+    QTest::addRow("conv1d-bn-relu") << QString(R"(<ir_version: 8, opset_import: ["" : 13]>
+        g (float[2,3,20] x) => (float[2,4,10] y) <float[4,3,3] w = {%1}, float[4] b = {%2}, float[4] s = {%3},
+                                                  float[4] bb = {%4}, float[4] mu = {%5}, float[4] var = {0.5,1,1.5,2},
+                                                  float[4,4,3] w2 = {%6}> {
+            c = Conv <pads = [1,1], strides = [2]> (x, w, b)
+            n = BatchNormalization(c, s, bb, mu, var)
+            r = Relu(n)
+            c2 = Conv <pads = [1,1]> (r, w2)
+            y = Relu(c2)
+        })").arg(values(36), values(4), values(4), values(4), values(4), values(48))
+                                    << "FusedConv" << 2 << 2;
+    QTest::addRow("conv3d-residual-clip") << QString(R"(<ir_version: 8, opset_import: ["" : 13]>
+        g (float[1,2,4,5,6] x) => (float[1,2,4,5,6] y) <float[2,2,3,3,3] w = {%1}, float zero = {0}, float six = {6}> {
+            c = Conv <pads = [1,1,1,1,1,1]> (x, w)
+            a = Add(c, x)
+            y = Clip(a, zero, six)
+        })").arg(values(108))
+                                          << "FusedConv" << 1 << 1;
 }
 
 void TestPassRuntime::sessionFusionKeepsOutputs() {

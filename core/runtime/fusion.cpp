@@ -344,7 +344,8 @@ int fuseConvChainsImpl(ir::Graph& g, ActFilter filter, const FusionListener* lis
     for (ir::Node* conv : convs) {
         const ir::Tensor* w = ir::constantTensorOf(conv->input(1));
         ir::Value* y = conv->output(0);
-        if (!w || w->dtype != ir::DataType::Float || w->dims.size() != 4 || !isFloatTensor(conv->input(0)) || !y)
+        if (!w || w->dtype != ir::DataType::Float || w->dims.size() < 3 || w->dims.size() > 5 ||
+            !isFloatTensor(conv->input(0)) || !y)
             continue;
         // Match the whole chain first; nothing changes before it is known to be taken.
         std::vector<ir::Node*> chain;
@@ -938,14 +939,19 @@ int fuseForRuntime(ir::Graph& g, bool qdq) {
     n += fuseSilu(g);
     n += fuseHardSwish(g);
     n += fusePointwiseDepthwise(g);
+    // The bodies of If / Loop / Scan run as sessions of their own: the same fusions there.
+    for (const auto& node : g.nodes())
+        for (ir::Graph* sub : node->subgraphs()) n += fuseForRuntime(*sub, qdq);
     return n;
 }
 
 bool hasRuntimeFusionCandidates(const ir::Graph& g, bool qdq) {
     return std::any_of(g.nodes().begin(), g.nodes().end(), [&](const auto& n) {
-        return isOp(*n, "Conv") || isOp(*n, "Gemm") || isOp(*n, "MatMul") || isOp(*n, "Sigmoid") ||
-               isOp(*n, "Clip") || isOp(*n, "HardSigmoid") ||
-               (qdq && isOp(*n, "DequantizeLinear")); // QDQ Add / MaxPool patterns (fuseQdq)
+        if (isOp(*n, "Conv") || isOp(*n, "Gemm") || isOp(*n, "MatMul") || isOp(*n, "Sigmoid") || isOp(*n, "Clip") ||
+            isOp(*n, "HardSigmoid") || (qdq && isOp(*n, "DequantizeLinear"))) // QDQ Add / MaxPool (fuseQdq)
+            return true;
+        const std::vector<ir::Graph*> subs = n->subgraphs();
+        return std::any_of(subs.begin(), subs.end(), [&](const ir::Graph* s) { return hasRuntimeFusionCandidates(*s, qdq); });
     });
 }
 

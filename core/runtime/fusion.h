@@ -32,7 +32,7 @@ struct FusionListener {
 /// Sigmoid, Tanh, and Silu, which is either the pair Mul(x, Sigmoid(x)) (either operand order)
 /// or an ai.edgewise.Silu node; HardSwish is also taken in its decomposed forms (matchHardSwish).
 
-/// Conv(float, constant 4-D weights) [-> BatchNormalization] [-> Add(residual of the same shape)]
+/// Conv(float, constant weights of rank 3 to 5: 1-D to 3-D convolutions) [-> BatchNormalization] [-> Add(residual of the same shape)]
 /// [-> activation] => ai.edgewise.FusedConv(X, W, B, residual) {activation, activation_params,
 /// conv attrs}. An inference-mode BatchNormalization (training_mode 0, constant scale/B/mean/var,
 /// constant or no Conv bias) is folded into new weight and bias initializers computed in double.
@@ -121,7 +121,8 @@ int fuseQdq(ir::Graph& graph, const FusionListener* listener = nullptr);
 
 /// Everything above in the order that lets each pattern take the most: QDQ patterns (when
 /// `qdq`), Conv chains (with SiLU and HardSwish), Gemm/MatMul + activation, the remaining SiLU
-/// pairs and HardSwish patterns, then pointwise + depthwise pairs.
+/// pairs and HardSwish patterns, then pointwise + depthwise pairs; then the same in every nested
+/// graph (If / Loop / Scan bodies).
 /// Returns the number of fusions.
 int fuseForRuntime(ir::Graph& graph, bool qdq = true);
 

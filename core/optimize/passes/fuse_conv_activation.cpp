@@ -1,5 +1,5 @@
 // fuse-conv-activation (runtime)
-//   before:  %c = Conv(%x, %w, %b)                 (constant float 4-D weights)
+//   before:  %c = Conv(%x, %w, %b)                 (constant float weights, 1-D to 3-D conv)
 //            %n = BatchNormalization(%c, ...)      (optional: inference mode, constant stats)
 //            %s = Add(%n, %r)                      (optional residual of the same shape)
 //            %y = Relu(%s)                         (optional; or Clip with constant bounds,
