@@ -365,6 +365,8 @@ class TestKernelsNn : public QObject {
     void fastMaxPoolMatchesReference();
     void fastQuantizeMatchesReference_data();
     void fastQuantizeMatchesReference();
+    void fastRecurrentMatchesReference_data();
+    void fastRecurrentMatchesReference();
     void nodeSuite();
 };
 
@@ -439,6 +441,91 @@ void TestKernelsNn::fastMaxPoolMatchesReference() {
         QVERIFY2(std::memcmp(fast.data(), ref.data(), ref.size() * sizeof(float)) == 0,
                  qPrintable(QString("threads %1: fast MaxPool differs from the reference loop").arg(threads)));
     }
+}
+
+void TestKernelsNn::fastRecurrentMatchesReference_data() {
+    QTest::addColumn<QString>("op");
+    QTest::addColumn<QString>("direction");
+    QTest::addColumn<bool>("full"); // bias, initial states, sequence_lens (and LSTM peepholes)
+    QTest::addColumn<int>("variant"); // GRU: linear_before_reset; LSTM: layout
+    QTest::newRow("LSTM forward, silero-like (I = H = 64, one step)") << "LSTM" << "forward" << true << 0;
+    QTest::newRow("LSTM bidirectional, peepholes, lens, tails") << "LSTM" << "bidirectional" << true << 0;
+    QTest::newRow("LSTM reverse, layout 1, no optional inputs") << "LSTM" << "reverse" << false << 1;
+    QTest::newRow("GRU bidirectional, reset before linear") << "GRU" << "bidirectional" << true << 0;
+    QTest::newRow("GRU forward, linear before reset") << "GRU" << "forward" << true << 1;
+    QTest::newRow("RNN bidirectional") << "RNN" << "bidirectional" << true << 0;
+}
+
+/// The float32 fast path of RNN / GRU / LSTM (float state, 8-lane dot products) against the
+/// reference (double): every output within float rounding, and the same bytes on 1 and 2 threads.
+void TestKernelsNn::fastRecurrentMatchesReference() {
+    QFETCH(QString, op);
+    QFETCH(QString, direction);
+    QFETCH(bool, full);
+    QFETCH(int, variant);
+    const bool silero = QByteArray(QTest::currentDataTag()).contains("silero");
+    const int64_t G = op == "LSTM" ? 4 : op == "GRU" ? 3 : 1, D = direction == "bidirectional" ? 2 : 1;
+    const int64_t S = silero ? 1 : 5, B = silero ? 1 : 3, I = silero ? 64 : 37, H = silero ? 64 : 21;
+    const int64_t layout = op == "LSTM" ? variant : 0;
+    uint32_t state = 12345;
+    auto rnd = [&](std::size_t n, double scale) {
+        std::vector<double> v(n);
+        for (double& e : v) {
+            state = state * 1664525u + 1013904223u;
+            e = ((static_cast<double>(state >> 8) / (1 << 24)) * 2.0 - 1.0) * scale;
+        }
+        return v;
+    };
+    std::vector<In> ins = {
+        {"x", F, layout ? std::vector<int64_t>{B, S, I} : std::vector<int64_t>{S, B, I}, rnd(std::size_t(S * B * I), 2.0)},
+        {"w", F, {D, G * H, I}, rnd(std::size_t(D * G * H * I), 0.3), true},
+        {"r", F, {D, G * H, H}, rnd(std::size_t(D * G * H * H), 0.3), true}};
+    const std::vector<int64_t> stateDims = layout ? std::vector<int64_t>{B, D, H} : std::vector<int64_t>{D, B, H};
+    if (full) {
+        ins.push_back({"b", F, {D, 2 * G * H}, rnd(std::size_t(D * 2 * G * H), 0.5), true});
+        std::vector<double> lens(static_cast<std::size_t>(B), static_cast<double>(S));
+        if (B > 1) lens[1] = double(S - 2);
+        ins.push_back({"lens", I32, {B}, lens});
+        ins.push_back({"h0", F, stateDims, rnd(std::size_t(D * B * H), 0.8)});
+        if (op == "LSTM") {
+            ins.push_back({"c0", F, stateDims, rnd(std::size_t(D * B * H), 0.8)});
+            ins.push_back({"p", F, {D, 3 * H}, rnd(std::size_t(D * 3 * H), 0.4), true});
+        }
+    }
+    std::vector<ir::Attribute> at = attrs(A::makeInt("hidden_size", H), A::makeString("direction", direction.toStdString()));
+    if (op == "GRU") at.push_back(A::makeInt("linear_before_reset", variant));
+    if (op == "LSTM") at.push_back(A::makeInt("layout", layout));
+    const int outs = op == "LSTM" ? 3 : 2;
+    auto model = singleNode(op.toStdString(), ins, outs, std::move(at), 14);
+    auto runAll = [&](bool reference, int threads) {
+        rt::cpu::setPreferReferenceKernels(reference);
+        rt::SessionOptions opt;
+        opt.threads = threads;
+        auto s = rt::Session::create(*model, opt);
+        auto out = s ? (*s)->run(feeds(ins)) : Result<std::vector<rt::Tensor>>(std::unexpected(s.error()));
+        rt::cpu::setPreferReferenceKernels(false);
+        std::vector<std::vector<float>> v;
+        if (!out) {
+            qWarning("%s", out.error().toString().c_str());
+            return v;
+        }
+        for (const rt::Tensor& t : *out) v.emplace_back(t.data<float>(), t.data<float>() + t.numElements());
+        return v;
+    };
+    const auto ref = runAll(true, 1);
+    const auto fast = runAll(false, 1);
+    const auto fast2 = runAll(false, 2);
+    QCOMPARE(int(ref.size()), outs);
+    QCOMPARE(fast.size(), ref.size());
+    double worst = 0;
+    for (std::size_t o = 0; o < ref.size(); ++o) {
+        QCOMPARE(fast[o].size(), ref[o].size());
+        QVERIFY2(std::memcmp(fast[o].data(), fast2[o].data(), fast[o].size() * sizeof(float)) == 0, "1 vs 2 threads");
+        for (std::size_t i = 0; i < ref[o].size(); ++i)
+            worst = std::max(worst, std::abs(double(fast[o][i]) - ref[o][i]) / (1.0 + std::abs(double(ref[o][i]))));
+    }
+    QVERIFY2(worst < 2e-5, qPrintable(QString("worst relative difference %1").arg(worst)));
+    QVERIFY2(worst > 0, "the fast path was not taken (float results equal the double reference everywhere)");
 }
 
 void TestKernelsNn::fastQuantizeMatchesReference_data() {

@@ -4,8 +4,11 @@
 // alpha/beta lists consumed in order by the functions that take them, clip on the gate
 // pre-activations, sequence_lens (steps past a batch entry's length give zeros in Y; Y_h/Y_c
 // hold its last valid step), initial states, layout 0 ([seq, batch, ...]) and 1 ([batch, seq,
-// ...]). Each (direction, batch entry) recurrence runs on one thread in double.
+// ...]). Each (direction, batch entry) recurrence runs on one thread: in double (the reference),
+// or for float32 in float with vectorized dot products (the fast path; its results agree with
+// the reference to float rounding).
 #include "nn_util.h"
+#include "sgemm.h"
 
 #include <cctype>
 
@@ -60,6 +63,18 @@ struct Act {
         return x;
     }
 };
+
+/// sum a[i] * b[i] over n floats in 8 independent partial sums (lanes the compiler keeps in
+/// vector registers; the order is fixed, so the result does not depend on the thread count).
+inline float dot8(const float* __restrict a, const float* __restrict b, int64_t n) {
+    float s[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; ++j) s[j] += a[i + j] * b[i + j];
+    float tail = 0.f;
+    for (; i < n; ++i) tail += a[i] * b[i];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) + tail;
+}
 
 enum class Cell { Rnn, Gru, Lstm };
 
@@ -185,6 +200,8 @@ class RecurrentKernel final : public Kernel {
         if (!nn::selectFloat<RecurrentKernel>(x.dtype(), m_fn))
             return ctx.error(StatusCode::Unsupported,
                              "type " + typeName(x.dtype()) + " is not supported");
+        if (x.dtype() == DataType::Float && !preferReferenceKernels())
+            m_fn = &RecurrentKernel::runTyped<float, float>;
         if (m_layout == 0)
             ctx.setOutput(0, x.dtype(), {m_S, m_D, m_B, m_H});
         else
@@ -198,7 +215,10 @@ class RecurrentKernel final : public Kernel {
     }
     void run(RunContext& ctx) override { (this->*m_fn)(ctx); }
 
-    template <typename T> void runTyped(RunContext& ctx) {
+    /// T: the tensors' type; Acc: the type gates and states are computed in (double for the
+    /// reference; float on the float32 fast path, whose dot products run 8 lanes at a time).
+    template <typename T, typename Acc = double> void runTyped(RunContext& ctx) {
+        constexpr bool kFast = std::is_same_v<Acc, float> && std::is_same_v<T, float>;
         const T* X = ctx.input(0).data<T>();
         const T* W = ctx.input(1).data<T>();
         const T* R = ctx.input(2).data<T>();
@@ -210,7 +230,7 @@ class RecurrentKernel final : public Kernel {
         T* Y = ctx.hasOutput(0) ? ctx.output(0).data<T>() : nullptr;
         T* Yh = ctx.hasOutput(1) ? ctx.output(1).data<T>() : nullptr;
         T* Yc = m_cell == Cell::Lstm && ctx.hasOutput(2) ? ctx.output(2).data<T>() : nullptr;
-        double* scratch = reinterpret_cast<double*>(ctx.scratch());
+        Acc* scratch = reinterpret_cast<Acc*>(ctx.scratch());
         const int64_t H = m_H, I = m_I, S = m_S, Bn = m_B, D = m_D, GH = m_G * m_H;
         const int per = m_cell == Cell::Rnn ? 1 : m_cell == Cell::Gru ? 2 : 3;
 
@@ -229,10 +249,10 @@ class RecurrentKernel final : public Kernel {
                 const int64_t d = task / Bn, b = task % Bn;
                 const bool reverse = m_dirMode == 1 || (m_dirMode == 2 && d == 1);
                 const Act* act = &m_acts[static_cast<std::size_t>(d * per)];
-                double* gates = scratch + task * m_perTask;
-                double* h = gates + GH;
-                double* c = h + H;
-                double* tmp = c + H;
+                Acc* gates = scratch + task * m_perTask;
+                Acc* h = gates + GH;
+                Acc* c = h + H;
+                Acc* tmp = c + H;
                 const T* Wd = W + d * GH * I;
                 const T* Rd = R + d * GH * H;
                 const int64_t bBase = d * 2 * GH;
@@ -242,8 +262,8 @@ class RecurrentKernel final : public Kernel {
                     return m_hasClip ? std::max<double>(-m_clip, std::min<double>(m_clip, v)) : v;
                 };
                 for (int64_t j = 0; j < H; ++j) {
-                    h[j] = h0 ? loadF(*h0, stateAt(d, b) + j) : 0.0;
-                    c[j] = c0 ? loadF(*c0, stateAt(d, b) + j) : 0.0;
+                    h[j] = static_cast<Acc>(h0 ? loadF(*h0, stateAt(d, b) + j) : 0.0);
+                    c[j] = static_cast<Acc>(c0 ? loadF(*c0, stateAt(d, b) + j) : 0.0);
                 }
                 int64_t L = lens ? std::clamp<int64_t>(lens->intAt(b), 0, S) : S;
                 for (int64_t step = 0; step < L; ++step) {
@@ -251,50 +271,56 @@ class RecurrentKernel final : public Kernel {
                     const T* x = xAt(t, b);
                     // gates[k] = x . W[k] + Wb[k] (+ h . R[k] + Rb[k] except GRU's h gate).
                     for (int64_t k = 0; k < GH; ++k) {
-                        double acc = wb(k);
                         const T* wr = Wd + k * I;
-                        for (int64_t i = 0; i < I; ++i)
-                            acc +=
-                                static_cast<double>(load(x[i])) * static_cast<double>(load(wr[i]));
-                        gates[k] = acc;
+                        if constexpr (kFast) {
+                            gates[k] = static_cast<float>(wb(k)) + dot8(x, wr, I);
+                        } else {
+                            double acc = wb(k);
+                            for (int64_t i = 0; i < I; ++i)
+                                acc += static_cast<double>(load(x[i])) * static_cast<double>(load(wr[i]));
+                            gates[k] = acc;
+                        }
                     }
-                    auto hProj = [&](int64_t k, const double* hv) {
-                        double acc = 0;
+                    auto hProj = [&](int64_t k, const Acc* hv) -> Acc {
                         const T* rr = Rd + k * H;
-                        for (int64_t i = 0; i < H; ++i)
-                            acc += hv[i] * static_cast<double>(load(rr[i]));
-                        return acc;
+                        if constexpr (kFast) {
+                            return dot8(hv, rr, H);
+                        } else {
+                            double acc = 0;
+                            for (int64_t i = 0; i < H; ++i)
+                                acc += hv[i] * static_cast<double>(load(rr[i]));
+                            return acc;
+                        }
                     };
                     if (m_cell == Cell::Rnn) {
                         for (int64_t j = 0; j < H; ++j)
-                            tmp[j] = act[0](clip(gates[j] + hProj(j, h) + rb(j)));
+                            tmp[j] = static_cast<Acc>(act[0](clip(gates[j] + hProj(j, h) + rb(j))));
                         for (int64_t j = 0; j < H; ++j)
                             h[j] = tmp[j];
                     } else if (m_cell == Cell::Gru) {
                         // z (0), r (1), h (2).
                         for (int64_t j = 0; j < 2 * H; ++j)
-                            gates[j] = act[0](clip(gates[j] + hProj(j, h) + rb(j)));
-                        const double* z = gates;
-                        const double* rg = gates + H;
+                            gates[j] = static_cast<Acc>(act[0](clip(gates[j] + hProj(j, h) + rb(j))));
+                        const Acc* z = gates;
+                        const Acc* rg = gates + H;
                         if (m_linearBeforeReset) {
                             for (int64_t j = 0; j < H; ++j)
-                                tmp[j] =
-                                    act[1](clip(gates[2 * H + j] +
-                                                rg[j] * (hProj(2 * H + j, h) + rb(2 * H + j))));
+                                tmp[j] = static_cast<Acc>(
+                                    act[1](clip(gates[2 * H + j] + rg[j] * (hProj(2 * H + j, h) + rb(2 * H + j)))));
                         } else {
                             // (r . h) R_h: the reset state goes into c (free for GRU).
                             for (int64_t j = 0; j < H; ++j)
                                 c[j] = rg[j] * h[j];
                             for (int64_t j = 0; j < H; ++j)
-                                tmp[j] = act[1](
-                                    clip(gates[2 * H + j] + hProj(2 * H + j, c) + rb(2 * H + j)));
+                                tmp[j] = static_cast<Acc>(
+                                    act[1](clip(gates[2 * H + j] + hProj(2 * H + j, c) + rb(2 * H + j))));
                         }
                         for (int64_t j = 0; j < H; ++j)
                             h[j] = (1 - z[j]) * tmp[j] + z[j] * h[j];
                     } else {
                         // i (0), o (1), f (2), c (3); peepholes P = [i, o, f].
                         for (int64_t k = 0; k < GH; ++k)
-                            gates[k] += hProj(k, h) + rb(k);
+                            gates[k] += static_cast<Acc>(hProj(k, h) + rb(k));
                         for (int64_t j = 0; j < H; ++j) {
                             double pi = P ? loadF(*P, d * 3 * H + j) : 0.0;
                             double po = P ? loadF(*P, d * 3 * H + H + j) : 0.0;
@@ -305,8 +331,8 @@ class RecurrentKernel final : public Kernel {
                             double cg = act[1](clip(gates[3 * H + j]));
                             double cn = fg * c[j] + ig * cg;
                             double og = act[0](clip(gates[H + j] + po * cn));
-                            c[j] = cn;
-                            tmp[j] = og * act[2](cn);
+                            c[j] = static_cast<Acc>(cn);
+                            tmp[j] = static_cast<Acc>(og * act[2](cn));
                         }
                         for (int64_t j = 0; j < H; ++j)
                             h[j] = tmp[j];
