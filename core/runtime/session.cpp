@@ -408,6 +408,9 @@ VoidResult Session::execute(bool prepareAll) {
     const int threads = m_pool->threads();
     for (int k = 0; k < static_cast<int>(m_steps.size()); ++k) {
         Step& st = m_steps[k];
+        // With a callback the node's time includes its prepare when it runs one here (an If or
+        // Loop of data-dependent shapes runs its body there).
+        const auto t0 = m_callback ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         // A plan taken from the cache: kernels were last prepared for other shapes.
         if (dynamic || st.dataDependent || prepareAll) {
             for (Tensor* t : st.outPtrs)
@@ -457,7 +460,6 @@ VoidResult Session::execute(bool prepareAll) {
         }
         RunContext rctx(st.inPtrs, st.outPtrs, st.scratch, *m_pool);
         if (m_callback) {
-            auto t0 = std::chrono::steady_clock::now();
             st.kernel->run(rctx);
             auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
             m_callback(NodeEvent{*st.node, k, std::span<const Tensor* const>(st.outPtrs.data(), st.outPtrs.size()),
