@@ -197,6 +197,7 @@ const ConvSpec kConvCases[] = {
     {1, 1, 40, 1, 600, 1, 256, 1, 128, 1, 1, 0, 0, 0, 0, 1, true, "", false, true},
     {2, 5, 20, 1, 4, 1, 3, 1, 2, 1, 1, 0, 1, 0, 1, 1, true, "Relu", true, true},
     {1, 8, 17, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, "LeakyRelu", true, false},
+    {2, 1, 24, 1, 250, 1, 100, 1, 100, 1, 1, 0, 0, 0, 0, 1, true, "Relu", true, true},
     // Winograd F(4x4, 3x3) over the tiles of the whole batch (3x3 stride 1, >= 16 channels, at
     // least 16 tiles in the batch).
     {6, 16, 32, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, "Relu", false, false},
@@ -236,6 +237,7 @@ const char* const kConvNames[] = {
     "1-D 256 taps stride 128, 3 frames, M 40 (few-pixel dot products)",
     "1-D batch 2 of 2 frames, 5 channels + residual + relu (few-pixel dot products)",
     "2x2 map, 8->17 + residual + leaky relu (few-pixel dot products)",
+    "1-D batch 2 of 2 frames, 1 channel, 100 taps stride 100 + residual + relu (frames read in place)",
     "winograd: batch 6 of 8x8, 16->32 (one block, steps split between threads)",
     "winograd: batch 70 of 8x8 + residual + relu (blocks split between threads)",
     "winograd: batch 20 of 4x4, 32->32 + residual + leaky relu (partial panel)",

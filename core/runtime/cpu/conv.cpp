@@ -302,11 +302,21 @@ void fastConvFewPixelsRun(const FastConv& fc, const ConvGeom& g, const float* X,
     float* col = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t(63));
     float* colT = col + K * 16;
     float* ct = colT + rows * K;
-    const ImplicitConv ic = implicitConv(fc, g, X, 0);
-    convImplicitPacker()(&ic, 0, K, 0, rows, col);
-    for (int64_t r = 0; r < rows; ++r)
-        for (int64_t k = 0; k < K; ++k) colT[r * K + k] = col[k * 16 + r];
-    sgemmRowsPacked(colT, rows, K, fc.weightsT, ct, M, transposedEpilogue(B, Z, base), pool);
+    const int64_t inPlane = g.in[0] * g.in[1] * g.in[2];
+    if (fc.Cg == 1 && g.k[0] == 1 && g.k[1] == 1 && g.in[0] == 1 && g.in[1] == 1 && g.d[2] == 1 && g.p[2] == 0 &&
+        (P - 1) * g.s[2] + fc.KW <= g.in[2]) {
+        // One input row, no padding (a framed signal: an STFT as a strided 1-D convolution): the
+        // row of output pixel p is the input itself from p * stride on, read in place.
+        for (int64_t b = 0; b < g.N; ++b)
+            sgemmRowsPacked(X + b * g.C * inPlane, P, g.s[2], fc.weightsT, ct + b * P * M, M,
+                            transposedEpilogue(B, Z, base), pool);
+    } else {
+        const ImplicitConv ic = implicitConv(fc, g, X, 0);
+        convImplicitPacker()(&ic, 0, K, 0, rows, col);
+        for (int64_t r = 0; r < rows; ++r)
+            for (int64_t k = 0; k < K; ++k) colT[r * K + k] = col[k * 16 + r];
+        sgemmRowsPacked(colT, rows, K, fc.weightsT, ct, M, transposedEpilogue(B, Z, base), pool);
+    }
     transposedToOutput(ct, g, Z, Y, base, pool);
 }
 
