@@ -78,6 +78,18 @@ double worstDiff(const std::vector<rt::Tensor>& a, const std::vector<rt::Tensor>
     return worst;
 }
 
+/// x [1,2,3,3] -> Conv (1x1, 2 -> 2 channels) -> BatchNormalization -> n, then `tail` (lines
+/// reading n and writing y).
+std::string convBnModel(const char* tail) {
+    return std::string(R"(<ir_version: 8, opset_import: ["" : 13]>
+        g (float[1,2,3,3] x) => (float[1,2,3,3] y)
+          <float[2,2,1,1] w = {1,-2,0.5,3}, float[2] s = {2,0.5}, float[2] bb = {0.1,0.2},
+           float[2] mu = {0.3,-0.1}, float[2] var = {1,4}> {
+            c = Conv(x, w)
+            n = BatchNormalization(c, s, bb, mu, var))") +
+           tail + "\n        }";
+}
+
 int countOf(const std::vector<std::string>& ops, const std::string& op) {
     return static_cast<int>(std::count(ops.begin(), ops.end(), op));
 }
@@ -274,15 +286,9 @@ void TestPassRuntime::siluStandalone() {
 }
 
 void TestPassRuntime::siluIntoConv() {
-    auto m = parseModel(R"(<ir_version: 8, opset_import: ["" : 13]>
-        g (float[1,2,3,3] x) => (float[1,2,3,3] y)
-          <float[2,2,1,1] w = {1,-2,0.5,3}, float[2] s = {2,0.5}, float[2] bb = {0.1,0.2},
-           float[2] mu = {0.3,-0.1}, float[2] var = {1,4}> {
-            c = Conv(x, w)
-            n = BatchNormalization(c, s, bb, mu, var)
+    auto m = parseModel(convBnModel(R"(
             g1 = Sigmoid(n)
-            y = Mul(g1, n)
-        })");
+            y = Mul(g1, n))"));
     QVERIFY(m);
     EW_CHECK_PASS(m, "fuse-silu", R"(
         input  %x : float32[1,2,3,3]
@@ -376,15 +382,9 @@ void TestPassRuntime::hardSwishIntoConv() {
         output %y : float32[1,2,3,3]
     )");
     // x * HardSigmoid(x) {1/6, 1/2} after a Conv + BatchNormalization.
-    auto hs = parseModel(R"(<ir_version: 8, opset_import: ["" : 13]>
-        g (float[1,2,3,3] x) => (float[1,2,3,3] y)
-          <float[2,2,1,1] w = {1,-2,0.5,3}, float[2] s = {2,0.5}, float[2] bb = {0.1,0.2},
-           float[2] mu = {0.3,-0.1}, float[2] var = {1,4}> {
-            c = Conv(x, w)
-            n = BatchNormalization(c, s, bb, mu, var)
+    auto hs = parseModel(convBnModel(R"(
             h = HardSigmoid <alpha = 0.16666667, beta = 0.5> (n)
-            y = Mul(h, n)
-        })");
+            y = Mul(h, n))"));
     QVERIFY(hs);
     QVERIFY(test::applyPass(*hs, "fuse-conv-activation"));
     QCOMPARE(test::countOp(*hs, "FusedConv"), 1);
