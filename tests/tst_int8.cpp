@@ -288,7 +288,10 @@ private slots:
     // a panel of <= 8 columns, int8 output and ConvInteger.
     void u8s8ConvMatchesReference_data() {
         QTest::addColumn<QList<int>>("shape"); // C H W M [K stride pad N]
-        QTest::addColumn<int>("weights");      // 0 random in [-64, 64], 1 pairs at the limit, 2 one pair past it
+        // weights: 0 random in [-64, 64], 1 pairs at the limit, 2 one pair past it (the split route),
+        // 3 every pair far past it (too many remainders: the int16 route), 4 8-bit per-channel
+        // weights as a quantizer writes them (bell-shaped, each row reaching 127: the split route)
+        QTest::addColumn<int>("weights");
         QTest::addColumn<bool>("allMax");      // every x = 255, x zero point 0
         QTest::addColumn<bool>("qlinear");
         QTest::addColumn<bool>("int8Out");
@@ -300,7 +303,12 @@ private slots:
         QTest::newRow("7-bit 4-column tail, K9") << QList<int>{9, 4, 5, 7} << 0 << false << true << true << true;
         QTest::newRow("limit pairs, x 255") << QList<int>{24, 4, 9, 12} << 1 << true << true << false << true;
         QTest::newRow("limit pairs ConvInteger") << QList<int>{24, 4, 9, 12} << 1 << true << false << false << true;
-        QTest::newRow("past the limit") << QList<int>{24, 4, 9, 12} << 2 << true << true << false << false;
+        QTest::newRow("past the limit: split") << QList<int>{24, 4, 9, 12} << 2 << true << true << false << true;
+        QTest::newRow("every pair past the limit: int16") << QList<int>{24, 4, 9, 12} << 3 << true << true << false << false;
+        QTest::newRow("8-bit weights, 1x1 K 384: split") << QList<int>{384, 8, 8, 24} << 4 << false << true << false << true;
+        QTest::newRow("8-bit weights, 3x3 on 7x7 (tail column), M 13: split") << QList<int>{40, 7, 7, 13, 3, 1, 1, 1} << 4 << false << true << true << true;
+        QTest::newRow("8-bit weights ConvInteger, x 255: split") << QList<int>{301, 5, 6, 11} << 4 << true << false << false << true;
+        QTest::newRow("8-bit weights, 1x1 K 32 (remainders too dense): int16") << QList<int>{32, 8, 8, 24} << 4 << false << true << false << false;
         // Through uint8 planes padded with the zero point (im2col from runs), or the input read
         // in place when unpadded: 3x3 pad 1, stride 2 (every other byte), a 7x7 stride-2 first
         // layer, a valid 3x3 and 3x3 taps at the limit; a batch of two stays on int16.
@@ -315,7 +323,7 @@ private slots:
         // A deep layer on a 7x7 map: one column block, 2 threads split the rows into groups that
         // all read one B packed once (qgemmSharedPacks), on both routes.
         QTest::newRow("deep 3x3 on 7x7, shared B") << QList<int>{96, 7, 7, 40, 3, 1, 1, 1} << 0 << false << true << false << true;
-        QTest::newRow("deep 3x3 on 7x7, shared B, int16") << QList<int>{96, 7, 7, 40, 3, 1, 1, 1} << 2 << false << true << false << false;
+        QTest::newRow("deep 3x3 on 7x7, shared B, int16") << QList<int>{96, 7, 7, 40, 3, 1, 1, 1} << 3 << false << true << false << false;
     }
     void u8s8ConvMatchesReference() {
         QFETCH(QList<int>, shape);
@@ -341,6 +349,19 @@ private slots:
                     wv[std::size_t(m * Kd + k + 1)] = sp[1];
                 }
             if (weights == 2) wv[1] = wv[0] > 0 ? 129 - wv[0] : -129 - wv[0]; // one pair sums to 129
+        }
+        if (weights == 3)
+            for (std::size_t i = 0; i < wn; ++i) wv[i] = (i / 2) % 2 ? -127 : 127 - double(i % 5);
+        if (weights == 4) {
+            std::mt19937 rng(31);
+            std::normal_distribution<double> nd(0.0, 1.0);
+            for (int64_t m = 0; m < M; ++m) {
+                std::vector<double> z(static_cast<std::size_t>(Kd));
+                double top = 0;
+                for (double& v : z) top = std::max(top, std::abs(v = nd(rng)));
+                for (int64_t k = 0; k < Kd; ++k)
+                    wv[std::size_t(m * Kd + k)] = std::round(z[std::size_t(k)] / top * 127.0);
+            }
         }
         In x{"x", DataType::UInt8, {N, C, H, W}, allMax ? std::vector<double>(xn, 255) : randomInts(xn, 0, 255, 22)};
         In xzp{"x_zp", DataType::UInt8, {}, {allMax ? 0.0 : 131.0}, true};
@@ -368,9 +389,13 @@ private slots:
             m = singleNode("ConvInteger", ins, 1, attrs(), 13);
         }
         QVERIFY(fastApplies(*m, true, qlinear));
-        const int64_t before = rt::cpu::qgemmU8S8Calls(), sharedBefore = rt::cpu::qgemmSharedPacks();
+        const int64_t before = rt::cpu::qgemmU8S8Calls(), sharedBefore = rt::cpu::qgemmSharedPacks(),
+                      splitBefore = rt::cpu::qgemmSplitCalls();
         expectFastEqualsReference(*m, feeds(ins));
-        if (rt::cpu::int8UsesAvx2()) QCOMPARE(rt::cpu::qgemmU8S8Calls() > before, route);
+        if (rt::cpu::int8UsesAvx2()) {
+            QCOMPARE(rt::cpu::qgemmU8S8Calls() > before, route);
+            QCOMPARE(rt::cpu::qgemmSplitCalls() > splitBefore, route && (weights == 2 || weights == 4));
+        }
         if (QByteArray(QTest::currentDataTag()).contains("shared B")) QVERIFY(rt::cpu::qgemmSharedPacks() > sharedBefore);
     }
 

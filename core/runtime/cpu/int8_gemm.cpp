@@ -192,12 +192,13 @@ void qInterleaveRows8x4(const uint8_t* const rows[4], int64_t n, int64_t panelSt
 }
 
 namespace {
-std::atomic<int64_t> g_u8s8Calls{0}, g_dwU8Planes{0}, g_dwChannelGroups{0}, g_sharedPacks{0};
+std::atomic<int64_t> g_u8s8Calls{0}, g_dwU8Planes{0}, g_dwChannelGroups{0}, g_sharedPacks{0}, g_splitCalls{0};
 std::atomic<bool> g_dwChannelsOff{false};
 }
 
 int64_t qgemmU8S8Calls() { return g_u8s8Calls.load(); }
 int64_t qgemmSharedPacks() { return g_sharedPacks.load(); }
+int64_t qgemmSplitCalls() { return g_splitCalls.load(); }
 void qDwChannelsForceOff(bool off) { g_dwChannelsOff.store(off); }
 bool qDwChannelsEnabled() { return !g_dwChannelsOff.load(std::memory_order_relaxed); }
 int64_t qDepthwiseChannelGroups() { return g_dwChannelGroups.load(); }
@@ -320,6 +321,8 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
     // a B panel and 4 bytes of an A row per step, so the addressing below serves both.
     const int64_t kp = g.u8s8 ? qDepthQuads(g.k) : qDepthPairs(g.k);
     if (g.u8s8) g_u8s8Calls.fetch_add(1, std::memory_order_relaxed);
+    const QRowRemainders* rem = g.u8s8 && !g.aUnsigned && g.rem && !g.rem->quad.empty() ? g.rem : nullptr;
+    if (rem) g_splitCalls.fetch_add(1, std::memory_order_relaxed);
     const int route = !g.u8s8 ? 0 : g.aUnsigned ? 2 : 1;
     const int64_t rowPanels = (g.m + kQRowTile - 1) / kQRowTile;
     const int64_t colPanels = (g.n + kQColTile - 1) / kQColTile;
@@ -421,6 +424,11 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
 #if defined(__x86_64__) || defined(__i386__)
                     if (fused[p - p0]) {
                         QTileRun run;
+                        if (rem) {
+                            run.remStart = rem->start.data() + r0;
+                            run.remQuad = rem->quad.data();
+                            run.remVal = rem->val.data();
+                        }
                         const int64_t first = p;
                         for (; p < p1 && fused[p - p0]; ++p) {
                             const Segments& s = segs[p - p0];

@@ -24,6 +24,8 @@
 //     + (k / 2) * 32 + j * 2 + k % 2 (columns past N zero).
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <cstdlib>
 #include <vector>
 
 namespace ew::rt {
@@ -125,6 +127,63 @@ bool qU8S8Exact(int64_t m, int64_t kDepth, F&& at) {
     return true;
 }
 
+/// The split u8 x s8 route for weights that fail qU8S8Exact (8-bit per-channel weights: a few
+/// percent of their same-sign depth pairs exceed |w0| + |w1| = 128): W = W_safe + W_rem. In each
+/// such pair the larger weight keeps only what brings the pair to 128 (W_safe: exact on the u8 x s8
+/// route) and the rest goes to W_rem, which then holds at most one nonzero per pair (|r| <= 126:
+/// its pairs cannot saturate either). The kernel adds x * W_rem row by row over the depth quads
+/// where that row has a remainder: row r's quads are quad[start[r] .. start[r + 1]), their four
+/// int8 remainders (depth order) packed in val. Exact: the same int32 sums as the int16 route.
+struct QRowRemainders {
+    std::vector<int32_t> start; ///< m + 1 offsets
+    std::vector<int32_t> quad;  ///< depth quad index
+    std::vector<int32_t> val;   ///< the quad's four int8 remainders as one int32 (little-endian)
+    /// Remainder quads per row quad: the extra work against the plain u8 x s8 route (each costs
+    /// about a row's share of a tile step).
+    double density(int64_t m, int64_t k) const {
+        const double cells = static_cast<double>(m) * static_cast<double>((k + 3) / 4);
+        return cells > 0 ? static_cast<double>(quad.size()) / cells : 0.0;
+    }
+};
+
+/// Splits A(r, k) = at(r, k) (int8 values, r < m, k < kDepth) as above: safe(r, k) into `safe`
+/// (row-major m x kDepth) and the remainders into `rem`. Returns the number of weights split.
+template <typename F>
+int64_t qSplitU8S8(int64_t m, int64_t kDepth, F&& at, std::vector<int8_t>& safe, QRowRemainders& rem) {
+    safe.assign(static_cast<std::size_t>(m * kDepth), 0);
+    rem = QRowRemainders();
+    rem.start.push_back(0);
+    int64_t split = 0;
+    for (int64_t r = 0; r < m; ++r) {
+        int8_t* sr = safe.data() + r * kDepth;
+        for (int64_t k = 0; k < kDepth; ++k) sr[k] = static_cast<int8_t>(at(r, k));
+        for (int64_t q = 0; q * 4 < kDepth; ++q) {
+            int8_t rq[4] = {0, 0, 0, 0};
+            bool any = false;
+            for (int64_t k = 4 * q; k + 1 < kDepth && k < 4 * q + 4; k += 2) {
+                const int w0 = sr[k], w1 = sr[k + 1];
+                if (!((w0 > 0 && w1 > 0) || (w0 < 0 && w1 < 0)) || std::abs(w0) + std::abs(w1) <= 128) continue;
+                // The larger keeps 128 - |smaller| (>= 1, same sign); the rest is the remainder.
+                const int64_t big = std::abs(w0) >= std::abs(w1) ? k : k + 1, small = big == k ? k + 1 : k;
+                const int sign = sr[big] > 0 ? 1 : -1;
+                const int kept = sign * (128 - std::abs(int(sr[small])));
+                rq[big - 4 * q] = static_cast<int8_t>(sr[big] - kept);
+                sr[big] = static_cast<int8_t>(kept);
+                any = true;
+                ++split;
+            }
+            if (any) {
+                int32_t v;
+                std::memcpy(&v, rq, sizeof(v));
+                rem.quad.push_back(static_cast<int32_t>(q));
+                rem.val.push_back(v);
+            }
+        }
+        rem.start.push_back(static_cast<int32_t>(rem.quad.size()));
+    }
+    return split;
+}
+
 /// Packs A(r, k) = at(r, k) (int8 values) as u8 x s8 depth quads (layout above).
 template <typename F>
 void qPackA8(int8_t* out, int64_t m, int64_t kDepth, F&& at) {
@@ -176,6 +235,11 @@ struct QTileRun {
     int n[kQMaxBlockCols / kQColTile];
     int64_t col[kQMaxBlockCols / kQColTile];
     int64_t at[kQMaxBlockCols / kQColTile];
+    /// The split u8 x s8 route (QRowRemainders): start offset to the row panel's first row (its
+    /// rows' entries are remStart[r] .. remStart[r + 1]), quad and val; null otherwise.
+    const int32_t* remStart = nullptr;
+    const int32_t* remQuad = nullptr;
+    const int32_t* remVal = nullptr;
 };
 
 /// Sets e.intRound / e.narrowed for a kernel whose accumulators (bias included) stay within
@@ -324,7 +388,12 @@ struct QGemmArgs {
     QEpilogue epi;
     int64_t chBase = 0;
     QOutLayout out;
+    /// With u8s8 (convolutions, route 1): `a` holds W_safe and these the remainders of the split
+    /// route (QRowRemainders), rows indexed from 0 at chBase; null when W itself is exact.
+    const QRowRemainders* rem = nullptr;
 };
 void qgemm(const QGemmArgs& args, ThreadPool& pool);
+/// Calls of qgemm that took the split u8 x s8 route (tests check it is taken).
+int64_t qgemmSplitCalls();
 
 } // namespace ew::rt::cpu

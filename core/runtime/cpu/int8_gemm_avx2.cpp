@@ -124,9 +124,10 @@ __attribute__((always_inline)) inline void storeRow16(__m256i a0, __m256i a1, in
 /// replace vpmaddwd; 1: B's 32 bytes per vector are the uint8 operand (convolutions: x), the
 /// broadcast 4 bytes of A the int8 weights; 2: the other way round (MatMul: A is the uint8
 /// activations, B the int8 weights). 0: the int16 route.
+/// With run.remStart (the split u8 x s8 route, int8_gemm.h), each row then adds its remainder quads.
 template <int H, bool HALF, int U8, typename T>
 void microStore(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue& e, int64_t ch0, int64_t col, int n,
-                T* y, int64_t ldr) {
+                T* y, int64_t ldr, const QTileRun& run) {
     auto mul = [&](__m256i av, __m256i bv) {
         if constexpr (U8 != 0) {
             // vpmaddwd with the ones as a memory operand: 10 accumulators, 2 B vectors, the
@@ -165,6 +166,28 @@ void microStore(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue&
         EW_Q_ROW(4)
 #undef EW_Q_ROW
     }
+    if constexpr (U8 == 1) {
+        if (run.remStart) {
+#define EW_Q_REM(r)                                                                                    \
+    if constexpr (H > r) {                                                                             \
+        for (int32_t i = run.remStart[r]; i < run.remStart[r + 1]; ++i) {                              \
+            const int64_t q = run.remQuad[i];                                                          \
+            const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 32));     \
+            const __m256i b1 =                                                                         \
+                HALF ? b0 : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 32 + 16));    \
+            const __m256i av = _mm256_set1_epi32(run.remVal[i]);                                       \
+            c##r##0 = _mm256_add_epi32(c##r##0, mul(av, b0));                                          \
+            if constexpr (!HALF) c##r##1 = _mm256_add_epi32(c##r##1, mul(av, b1));                     \
+        }                                                                                              \
+    }
+            EW_Q_REM(0)
+            EW_Q_REM(1)
+            EW_Q_REM(2)
+            EW_Q_REM(3)
+            EW_Q_REM(4)
+#undef EW_Q_REM
+        }
+    }
     storeRow16(c00, c01, n, e, ch0, col, y);
     if constexpr (H > 1) storeRow16(c10, c11, n, e, ch0 + 1, col, y + ldr);
     if constexpr (H > 2) storeRow16(c20, c21, n, e, ch0 + 2, col, y + 2 * ldr);
@@ -179,7 +202,7 @@ void microStore(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue&
 /// the same requantization per lane: the same bytes.
 template <int H, typename T>
 void tailColumnsU8(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue& e, int64_t ch0, int n, T* y,
-                   int64_t ldr) {
+                   int64_t ldr, const QTileRun& run) {
     const __m256i rowMask = _mm256_cmpgt_epi32(_mm256_set1_epi32(H), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     const __m256i ones = _mm256_set1_epi16(1);
     const auto* a8 = reinterpret_cast<const uint8_t*>(a);
@@ -198,6 +221,19 @@ void tailColumnsU8(int64_t kp, const int16_t* a, const int16_t* b, const QEpilog
             std::memcpy(&quad, b8 + q * 64 + j * 4, sizeof(quad));
             acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(quad), av), ones));
         }
+        if (run.remStart) {
+            // The split route's remainders, row by row (a pair holds at most one nonzero).
+            alignas(32) int32_t extra[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            for (int r = 0; r < H; ++r)
+                for (int32_t i = run.remStart[r]; i < run.remStart[r + 1]; ++i) {
+                    const uint8_t* xq = b8 + int64_t(run.remQuad[i]) * 64 + j * 4;
+                    int8_t w[4];
+                    std::memcpy(w, &run.remVal[i], sizeof(w));
+                    extra[r] += int32_t(xq[0]) * w[0] + int32_t(xq[1]) * w[1] + int32_t(xq[2]) * w[2] +
+                                int32_t(xq[3]) * w[3];
+                }
+            acc = _mm256_add_epi32(acc, _mm256_load_si256(reinterpret_cast<const __m256i*>(extra)));
+        }
         alignas(16) T bytes[16];
         _mm_store_si128(reinterpret_cast<__m128i*>(bytes),
                         requant16<T>(_mm256_add_epi32(acc, bias), _mm256_setzero_si256(), mult, mult, e));
@@ -215,14 +251,14 @@ void microStoreRun(int64_t kp, const int16_t* a, const int16_t* b, const QEpilog
         const int16_t* bp = b + i * kp * 32;
         if constexpr (U8 == 1 && !std::is_same_v<T, int32_t>) {
             if (run.n[i] <= 4 && !e.perColumn) {
-                tailColumnsU8<H>(kp, a, bp, e, ch0, run.n[i], y + run.at[i], ldr);
+                tailColumnsU8<H>(kp, a, bp, e, ch0, run.n[i], y + run.at[i], ldr, run);
                 continue;
             }
         }
         if (run.n[i] <= 8)
-            microStore<H, true, U8>(kp, a, bp, e, ch0, run.col[i], run.n[i], y + run.at[i], ldr);
+            microStore<H, true, U8>(kp, a, bp, e, ch0, run.col[i], run.n[i], y + run.at[i], ldr, run);
         else
-            microStore<H, false, U8>(kp, a, bp, e, ch0, run.col[i], run.n[i], y + run.at[i], ldr);
+            microStore<H, false, U8>(kp, a, bp, e, ch0, run.col[i], run.n[i], y + run.at[i], ldr, run);
     }
 }
 
