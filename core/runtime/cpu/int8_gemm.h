@@ -7,7 +7,8 @@
 // multiplies them with vpmaddwd (int16 x int16 -> pairs summed into int32). A pair sum is at most
 // 2 * 255^2, so nothing saturates, zero points need no correction terms, and padding is simply 0.
 // Accumulation is int32, exact for K <= kInt8MaxDepth. Where the weights allow it, the u8 x s8
-// route below (vpmaddubsw) is taken instead: on the Zen 3 this was tuned on, a 5x16 tile of
+// route below (vpmaddubsw) is taken instead, for convolutions with 8-bit weights also in its split
+// form (QRowRemainders) where few weight pairs need it: on the Zen 3 this was tuned on, a 5x16 tile of
 // vpmaddubsw + vpmaddwd(ones) + vpaddd sustains about 1.3x the products per second of the
 // vpmaddwd + vpaddd tile (measured in isolation: about 160 against 125 GOPS; the vpaddd of the
 // int16 route competes with vpmaddwd for the same pipes). No AVX-512 VNNI code: the machine this
