@@ -288,11 +288,10 @@ public:
                         for (int64_t k = 0; k < m_K; ++k) m_rowSum[std::size_t(m)] += at(m, k);
                 }
             }
-            // The int16 pairs: now (also beside a split u8 x s8 form, which does not hold the
-            // weights themselves), or (when an exact u8 x s8 form exists) only once a run needs
-            // them (int8 or batched input, the portable kernels; packInt16FromA8).
+            // The int16 pairs: now, or (when the u8 x s8 form exists) only once a run needs them
+            // (int8 or batched input, the portable kernels; packInt16FromA8).
             m_packedA.clear();
-            if (m_packedA8.empty() || !m_rem.quad.empty()) {
+            if (m_packedA8.empty()) {
                 m_packedA.assign(qPackedAElems(mg, m_K) * static_cast<std::size_t>(m_group), 0);
                 for (int64_t g = 0; g < m_group; ++g)
                     qPackA(m_packedA.data() + g * qPackedAElems(mg, m_K), mg, m_K, [&](int64_t r, int64_t k) {
@@ -522,15 +521,29 @@ private:
     /// Elements after the last plane that whole-vector reads may touch (zeroed).
     static constexpr int64_t kSlack = 128;
 
-    /// The int16 pairs from the u8 x s8 quads when they were not packed at init (weights of
-    /// zero point 0, group 1: the same values in the other layout). Once; a no-op otherwise.
+    /// The int16 pairs from the u8 x s8 quads (plus the split route's remainders) when they were
+    /// not packed at init (weights of zero point 0, group 1: the same values in the other layout).
+    /// Once; a no-op otherwise.
     void packInt16FromA8() {
         if (!m_packedA.empty() || m_packedA8.empty()) return;
         const int64_t kq = qDepthQuads(m_K);
+        // The split route's quads hold W_safe: W = W_safe + the remainders.
+        std::vector<int8_t> rem;
+        if (!m_rem.quad.empty()) {
+            rem.assign(static_cast<std::size_t>(m_M * m_K), 0);
+            for (int64_t r = 0; r < m_M; ++r)
+                for (int32_t i = m_rem.start[std::size_t(r)]; i < m_rem.start[std::size_t(r) + 1]; ++i) {
+                    int8_t w[4];
+                    std::memcpy(w, &m_rem.val[std::size_t(i)], sizeof(w));
+                    for (int64_t t = 0; t < 4 && m_rem.quad[std::size_t(i)] * 4 + t < m_K; ++t)
+                        rem[std::size_t(r * m_K + m_rem.quad[std::size_t(i)] * 4 + t)] = w[t];
+                }
+        }
         m_packedA.assign(qPackedAElems(m_M, m_K), 0);
         qPackA(m_packedA.data(), m_M, m_K, [&](int64_t r, int64_t k) {
             const int64_t r0 = r / kQRowTile * kQRowTile, h = std::min<int64_t>(kQRowTile, m_M - r0);
-            return int64_t(m_packedA8[std::size_t(r0 * kq * 4 + ((k / 4) * h + (r - r0)) * 4 + k % 4)]);
+            const int64_t w = m_packedA8[std::size_t(r0 * kq * 4 + ((k / 4) * h + (r - r0)) * 4 + k % 4)];
+            return rem.empty() ? w : w + rem[std::size_t(r * m_K + k)];
         });
     }
 
