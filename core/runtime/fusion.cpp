@@ -761,6 +761,42 @@ int fuseGemmActivations(ir::Graph& g, const FusionListener* listener) {
     return fused;
 }
 
+namespace {
+
+/// The activation `act` reading x, where x comes from an ai.edgewise.FusedConv of g without an
+/// activation: that FusedConv takes it into its epilogue (act(conv + bias + residual)). False,
+/// with nothing changed, otherwise.
+bool activationIntoFusedConv(ir::Graph& g, ir::Value* x, const ActivationMatch& act, const FusionListener* listener) {
+    ir::Node* producer = x->producer();
+    if (!producer || producer->graph() != &g || !isEdgewiseOp(*producer, "FusedConv") ||
+        !producer->attrString("activation", "").empty() || producer->outputs().size() != 1)
+        return false;
+    std::vector<ir::Value*> ins = producer->inputs();
+    replaceChain(g, producer, act.nodes, "FusedConv", ins, &act, listener);
+    return true;
+}
+
+/// Replaces `nodes` (in data-flow order, the last writing the pattern's result) by one node `op`
+/// of Edgewise's domain reading x, with the last node's name; x keeps its other readers.
+void replaceByUnary(ir::Graph& g, const std::vector<ir::Node*>& nodes, ir::Value* x, const std::string& op,
+                    const FusionListener* listener) {
+    ir::Node* last = nodes.back();
+    if (listener && listener->fused)
+        for (std::size_t i = 0; i + 1 < nodes.size(); ++i) listener->fused(*nodes[i], *last);
+    const std::string name = last->name;
+    ir::Value* out = last->output(0);
+    g.removeNode(last);
+    ir::Node* node = g.addNode(op, kEdgewiseDomain, name, {x}, {out});
+    for (auto it = nodes.rbegin() + 1; it != nodes.rend(); ++it) {
+        ir::Value* mid = (*it)->output(0);
+        g.removeNode(*it);
+        if (mid && mid->uses().empty() && !mid->producer() && !mid->isGraphOutput()) g.removeValue(mid);
+    }
+    if (listener && listener->rewritten) listener->rewritten(*node);
+}
+
+} // namespace
+
 int fuseSilu(ir::Graph& g, const FusionListener* listener) {
     int fused = fuseConvChainsImpl(g, ActFilter::SiluOnly, listener);
     std::vector<ir::Node*> muls;
@@ -771,26 +807,10 @@ int fuseSilu(ir::Graph& g, const FusionListener* listener) {
         ir::Node* sig = siluSigmoid(g, *mul, /*exclusive=*/false);
         if (!sig) continue;
         ir::Value* x = sig->input(0);
-        ir::Node* producer = x->producer();
         ActivationMatch act;
-        if (producer && producer->graph() == &g && isEdgewiseOp(*producer, "FusedConv") &&
-            producer->attrString("activation", "").empty() && producer->outputs().size() == 1 &&
-            matchActivation(g, x, ActFilter::SiluOnly, act) && act.nodes.back() == mul) {
-            // The FusedConv's epilogue computes act(conv + bias + residual): SiLU goes there.
-            std::vector<ir::Value*> ins = producer->inputs();
-            replaceChain(g, producer, act.nodes, "FusedConv", ins, &act, listener);
-        } else {
-            // x keeps its other readers: only the pair becomes one node (with the Mul's name).
-            if (listener && listener->fused) listener->fused(*sig, *mul);
-            ir::Value* out = mul->output(0);
-            ir::Value* s = sig->output(0);
-            const std::string name = mul->name;
-            g.removeNode(mul);
-            ir::Node* node = g.addNode("Silu", kEdgewiseDomain, name, {x}, {out});
-            g.removeNode(sig);
-            if (s->uses().empty() && !s->isGraphOutput()) g.removeValue(s);
-            if (listener && listener->rewritten) listener->rewritten(*node);
-        }
+        const bool intoConv = matchActivation(g, x, ActFilter::SiluOnly, act) && act.nodes.back() == mul &&
+                              activationIntoFusedConv(g, x, act, listener);
+        if (!intoConv) replaceByUnary(g, {sig, mul}, x, "Silu", listener); // only the pair, with the Mul's name
         ++pairs;
     }
     if (pairs) (void)g.sortTopologically();
@@ -814,33 +834,12 @@ int fuseHardSwish(ir::Graph& g, const FusionListener* listener) {
     for (ir::Node* first : firsts) {
         std::optional<HardSwishMatch> m = matchHardSwish(g, *first);
         if (!m || !isFloatTensor(m->x) || !isFloatTensor(m->result)) continue;
-        ir::Node* producer = m->x->producer();
-        if (producer && producer->graph() == &g && isEdgewiseOp(*producer, "FusedConv") &&
-            producer->attrString("activation", "").empty() && producer->outputs().size() == 1 &&
-            hardSwishReading(g, m->x)) {
-            ActivationMatch act;
-            act.name = "HardSwish";
-            act.nodes = m->nodes;
-            act.out = m->result;
-            std::vector<ir::Value*> ins = producer->inputs();
-            replaceChain(g, producer, act.nodes, "FusedConv", ins, &act, listener);
-        } else {
-            ir::Node* last = m->nodes.back();
-            if (listener && listener->fused)
-                for (std::size_t i = 0; i + 1 < m->nodes.size(); ++i) listener->fused(*m->nodes[i], *last);
-            const std::string name = last->name;
-            ir::Value* out = m->result;
-            std::vector<ir::Node*> rest = m->nodes;
-            g.removeNode(last);
-            rest.pop_back();
-            ir::Node* node = g.addNode("HardSwish", kEdgewiseDomain, name, {m->x}, {out});
-            for (auto it = rest.rbegin(); it != rest.rend(); ++it) {
-                ir::Value* mid = (*it)->output(0);
-                g.removeNode(*it);
-                if (mid && mid->uses().empty() && !mid->producer()) g.removeValue(mid);
-            }
-            if (listener && listener->rewritten) listener->rewritten(*node);
-        }
+        ActivationMatch act;
+        act.name = "HardSwish";
+        act.nodes = m->nodes;
+        act.out = m->result;
+        if (!(hardSwishReading(g, m->x) && activationIntoFusedConv(g, m->x, act, listener)))
+            replaceByUnary(g, m->nodes, m->x, "HardSwish", listener);
         ++fused;
     }
     if (fused) (void)g.sortTopologically();
