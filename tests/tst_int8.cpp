@@ -287,7 +287,7 @@ private slots:
     // right at the limit with every x = 255 (pair sums of +-32640), a ragged depth (K % 4 != 0),
     // a panel of <= 8 columns, int8 output and ConvInteger.
     void u8s8ConvMatchesReference_data() {
-        QTest::addColumn<QList<int>>("shape"); // C H W M [K stride pad N]
+        QTest::addColumn<QList<int>>("shape"); // C H W M [K stride pad N [padEnd dilation]]
         // weights: 0 random in [-64, 64], 1 pairs at the limit, 2 one pair past it (the split route),
         // 3 every pair far past it (too many remainders: the int16 route), 4 8-bit per-channel
         // weights as a quantizer writes them (bell-shaped, each row reaching 127: the split route)
@@ -319,7 +319,24 @@ private slots:
         QTest::newRow("1x1 batch 2: no") << QList<int>{12, 5, 7, 9, 1, 1, 0, 2} << 0 << false << false << false << false;
         QTest::newRow("3x3 limit pairs, x 255") << QList<int>{8, 6, 7, 12, 3, 1, 1, 1} << 1 << true << true << false << true;
         QTest::newRow("3x3 pad1 tiny maps") << QList<int>{40, 1, 2, 8, 3, 1, 1, 1} << 0 << false << true << false << true;
-        QTest::newRow("3x3 stride2 wide rows") << QList<int>{4, 9, 70, 6, 3, 2, 1, 1} << 0 << false << true << false << true;
+        QTest::newRow("quad planes: 3x3 stride2 wide rows") << QList<int>{4, 9, 70, 6, 3, 2, 1, 1} << 0 << false << true << false << true;
+        // The quad-plane route (B read in place from channel-quad planes, no im2col): maps wide
+        // enough that the virtual columns between output rows waste little; stride 1 and 2 (odd
+        // sizes: phase planes of unequal extent), 5x5, 8-bit weights on the split route, taps at
+        // the limit with x = 255, int8 outputs; a 7x7 map stays on im2col.
+        QTest::newRow("quad planes: 3x3 pad1, M 13") << QList<int>{16, 20, 30, 13, 3, 1, 1, 1} << 0 << false << true << false << true;
+        QTest::newRow("quad planes: 3x3 stride2, int8 out") << QList<int>{8, 31, 40, 7, 3, 2, 1, 1} << 0 << false << true << true << true;
+        QTest::newRow("quad planes: 3x3 stride2 odd sizes") << QList<int>{4, 29, 33, 6, 3, 2, 1, 1} << 0 << false << true << false << true;
+        QTest::newRow("quad planes: 5x5 pad2") << QList<int>{4, 12, 60, 9, 5, 1, 2, 1} << 0 << false << true << false << true;
+        QTest::newRow("quad planes: 8-bit weights, split") << QList<int>{32, 18, 26, 21, 3, 1, 1, 1} << 4 << false << true << false << true;
+        QTest::newRow("quad planes: limit pairs, x 255") << QList<int>{8, 12, 40, 12, 3, 1, 1, 1} << 1 << true << true << false << true;
+        // Rows sharing their padding columns (a read past a row's end wraps into the next row's
+        // left padding): asymmetric pads both ways, dilation 2, stride 2 with pads 2 / 0.
+        QTest::newRow("quad planes: pads 2 / 0") << QList<int>{8, 11, 37, 5, 3, 1, 2, 1, 0, 1} << 0 << false << true << false << true;
+        QTest::newRow("quad planes: pads 0 / 2") << QList<int>{8, 11, 37, 5, 3, 1, 0, 1, 2, 1} << 0 << false << true << false << true;
+        QTest::newRow("quad planes: dilation 2") << QList<int>{12, 13, 45, 6, 3, 1, 2, 1, 2, 2} << 0 << false << true << false << true;
+        QTest::newRow("quad planes: stride 2, pads 2 / 0") << QList<int>{4, 21, 61, 5, 3, 2, 2, 1, 0, 1} << 0 << false << true << true << true;
+        QTest::newRow("im2col: 3x3 on 7x7") << QList<int>{16, 7, 7, 12, 3, 1, 1, 1} << 0 << false << true << false << true;
         // A deep layer on a 7x7 map: one column block, 2 threads split the rows into groups that
         // all read one B packed once (qgemmSharedPacks), on both routes.
         QTest::newRow("deep 3x3 on 7x7, shared B") << QList<int>{96, 7, 7, 40, 3, 1, 1, 1} << 0 << false << true << false << true;
@@ -335,9 +352,17 @@ private slots:
         const int64_t C = shape[0], H = shape[1], W = shape[2], M = shape[3];
         const int64_t KK = shape.size() > 4 ? shape[4] : 1, S = shape.size() > 4 ? shape[5] : 1,
                       P = shape.size() > 4 ? shape[6] : 0, N = shape.size() > 4 ? shape[7] : 1;
+        const int64_t PE = shape.size() > 8 ? shape[8] : P, D = shape.size() > 9 ? shape[9] : 1;
         const int64_t Kd = C * KK * KK; // the reduction depth
         const std::size_t xn = std::size_t(N * C * H * W), wn = std::size_t(M * Kd);
         std::vector<double> wv = randomInts(wn, -64, 64, 21);
+        // The kernels' depth order, in which the vpmaddubsw pairs are formed: channel quads
+        // (c / 4, tap, c % 4) for a KxK window over channels a multiple of 4, else (c, tap).
+        const bool quadOrder = C % 4 == 0 && KK > 1;
+        auto orig = [&](int64_t k) {
+            const int64_t taps = KK * KK, q = k / 4;
+            return quadOrder ? (4 * (q / taps) + k % 4) * taps + q % taps : k;
+        };
         if (weights >= 1) {
             // Every depth pair at |w0| + |w1| = 128 with one sign (rows alternate the sign and
             // the split: 64 + 64, 127 + 1, 100 + 28, and -128 beside 0).
@@ -345,10 +370,13 @@ private slots:
             for (int64_t m = 0; m < M; ++m)
                 for (int64_t k = 0; k + 1 < Kd; k += 2) {
                     const auto& sp = splits[(m + k / 2) % 6];
-                    wv[std::size_t(m * Kd + k)] = sp[0];
-                    wv[std::size_t(m * Kd + k + 1)] = sp[1];
+                    wv[std::size_t(m * Kd + orig(k))] = sp[0];
+                    wv[std::size_t(m * Kd + orig(k + 1))] = sp[1];
                 }
-            if (weights == 2) wv[1] = wv[0] > 0 ? 129 - wv[0] : -129 - wv[0]; // one pair sums to 129
+            if (weights == 2) { // one pair sums to 129
+                const std::size_t w0 = std::size_t(orig(0)), w1 = std::size_t(orig(1));
+                wv[w1] = wv[w0] > 0 ? 129 - wv[w0] : -129 - wv[w0];
+            }
         }
         if (weights == 3)
             for (std::size_t i = 0; i < wn; ++i) wv[i] = (i / 2) % 2 ? -127 : 127 - double(i % 5);
@@ -370,7 +398,8 @@ private slots:
         auto attrs = [&] {
             std::vector<Attribute> at;
             at.push_back(Attribute::makeInts("strides", {S, S}));
-            at.push_back(Attribute::makeInts("pads", {P, P, P, P}));
+            at.push_back(Attribute::makeInts("pads", {P, P, PE, PE}));
+            at.push_back(Attribute::makeInts("dilations", {D, D}));
             return at;
         };
         std::unique_ptr<ir::Model> m;
@@ -390,11 +419,12 @@ private slots:
         }
         QVERIFY(fastApplies(*m, true, qlinear));
         const int64_t before = rt::cpu::qgemmU8S8Calls(), sharedBefore = rt::cpu::qgemmSharedPacks(),
-                      splitBefore = rt::cpu::qgemmSplitCalls();
+                      splitBefore = rt::cpu::qgemmSplitCalls(), quadBefore = rt::cpu::qgemmQuadPlaneCalls();
         expectFastEqualsReference(*m, feeds(ins));
         if (rt::cpu::int8UsesAvx2()) {
             QCOMPARE(rt::cpu::qgemmU8S8Calls() > before, route);
             QCOMPARE(rt::cpu::qgemmSplitCalls() > splitBefore, route && (weights == 2 || weights == 4));
+            QCOMPARE(rt::cpu::qgemmQuadPlaneCalls() > quadBefore, QByteArray(QTest::currentDataTag()).startsWith("quad planes"));
         }
         if (QByteArray(QTest::currentDataTag()).contains("shared B")) QVERIFY(rt::cpu::qgemmSharedPacks() > sharedBefore);
     }

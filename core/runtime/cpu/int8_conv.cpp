@@ -15,6 +15,11 @@
 //    Those, when the input is uint8 and the int8 weights (zero point 0) cannot saturate
 //    vpmaddubsw (7-bit weights always qualify: quantize --reduce-range), take the u8 x s8 route
 //    with AVX2: raw uint8 quads (qInterleaveRows8x4), the x zero point folded into the bias.
+//    KxK convolutions over channels a multiple of 4 on that route may instead read B in place
+//    (the quad-plane route, qQuadPlanes): the input is laid out once as four channels' bytes per
+//    pixel, in stride phases, so every 16-column panel of a depth quad is 64 consecutive bytes;
+//    no im2col. It computes a few virtual columns between output rows, so it runs where the
+//    packing it saves (a share of 1 / M) outweighs them: wide maps with few output channels.
 // The epilogue adds the int32 bias and requantizes with the reference formula (int8_gemm.h).
 #include "int8_gemm.h"
 #include "int8_kernels.h"
@@ -228,6 +233,11 @@ public:
         if (w->dtype() == DataType::Int8) std::copy_n(w->data<int8_t>(), wvals.size(), wvals.begin());
         else std::copy_n(w->data<uint8_t>(), wvals.size(), wvals.begin());
         auto wAt = [&](int64_t i) { return static_cast<int64_t>(wvals[static_cast<std::size_t>(i)]); };
+        // Channel-quad order for the GEMM's depth (group 1, channels a multiple of 4, a KxK
+        // window): the quad-plane route reads B in that order, and the other routes follow it
+        // through the tap offsets, so one packed A serves them all.
+        m_quadOrder = m_group == 1 && m_Cg % 4 == 0 && m_KH * m_KW > 1;
+        auto kAt = [&](int64_t m, int64_t k) { return wAt(m * m_K + origDepth(k)); };
         auto zwAt = [&](int64_t m) { return wzp ? intAt(*wzp, wzp->numElements() == 1 ? 0 : m) : int64_t(0); };
         m_depthwise = m_Cg == 1 && m_group == m_M;
         if (m_depthwise) {
@@ -265,7 +275,7 @@ public:
             if (m_group == 1 && w->dtype() == DataType::Int8) {
                 bool zeroZp = true;
                 for (int64_t m = 0; m < m_M && zeroZp; ++m) zeroZp = zwAt(m) == 0;
-                auto at = [&](int64_t r, int64_t k) { return wAt(r * m_K + k); };
+                auto at = [&](int64_t r, int64_t k) { return kAt(r, k); };
                 m_rem = QRowRemainders();
                 if (zeroZp && qU8S8Exact(m_M, m_K, at)) {
                     m_packedA8.assign(qPackedA8Bytes(m_M, m_K), 0);
@@ -296,7 +306,7 @@ public:
                 for (int64_t g = 0; g < m_group; ++g)
                     qPackA(m_packedA.data() + g * qPackedAElems(mg, m_K), mg, m_K, [&](int64_t r, int64_t k) {
                         const int64_t m = g * mg + r;
-                        return wAt(m * m_K + k) - zwAt(m);
+                        return kAt(m, k) - zwAt(m);
                     });
             }
         }
@@ -353,10 +363,10 @@ public:
         m_planeStride = plane == m_H * m_W ? plane : plane + 16;
         // Tap offsets relative to the group's first channel, in the padded planes.
         m_tapOff.resize(static_cast<std::size_t>(m_K));
-        for (int64_t c = 0; c < m_Cg; ++c)
-            for (int64_t i = 0; i < m_KH; ++i)
-                for (int64_t j = 0; j < m_KW; ++j)
-                    m_tapOff[std::size_t((c * m_KH + i) * m_KW + j)] = c * m_planeStride + i * m_dh * m_Wp + j * m_dwl;
+        for (int64_t k = 0; k < m_K; ++k) {
+            const int64_t ok = origDepth(k), c = ok / (m_KH * m_KW), i = ok / m_KW % m_KH, j = ok % m_KW;
+            m_tapOff[std::size_t(k)] = c * m_planeStride + i * m_dh * m_Wp + j * m_dwl;
+        }
         if (m_depthwise) m_dwPlan = qDwPlan(m_OH, m_OW, m_Wp, m_sh, m_sw);
         // Maps at most 16 wide: 16 channels per vector (qDwChannelsAvx2) when the CPU has AVX2.
         m_dwc = m_depthwise && m_W <= kQDwChannelsMaxW && m_dh == 1 && m_dwl == 1 &&
@@ -370,13 +380,57 @@ public:
         // One image: qgemm's u8 x s8 route stores only whole panels of one image (int8_gemm.h).
         m_u8s8 = !m_depthwise && m_N == 1 && x.dtype() == DataType::UInt8 && !m_packedA8.empty();
         if (m_u8s8) m_biasU8.assign(static_cast<std::size_t>(m_M), 0);
+        // The quad-plane route (qQuadPlanes; B read in place, no im2col) where its virtual columns
+        // (Wv - OW per output row that are not outputs) waste little.
+        m_quadPlanes = false;
+        if (m_u8s8 && m_quadOrder && m_outType != DataType::Int32 && m_OW >= 8) {
+            // One more row than the padded phase rows: reads that wrap past the last row's end
+            // land in padding. Rows share their padding columns where that is exact: a read past
+            // a row's end wraps into the next row's left padding, so it must be a padding column
+            // there too (3x3 pad 1 stride 1: Wv = W + 1, not W + 2).
+            m_Hv = (m_Hp + m_sh - 1) / m_sh + 1;
+            m_Wv = (m_Wp + m_sw - 1) / m_sw;
+            for (int64_t v = std::max((m_pl + m_W + m_sw - 1) / m_sw, m_OW); v < m_Wv; ++v) {
+                bool exact = true;
+                for (int64_t j = 0; j < m_KW && exact; ++j) {
+                    const int64_t jw = j * m_dwl, last = m_OW - 1 + jw / m_sw;
+                    exact = last < v || (last - v) * m_sw + jw % m_sw < m_pl;
+                }
+                if (exact) {
+                    m_Wv = v;
+                    break;
+                }
+            }
+            const int64_t virt = (m_OH - 1) * m_Wv + m_OW, panels = (virt + kQColTile - 1) / kQColTile;
+            const double waste = static_cast<double>(panels * kQColTile) / static_cast<double>(m_OH * m_OW) - 1.0;
+            m_quadPlanes = waste * static_cast<double>(m_M) <= kMaxWasteTimesRows;
+            if (m_quadPlanes) {
+                const int64_t planeBytes = m_Hv * m_Wv * 4;
+                m_qOff.resize(static_cast<std::size_t>(m_K / 4));
+                int64_t maxOff = 0;
+                for (int64_t q = 0; q < m_K / 4; ++q) {
+                    const int64_t c4 = q / (m_KH * m_KW), i = q / m_KW % m_KH, j = q % m_KW;
+                    const int64_t ih = i * m_dh, jw = j * m_dwl;
+                    const int64_t off = ((c4 * m_sh + ih % m_sh) * m_sw + jw % m_sw) * planeBytes +
+                                        ((ih / m_sh) * m_Wv + jw / m_sw) * 4;
+                    m_qOff[std::size_t(q)] = static_cast<int32_t>(off);
+                    maxOff = std::max(maxOff, off);
+                }
+                m_quadBytes = m_C / 4 * m_sh * m_sw * planeBytes;
+                // The last panel's reads end 64 bytes past its first column's quad.
+                m_quadRoom = std::max(m_quadBytes, maxOff + panels * kQColTile * 4) + 64;
+                m_virtCols = virt;
+            }
+        }
         if (!m_depthwise && (!m_u8s8 || !int8UsesAvx2())) packInt16FromA8();
         // Padded planes plus slack for the whole-vector reads past a row's end (int8_gemm.h);
         // none for the raw 1x1 and the depthwise path (per-task plane buffers).
         // The uint8 planes of the u8 x s8 route (m_N * m_C * m_planeStride bytes, plus the room
         // copyRun may read past the last plane) share it.
         const std::size_t int16Room = static_cast<std::size_t>(m_N * m_C * m_planeStride + kSlack) * sizeof(int16_t);
-        const std::size_t u8Room = m_u8s8 ? static_cast<std::size_t>(m_N * m_C * m_planeStride + 64) : 0;
+        const std::size_t u8Room = m_quadPlanes ? static_cast<std::size_t>(m_quadRoom)
+                                   : m_u8s8     ? static_cast<std::size_t>(m_N * m_C * m_planeStride + 64)
+                                                : 0;
         ctx.setScratchBytes(m_raw || m_depthwise ? 0 : std::max(int16Room, u8Room) + 64);
         return {};
     }
@@ -392,7 +446,26 @@ public:
         // route: into uint8 planes padded with zx, or not at all when unpadded).
         const bool u8s8 = m_u8s8 && int8UsesAvx2();
         const uint8_t* xp8 = nullptr;
-        if (u8s8 && !m_raw) {
+        const bool quad = u8s8 && m_quadPlanes;
+        if (quad) {
+            uint8_t* planes = reinterpret_cast<uint8_t*>(xp);
+            QQuadPlanes qp;
+            qp.x = x.data<uint8_t>();
+            qp.C = m_C;
+            qp.H = m_H;
+            qp.W = m_W;
+            qp.pt = m_pt;
+            qp.pl = m_pl;
+            qp.sh = m_sh;
+            qp.sw = m_sw;
+            qp.Hv = m_Hv;
+            qp.Wv = m_Wv;
+            qp.fill = static_cast<uint8_t>(zx);
+            ctx.pool().parallelFor(0, m_C / 4, chunkRows(m_Hv * m_Wv * 4 * m_sh * m_sw),
+                                   [&](int64_t b, int64_t e) { qQuadPlanes(qp, b, e, planes); });
+            // What the last panels read past the planes (never stored: not outputs).
+            std::memset(planes + m_quadBytes, static_cast<int>(zx), static_cast<std::size_t>(m_quadRoom - m_quadBytes));
+        } else if (u8s8 && !m_raw) {
             if (m_planeStride == HW) {
                 xp8 = x.data<uint8_t>();
             } else {
@@ -509,6 +582,19 @@ public:
             a.epi = e;
             a.chBase = g * mg;
             a.rem = u8s8 && !m_rem.quad.empty() ? &m_rem : nullptr;
+            if (quad) {
+                a.packB = nullptr;
+                a.implicitB = reinterpret_cast<const uint8_t*>(xp);
+                a.bOff = m_qOff.data();
+                a.n = m_virtCols;
+                a.out.y = yp;
+                a.out.ldr = P;
+                a.out.groupCols = m_Wv;
+                a.out.groupValid = m_OW;
+                a.out.groupStride = m_OW;
+                qgemm(a, ctx.pool());
+                continue;
+            }
             a.out.y = static_cast<std::byte*>(yp) + static_cast<std::size_t>(g * mg * P) * es;
             a.out.ldr = P;
             a.out.groupCols = P;
@@ -667,6 +753,23 @@ private:
     /// (K = 64, 96) lose 12-25%, its K = 16-32 layers at 0.22-0.29 5-10%.
     static constexpr double kMaxSplitDensity = 0.1;
     bool m_u8s8 = false;             ///< this shape takes the u8 x s8 route (prepare)
+    /// The GEMM depth in channel-quad order (k = ((c4 * KH + i) * KW + j) * 4 + c % 4; init):
+    /// the quad-plane route's order, which the packed A and m_tapOff then follow on every route.
+    bool m_quadOrder = false;
+    int64_t origDepth(int64_t k) const {
+        if (!m_quadOrder) return k;
+        const int64_t taps = m_KH * m_KW, q = k / 4;
+        return (4 * (q / taps) + k % 4) * taps + q % taps;
+    }
+    /// The quad-plane route saves the im2col packing, whose share of the layer falls as 1 / M (the
+    /// packed B serves M rows), and spends the virtual columns' share `waste` of the products.
+    /// Measured on resnet18's 3x3 layers (one-layer models, alternating runs, minimums): M 64 on
+    /// 56x56 (waste 0.02) 5.6% faster; M 128 on 28x28 (0.04) 3% slower, M 256 on 14x14 (0.14) 6%
+    /// slower. So it runs where waste * M <= 2.5.
+    static constexpr double kMaxWasteTimesRows = 2.5;
+    bool m_quadPlanes = false;       ///< this shape takes the quad-plane route (prepare; u8 x s8)
+    int64_t m_Hv = 0, m_Wv = 0, m_virtCols = 0, m_quadBytes = 0, m_quadRoom = 0;
+    std::vector<int32_t> m_qOff;     ///< per depth quad: its byte offset in the quad planes
     std::vector<int32_t> m_biasU8;   ///< per run: bias - zx * row sum
     // Per prepare.
     int64_t m_N = 0, m_C = 0, m_H = 0, m_W = 0, m_OH = 0, m_OW = 0, m_sh = 1, m_sw = 1, m_dh = 1, m_dwl = 1,

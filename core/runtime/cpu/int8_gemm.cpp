@@ -4,6 +4,8 @@
 
 #include "kernel_util.h"
 
+#include "common/assert.h"
+
 #include "runtime/thread_pool.h"
 
 #include <algorithm>
@@ -27,6 +29,7 @@ void qCopyStride2Avx2(const int16_t* src, int64_t n, int16_t* dst);
 void qPadPlane8Avx2(const void* src, int64_t avail, bool isUnsigned, int32_t zp, int64_t H, int64_t W, int64_t pt,
                     int64_t pl, int64_t Hp, int64_t Wp, int16_t* dst);
 bool qDepthwisePlaneAvx2(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at);
+void qQuadRowAvx2(const uint8_t* const rows[4], int64_t n, uint8_t* out);
 void qPadPlaneU8Avx2(const uint8_t* src, int64_t avail, uint8_t fill, int64_t H, int64_t W, int64_t pt, int64_t pl,
                      int64_t Hp, int64_t Wp, uint8_t* dst);
 
@@ -192,13 +195,15 @@ void qInterleaveRows8x4(const uint8_t* const rows[4], int64_t n, int64_t panelSt
 }
 
 namespace {
-std::atomic<int64_t> g_u8s8Calls{0}, g_dwU8Planes{0}, g_dwChannelGroups{0}, g_sharedPacks{0}, g_splitCalls{0};
+std::atomic<int64_t> g_u8s8Calls{0}, g_dwU8Planes{0}, g_dwChannelGroups{0}, g_sharedPacks{0}, g_splitCalls{0},
+    g_quadPlaneCalls{0};
 std::atomic<bool> g_dwChannelsOff{false};
 }
 
 int64_t qgemmU8S8Calls() { return g_u8s8Calls.load(); }
 int64_t qgemmSharedPacks() { return g_sharedPacks.load(); }
 int64_t qgemmSplitCalls() { return g_splitCalls.load(); }
+int64_t qgemmQuadPlaneCalls() { return g_quadPlaneCalls.load(); }
 void qDwChannelsForceOff(bool off) { g_dwChannelsOff.store(off); }
 bool qDwChannelsEnabled() { return !g_dwChannelsOff.load(std::memory_order_relaxed); }
 int64_t qDepthwiseChannelGroups() { return g_dwChannelGroups.load(); }
@@ -236,6 +241,44 @@ void qPadPlaneU8(const uint8_t* src, int64_t avail, uint8_t fill, int64_t H, int
     (void)avail;
     std::memset(dst, fill, static_cast<std::size_t>(Hp * Wp));
     for (int64_t h = 0; h < H; ++h) std::memcpy(dst + (pt + h) * Wp + pl, src + h * W, static_cast<std::size_t>(W));
+}
+
+void qQuadPlanes(const QQuadPlanes& p, int64_t c40, int64_t c41, uint8_t* out) {
+    const int64_t plane = p.Hv * p.Wv * 4, rowQuads = p.Wv * p.sw;
+    const uint32_t fill4 = 0x01010101u * p.fill;
+    thread_local std::vector<uint32_t> row; // grows once per thread
+    if (row.size() < static_cast<std::size_t>(rowQuads)) row.resize(static_cast<std::size_t>(rowQuads));
+    for (int64_t c4 = c40; c4 < c41; ++c4)
+        for (int64_t i = 0; i < p.sh; ++i)
+            for (int64_t r = 0; r < p.Hv; ++r) {
+                // Padded row r * sh + i as quads of pixels (all phases' columns), then split by column phase.
+                const int64_t h = r * p.sh + i - p.pt;
+                std::fill(row.begin(), row.begin() + rowQuads, fill4);
+                if (h >= 0 && h < p.H) {
+                    const uint8_t* rows[4];
+                    for (int t = 0; t < 4; ++t) rows[t] = p.x + ((4 * c4 + t) * p.H + h) * p.W;
+                    const int64_t w0 = std::max<int64_t>(0, -p.pl), w1 = std::min(p.W, rowQuads - p.pl);
+                    if (w1 > w0) {
+                        const uint8_t* shifted[4] = {rows[0] + w0, rows[1] + w0, rows[2] + w0, rows[3] + w0};
+                        uint8_t* d = reinterpret_cast<uint8_t*>(row.data() + p.pl + w0);
+                        int64_t done = 0;
+#if defined(__x86_64__) || defined(__i386__)
+                        if (int8UsesAvx2()) {
+                            done = (w1 - w0) / 16 * 16;
+                            qQuadRowAvx2(shifted, done, d);
+                        }
+#endif
+                        for (int64_t w = done; w < w1 - w0; ++w)
+                            for (int t = 0; t < 4; ++t) d[w * 4 + t] = shifted[t][w];
+                    }
+                }
+                for (int64_t j = 0; j < p.sw; ++j) {
+                    uint32_t* dst = reinterpret_cast<uint32_t*>(out + ((c4 * p.sh + i) * p.sw + j) * plane) + r * p.Wv;
+                    if (p.sw == 1) std::memcpy(dst, row.data(), static_cast<std::size_t>(p.Wv) * 4);
+                    else
+                        for (int64_t s = 0; s < p.Wv; ++s) dst[s] = row[std::size_t(s * p.sw + j)];
+                }
+            }
 }
 
 void qCopyStrided(const int16_t* src, int64_t n, int64_t stride, int16_t* dst) {
@@ -324,6 +367,11 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
     const QRowRemainders* rem = g.u8s8 && !g.aUnsigned && g.rem && !g.rem->quad.empty() ? g.rem : nullptr;
     if (rem) g_splitCalls.fetch_add(1, std::memory_order_relaxed);
     const int route = !g.u8s8 ? 0 : g.aUnsigned ? 2 : 1;
+    // The quad-plane route reads B in place: AVX2's u8 x s8 tiles only, 8-bit outputs.
+    const bool implicit = g.implicitB != nullptr;
+    EW_ASSERT(!implicit || (route == 1 && int8UsesAvx2() && g.epi.out != QEpilogue::Out::Int32 && !g.epi.perColumn));
+    if (implicit) g_quadPlaneCalls.fetch_add(1, std::memory_order_relaxed);
+    const int64_t groupValid = g.out.groupValid > 0 ? g.out.groupValid : g.out.groupCols;
     const int64_t rowPanels = (g.m + kQRowTile - 1) / kQRowTile;
     const int64_t colPanels = (g.n + kQColTile - 1) / kQColTile;
     if (rowPanels == 0 || colPanels == 0) return;
@@ -354,7 +402,7 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
     // packed once instead, its panels shared out among the threads, into one buffer the tasks
     // then read. Panel by panel the same bytes as the per-task packing.
     const int16_t* sharedB = nullptr;
-    if (g.packB && rowGroups > 1) {
+    if (g.packB && !implicit && rowGroups > 1) {
         g_sharedPacks.fetch_add(1, std::memory_order_relaxed);
         int16_t* buf = sharedBBuffer(static_cast<std::size_t>(colPanels * kp * 32));
         const int64_t unit = std::min<int64_t>(blockPanels, 2);
@@ -374,7 +422,9 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
             const int64_t p0 = cb * blockPanels, p1 = std::min(colPanels, p0 + blockPanels);
             const int64_t n0 = p0 * kQColTile, n1 = std::min(g.n, p1 * kQColTile);
             const int16_t* bBlock;
-            if (sharedB) {
+            if (implicit) {
+                bBlock = reinterpret_cast<const int16_t*>(g.implicitB + p0 * kQColTile * 4);
+            } else if (sharedB) {
                 bBlock = sharedB + p0 * kp * 32;
             } else if (g.packB) {
                 int16_t* buf = threadBuffer(static_cast<std::size_t>((p1 - p0) * kp * 32));
@@ -396,7 +446,11 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
                 const int64_t j0 = p * kQColTile, j1 = std::min(g.n, j0 + kQColTile);
                 for (int64_t j = j0; j < j1;) {
                     const int64_t grp = j / g.out.groupCols, inG = j % g.out.groupCols;
-                    const int64_t len = std::min(j1 - j, g.out.groupCols - inG);
+                    if (inG >= groupValid) { // not an output: on to the next group
+                        j += g.out.groupCols - inG;
+                        continue;
+                    }
+                    const int64_t len = std::min(j1 - j, groupValid - inG);
                     sg.first[sg.count] = static_cast<int>(j - j0);
                     sg.len[sg.count] = len;
                     sg.col[sg.count] = j;
@@ -413,12 +467,54 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
             for (int64_t p = p0; p < p1; ++p) {
                 const Segments& sg = segs[p - p0];
                 fused[p - p0] = avx2 && sg.count == 1 && (!perCol || sg.len[0] == kQColTile || g.u8s8);
+                if (implicit) EW_ASSERT(sg.count <= QTileRun::kMaxSegs);
             }
             const int64_t rp0 = rg * panelsPerGroup, rp1 = std::min(rowPanels, rp0 + panelsPerGroup);
             for (int64_t rp = rp0; rp < rp1; ++rp) {
                 const int64_t r0 = rp * kQRowTile;
                 const int h = static_cast<int>(std::min<int64_t>(kQRowTile, g.m - r0));
                 const int16_t* ap = g.a + r0 * kp * 2;
+#if defined(__x86_64__) || defined(__i386__)
+                if (implicit) {
+                    // Every panel of the block in one run, its valid columns in up to kMaxSegs runs.
+                    QTileRun run;
+                    if (rem) {
+                        run.remStart = rem->start.data() + r0;
+                        run.remQuad = rem->quad.data();
+                        run.remVal = rem->val.data();
+                    }
+                    run.bOff = g.bOff;
+                    int64_t first = -1;
+                    auto flush = [&] {
+                        if (run.count)
+                            qMicroStoreRunAvx2(route, kp, ap, h, bBlock + (first - p0) * kQColTile * 2, g.epi,
+                                               g.chBase + r0, run, g.out.y, g.out.ldr);
+                        run.count = 0;
+                        first = -1;
+                    };
+                    for (int64_t p = p0; p < p1; ++p) {
+                        const Segments& s = segs[p - p0];
+                        if (s.count == 0) { // no output in this panel: the run stops before it
+                            flush();
+                            continue;
+                        }
+                        if (first < 0) first = p;
+                        const int i = run.count++;
+                        run.at[i] = s.at[0] + r0 * g.out.ldr;
+                        run.col[i] = g.chBase + s.col[0];
+                        run.n[i] = static_cast<int>(s.first[s.count - 1] + s.len[s.count - 1]);
+                        // One run from lane 0: the plain store; else lane runs, run k at at[i] + segOff[i][k].
+                        run.nseg[i] = s.count == 1 && s.first[0] == 0 ? 0 : s.count;
+                        for (int k = 0; k < s.count && run.nseg[i]; ++k) {
+                            run.segFirst[i][k] = static_cast<int8_t>(s.first[k]);
+                            run.segLen[i][k] = static_cast<int8_t>(s.len[k]);
+                            run.segOff[i][k] = s.at[k] - s.at[0];
+                        }
+                    }
+                    flush();
+                    continue;
+                }
+#endif
                 for (int64_t p = p0; p < p1; ++p) {
                     const Segments& sg = segs[p - p0];
 #if defined(__x86_64__) || defined(__i386__)

@@ -241,6 +241,18 @@ struct QTileRun {
     const int32_t* remStart = nullptr;
     const int32_t* remQuad = nullptr;
     const int32_t* remVal = nullptr;
+    /// The implicit B of the quad-plane route (QGemmArgs::implicitB): the byte offset of each depth
+    /// quad's 64 bytes from the run's first panel (b), the next panel 64 bytes further on; null
+    /// for packed B panels.
+    const int32_t* bOff = nullptr;
+    /// Tiles whose valid columns are not one run from lane 0 (nseg[i] > 0: the quad-plane route's
+    /// virtual columns crossing an output row): run s < nseg[i] is lanes segFirst[i][s] ..
+    /// + segLen[i][s], stored at at[i] + segOff[i][s]; n[i] is the last valid lane + 1.
+    static constexpr int kMaxSegs = 4;
+    int nseg[kQMaxBlockCols / kQColTile] = {};
+    int8_t segFirst[kQMaxBlockCols / kQColTile][kMaxSegs];
+    int8_t segLen[kQMaxBlockCols / kQColTile][kMaxSegs];
+    int64_t segOff[kQMaxBlockCols / kQColTile][kMaxSegs];
 };
 
 /// Sets e.intRound / e.narrowed for a kernel whose accumulators (bias included) stay within
@@ -249,11 +261,14 @@ void qSetIntRound(QEpilogue& e, double maxAbsAcc, int64_t channels);
 
 /// Where element (row r, column j) goes: y + ((j / groupCols) * groupStride + r * ldr + j % groupCols)
 /// elements (a conv over a batch: groupCols = pixels per image, groupStride = the image's output).
+/// With groupValid (0: groupCols) only the first groupValid columns of each group are outputs; the
+/// rest are skipped (the quad-plane route's virtual columns between output rows).
 struct QOutLayout {
     void* y = nullptr;
     int64_t ldr = 0;
     int64_t groupCols = 0;
     int64_t groupStride = 0;
+    int64_t groupValid = 0;
 };
 
 /// C tile = A panel (h rows) x B panel (16 columns) over kp depth pairs, int32 row-major [h][16].
@@ -392,8 +407,33 @@ struct QGemmArgs {
     /// With u8s8 (convolutions, route 1): `a` holds W_safe and these the remainders of the split
     /// route (QRowRemainders), rows indexed from 0 at chBase; null when W itself is exact.
     const QRowRemainders* rem = nullptr;
+    /// The quad-plane route (u8s8, route 1, AVX2, 8-bit outputs; qQuadPlanes): B is never packed.
+    /// Depth quad q of column j is the 4 bytes at implicitB + bOff[q] + 4 * j, so a 16-column
+    /// panel's quad is 64 consecutive bytes read in place. packB and packedB are unused.
+    const uint8_t* implicitB = nullptr;
+    const int32_t* bOff = nullptr;
 };
 void qgemm(const QGemmArgs& args, ThreadPool& pool);
+/// Calls of qgemm that took the quad-plane route (tests check it is taken).
+int64_t qgemmQuadPlaneCalls();
+
+/// The quad-plane layout of a convolution's uint8 input (one image, channels a multiple of 4):
+/// the zero-padded input (padding = fill, the x zero point) with four channels' bytes side by
+/// side per pixel, split into sh x sw phase planes by row and column parity (stride 2: phase
+/// (i, j) holds padded rows i, i + 2, ... and columns j, j + 2, ...), each Hv x Wv pixels of 4
+/// bytes:  out[((c4 * sh + i) * sw + j) * Hv * Wv * 4 + (r * Wv + s) * 4 + t] =
+///         padded x[4 * c4 + t][r * sh + i][s * sw + j].
+/// Output pixel (oh, ow) then reads tap (kh, kw)'s quad of channels at virtual column
+/// f = oh * Wv + ow of the phase plane ((kh*dh) % sh, (kw*dw) % sw), plus ((kh*dh) / sh) * Wv +
+/// (kw*dw) / sw pixels: consecutive output pixels of a row are consecutive quads, and a row's
+/// last pixel is followed by the next row's first after Wv - OW virtual columns that are not
+/// outputs. Channel quads [c40, c41) only (the planes are filled in parallel).
+struct QQuadPlanes {
+    const uint8_t* x = nullptr; ///< [C, H, W]
+    int64_t C = 0, H = 0, W = 0, pt = 0, pl = 0, sh = 1, sw = 1, Hv = 0, Wv = 0;
+    uint8_t fill = 0;
+};
+void qQuadPlanes(const QQuadPlanes& p, int64_t c40, int64_t c41, uint8_t* out);
 /// Calls of qgemm that took the split u8 x s8 route (tests check it is taken).
 int64_t qgemmSplitCalls();
 

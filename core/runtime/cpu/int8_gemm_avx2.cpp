@@ -116,6 +116,23 @@ __attribute__((always_inline)) inline void storeRow16(__m256i a0, __m256i a1, in
     }
 }
 
+/// storeRow16 for a tile of the quad-plane route whose valid lanes are several runs (QTileRun::nseg):
+/// the 16 lanes requantized, then each run copied to its place (8-bit outputs, per-row epilogue).
+template <typename T>
+inline void storeRowSegs(__m256i a0, __m256i a1, const QEpilogue& e, int64_t ch, T* y, const QTileRun& run, int i) {
+    static_assert(!std::is_same_v<T, int32_t>);
+    if (e.bias) {
+        const __m256i b = _mm256_set1_epi32(e.bias[ch]);
+        a0 = _mm256_add_epi32(a0, b);
+        a1 = _mm256_add_epi32(a1, b);
+    }
+    const __m256 m = _mm256_set1_ps(e.mult[ch]);
+    alignas(16) T tmp[16];
+    _mm_store_si128(reinterpret_cast<__m128i*>(tmp), requant16<T>(a0, a1, m, m, e));
+    for (int s = 0; s < run.nseg[i]; ++s)
+        std::memcpy(y + run.segOff[i][s], tmp + run.segFirst[i][s], static_cast<std::size_t>(run.segLen[i][s]));
+}
+
 /// micro<H> with the epilogue applied straight from the registers: row r's n columns go to
 /// y + r * ldr (channel ch0 + r, or columns col.. with perColumn).
 /// HALF: at most 8 valid columns (a map's last, ragged panel: 7x7 = 3 x 16 + 1), so only the
@@ -125,9 +142,15 @@ __attribute__((always_inline)) inline void storeRow16(__m256i a0, __m256i a1, in
 /// broadcast 4 bytes of A the int8 weights; 2: the other way round (MatMul: A is the uint8
 /// activations, B the int8 weights). 0: the int16 route.
 /// With run.remStart (the split u8 x s8 route, int8_gemm.h), each row then adds its remainder quads.
-template <int H, bool HALF, int U8, typename T>
+/// IMPL: the quad-plane route (QGemmArgs::implicitB): depth quad q's 64 bytes at b + run.bOff[q]
+/// bytes instead of b + 64 q, and tile `tile` of the run may store its lanes in runs (nseg).
+template <int H, bool HALF, int U8, bool IMPL, typename T>
 void microStore(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue& e, int64_t ch0, int64_t col, int n,
-                T* y, int64_t ldr, const QTileRun& run) {
+                T* y, int64_t ldr, const QTileRun& run, int tile) {
+    auto bAt = [&](int64_t q) -> const int16_t* {
+        if constexpr (IMPL) return reinterpret_cast<const int16_t*>(reinterpret_cast<const uint8_t*>(b) + run.bOff[q]);
+        else return b + q * 32;
+    };
     auto mul = [&](__m256i av, __m256i bv) {
         if constexpr (U8 != 0) {
             // vpmaddwd with the ones as a memory operand: 10 accumulators, 2 B vectors, the
@@ -148,8 +171,9 @@ void microStore(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue&
     __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
             c31 = c00, c40 = c00, c41 = c00;
     for (int64_t q = 0; q < kp; ++q) {
-        const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 32));
-        const __m256i b1 = HALF ? b0 : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 32 + 16));
+        const int16_t* bq = bAt(q);
+        const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bq));
+        const __m256i b1 = HALF ? b0 : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bq + 16));
         const int16_t* ap = a + q * H * 2;
 #define EW_Q_ROW(r)                                                                                    \
     if constexpr (H > r) {                                                                             \
@@ -171,10 +195,9 @@ void microStore(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue&
 #define EW_Q_REM(r)                                                                                    \
     if constexpr (H > r) {                                                                             \
         for (int32_t i = run.remStart[r]; i < run.remStart[r + 1]; ++i) {                              \
-            const int64_t q = run.remQuad[i];                                                          \
-            const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 32));     \
-            const __m256i b1 =                                                                         \
-                HALF ? b0 : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 32 + 16));    \
+            const int16_t* bq = bAt(run.remQuad[i]);                                                   \
+            const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bq));              \
+            const __m256i b1 = HALF ? b0 : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bq + 16)); \
             const __m256i av = _mm256_set1_epi32(run.remVal[i]);                                       \
             c##r##0 = _mm256_add_epi32(c##r##0, mul(av, b0));                                          \
             if constexpr (!HALF) c##r##1 = _mm256_add_epi32(c##r##1, mul(av, b1));                     \
@@ -186,6 +209,16 @@ void microStore(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue&
             EW_Q_REM(3)
             EW_Q_REM(4)
 #undef EW_Q_REM
+        }
+    }
+    if constexpr (IMPL) {
+        if (run.nseg[tile]) {
+            storeRowSegs(c00, c01, e, ch0, y, run, tile);
+            if constexpr (H > 1) storeRowSegs(c10, c11, e, ch0 + 1, y + ldr, run, tile);
+            if constexpr (H > 2) storeRowSegs(c20, c21, e, ch0 + 2, y + 2 * ldr, run, tile);
+            if constexpr (H > 3) storeRowSegs(c30, c31, e, ch0 + 3, y + 3 * ldr, run, tile);
+            if constexpr (H > 4) storeRowSegs(c40, c41, e, ch0 + 4, y + 4 * ldr, run, tile);
+            return;
         }
     }
     storeRow16(c00, c01, n, e, ch0, col, y);
@@ -248,6 +281,16 @@ template <int H, int U8, typename T>
 void microStoreRun(int64_t kp, const int16_t* a, const int16_t* b, const QEpilogue& e, int64_t ch0, const QTileRun& run,
                    T* y, int64_t ldr) {
     for (int i = 0; i < run.count; ++i) {
+        if constexpr (U8 == 1 && !std::is_same_v<T, int32_t>) {
+            if (run.bOff) { // the quad-plane route: panel i 64 bytes on from panel i - 1
+                const int16_t* bp = b + i * 32;
+                if (run.n[i] <= 8)
+                    microStore<H, true, U8, true>(kp, a, bp, e, ch0, run.col[i], run.n[i], y + run.at[i], ldr, run, i);
+                else
+                    microStore<H, false, U8, true>(kp, a, bp, e, ch0, run.col[i], run.n[i], y + run.at[i], ldr, run, i);
+                continue;
+            }
+        }
         const int16_t* bp = b + i * kp * 32;
         if constexpr (U8 == 1 && !std::is_same_v<T, int32_t>) {
             if (run.n[i] <= 4 && !e.perColumn) {
@@ -256,9 +299,9 @@ void microStoreRun(int64_t kp, const int16_t* a, const int16_t* b, const QEpilog
             }
         }
         if (run.n[i] <= 8)
-            microStore<H, true, U8>(kp, a, bp, e, ch0, run.col[i], run.n[i], y + run.at[i], ldr, run);
+            microStore<H, true, U8, false>(kp, a, bp, e, ch0, run.col[i], run.n[i], y + run.at[i], ldr, run, i);
         else
-            microStore<H, false, U8>(kp, a, bp, e, ch0, run.col[i], run.n[i], y + run.at[i], ldr, run);
+            microStore<H, false, U8, false>(kp, a, bp, e, ch0, run.col[i], run.n[i], y + run.at[i], ldr, run, i);
     }
 }
 
@@ -899,6 +942,22 @@ void qDwChannelsAvx2(const QDwChannels& p, int64_t g0, int64_t g1, const QEpilog
             if (p.xSigned) dwChannelsGroup<true>(p, g, e, static_cast<int8_t*>(y), scratch);
             else dwChannelsGroup<false>(p, g, e, static_cast<int8_t*>(y), scratch);
         }
+    }
+}
+
+void qQuadRowAvx2(const uint8_t* const rows[4], int64_t n, uint8_t* out) {
+    for (int64_t w = 0; w + 16 <= n; w += 16) {
+        const __m128i r0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[0] + w));
+        const __m128i r1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[1] + w));
+        const __m128i r2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[2] + w));
+        const __m128i r3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[3] + w));
+        const __m128i lo01 = _mm_unpacklo_epi8(r0, r1), lo23 = _mm_unpacklo_epi8(r2, r3);
+        const __m128i hi01 = _mm_unpackhi_epi8(r0, r1), hi23 = _mm_unpackhi_epi8(r2, r3);
+        __m128i* d = reinterpret_cast<__m128i*>(out + w * 4);
+        _mm_storeu_si128(d, _mm_unpacklo_epi16(lo01, lo23));
+        _mm_storeu_si128(d + 1, _mm_unpackhi_epi16(lo01, lo23));
+        _mm_storeu_si128(d + 2, _mm_unpacklo_epi16(hi01, hi23));
+        _mm_storeu_si128(d + 3, _mm_unpackhi_epi16(hi01, hi23));
     }
 }
 
