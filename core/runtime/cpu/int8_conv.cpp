@@ -233,10 +233,18 @@ public:
         if (w->dtype() == DataType::Int8) std::copy_n(w->data<int8_t>(), wvals.size(), wvals.begin());
         else std::copy_n(w->data<uint8_t>(), wvals.size(), wvals.begin());
         auto wAt = [&](int64_t i) { return static_cast<int64_t>(wvals[static_cast<std::size_t>(i)]); };
-        // Channel-quad order for the GEMM's depth (group 1, channels a multiple of 4, a KxK
-        // window): the quad-plane route reads B in that order, and the other routes follow it
-        // through the tap offsets, so one packed A serves them all.
-        m_quadOrder = m_group == 1 && m_Cg % 4 == 0 && m_KH * m_KW > 1;
+        // The GEMM's depth order (m_depthPerm; every route follows it through the tap offsets,
+        // so one packed A serves them all): channel quads for group 1, channels a multiple of 4
+        // and a KxK window (k = ((c4 * KH + i) * KW + j) * 4 + t: the quad-plane route reads B
+        // that way), with the channels (or, otherwise, the depth) paired against saturation
+        // where 8-bit weights need it (qPairUnits).
+        // Only layers of at most 64 output channels can gain from the quad-plane route (see
+        // kMaxWasteTimesRows); the others keep the depth free for pairing, which pairs far better
+        // than whole channels can (resnet18's 3x3 layers: about 0.001 remainder quads per row quad
+        // against 0.01-0.03).
+        m_quadOrder = m_group == 1 && m_Cg % 4 == 0 && m_KH * m_KW > 1 && m_M <= 64;
+        m_depthPerm.clear();
+        m_chanOrder.clear();
         auto kAt = [&](int64_t m, int64_t k) { return wAt(m * m_K + origDepth(k)); };
         auto zwAt = [&](int64_t m) { return wzp ? intAt(*wzp, wzp->numElements() == 1 ? 0 : m) : int64_t(0); };
         m_depthwise = m_Cg == 1 && m_group == m_M;
@@ -275,7 +283,24 @@ public:
             if (m_group == 1 && w->dtype() == DataType::Int8) {
                 bool zeroZp = true;
                 for (int64_t m = 0; m < m_M && zeroZp; ++m) zeroZp = zwAt(m) == 0;
-                auto at = [&](int64_t r, int64_t k) { return kAt(r, k); };
+                std::vector<int8_t> wq; // the weights [M, K] in the GEMM's depth order
+                auto at = [&](int64_t r, int64_t k) { return int64_t(wq[std::size_t(r * m_K + k)]); };
+                if (zeroZp) {
+                    setDepthOrder();
+                    wq = weightsInOrder(wvals);
+                    if (!qU8S8Exact(m_M, m_K, at)) {
+                        // Paired against saturation where that saturates fewer pairs.
+                        const std::vector<int32_t> given = m_depthPerm, givenChans = m_chanOrder;
+                        pairDepthOrder(wvals);
+                        std::vector<int8_t> paired = weightsInOrder(wvals);
+                        if (saturatedPairs(paired) < saturatedPairs(wq)) {
+                            wq = std::move(paired);
+                        } else {
+                            m_depthPerm = given;
+                            m_chanOrder = givenChans;
+                        }
+                    }
+                }
                 m_rem = QRowRemainders();
                 if (zeroZp && qU8S8Exact(m_M, m_K, at)) {
                     m_packedA8.assign(qPackedA8Bytes(m_M, m_K), 0);
@@ -294,8 +319,12 @@ public:
                 }
                 if (!m_packedA8.empty()) { // the bias fold uses the whole weights' row sums
                     m_rowSum.assign(static_cast<std::size_t>(m_M), 0);
-                    for (int64_t m = 0; m < m_M; ++m)
-                        for (int64_t k = 0; k < m_K; ++k) m_rowSum[std::size_t(m)] += at(m, k);
+                    for (int64_t m = 0; m < m_M; ++m) {
+                        const int8_t* row = wq.data() + m * m_K;
+                        int64_t sum = 0;
+                        for (int64_t k = 0; k < m_K; ++k) sum += row[k];
+                        m_rowSum[std::size_t(m)] = sum;
+                    }
                 }
             }
             // The int16 pairs: now, or (when the u8 x s8 form exists) only once a run needs them
@@ -461,6 +490,7 @@ public:
             qp.Hv = m_Hv;
             qp.Wv = m_Wv;
             qp.fill = static_cast<uint8_t>(zx);
+            qp.chanOrder = m_chanOrder.empty() ? nullptr : m_chanOrder.data();
             ctx.pool().parallelFor(0, m_C / 4, chunkRows(m_Hv * m_Wv * 4 * m_sh * m_sw),
                                    [&](int64_t b, int64_t e) { qQuadPlanes(qp, b, e, planes); });
             // What the last panels read past the planes (never stored: not outputs).
@@ -756,10 +786,77 @@ private:
     /// The GEMM depth in channel-quad order (k = ((c4 * KH + i) * KW + j) * 4 + c % 4; init):
     /// the quad-plane route's order, which the packed A and m_tapOff then follow on every route.
     bool m_quadOrder = false;
-    int64_t origDepth(int64_t k) const {
-        if (!m_quadOrder) return k;
-        const int64_t taps = m_KH * m_KW, q = k / 4;
-        return (4 * (q / taps) + k % 4) * taps + q % taps;
+    std::vector<int32_t> m_depthPerm; ///< GEMM depth k reads weight depth m_depthPerm[k] (empty: k)
+    std::vector<int32_t> m_chanOrder; ///< quad order: channel t of quad c4 is m_chanOrder[4 * c4 + t] (empty: 4 * c4 + t)
+    int64_t origDepth(int64_t k) const { return m_depthPerm.empty() ? k : m_depthPerm[std::size_t(k)]; }
+
+    /// m_depthPerm / m_chanOrder for the unpaired order: channel quads, or the weights' own.
+    void setDepthOrder() {
+        m_depthPerm.clear();
+        m_chanOrder.clear();
+        if (m_quadOrder) setQuadOrder(std::vector<int32_t>(), m_KH * m_KW);
+    }
+
+    /// The weights w [M, K] (int8 values) in the GEMM's depth order.
+    std::vector<int8_t> weightsInOrder(const std::vector<int16_t>& w) const {
+        std::vector<int8_t> out(static_cast<std::size_t>(m_M * m_K));
+        for (int64_t r = 0; r < m_M; ++r) {
+            const int16_t* src = w.data() + r * m_K;
+            int8_t* dst = out.data() + r * m_K;
+            if (m_depthPerm.empty())
+                for (int64_t k = 0; k < m_K; ++k) dst[k] = static_cast<int8_t>(src[k]);
+            else
+                for (int64_t k = 0; k < m_K; ++k) dst[k] = static_cast<int8_t>(src[m_depthPerm[std::size_t(k)]]);
+        }
+        return out;
+    }
+
+    /// Depth pairs (2i, 2i + 1) of wq [M, K] whose vpmaddubsw sum saturates (|a + b| > 128).
+    int64_t saturatedPairs(const std::vector<int8_t>& wq) const {
+        int64_t n = 0;
+        for (int64_t r = 0; r < m_M; ++r) {
+            const int8_t* row = wq.data() + r * m_K;
+            for (int64_t k = 0; k + 1 < m_K; k += 2) n += std::abs(int(row[k]) + int(row[k + 1])) > 128;
+        }
+        return n;
+    }
+
+    /// m_depthPerm as the channel-quad order over `chans` (empty: 0, 1, ...); m_chanOrder = chans.
+    void setQuadOrder(std::vector<int32_t> chans, int64_t taps) {
+        if (chans.empty()) {
+            chans.resize(static_cast<std::size_t>(m_Cg));
+            for (int64_t c = 0; c < m_Cg; ++c) chans[std::size_t(c)] = static_cast<int32_t>(c);
+        }
+        m_depthPerm.resize(static_cast<std::size_t>(m_K));
+        for (int64_t k = 0; k < m_K; ++k) {
+            const int64_t q = k / 4;
+            m_depthPerm[std::size_t(k)] = static_cast<int32_t>(chans[std::size_t(4 * (q / taps) + k % 4)] * taps + q % taps);
+        }
+        bool identity = true;
+        for (int64_t c = 0; c < m_Cg && identity; ++c) identity = chans[std::size_t(c)] == c;
+        m_chanOrder = identity ? std::vector<int32_t>() : std::move(chans);
+    }
+
+    /// The paired order (qPairUnits): of the channels (whole taps) in the quad order, else of the
+    /// depth. w: the weights [M, K].
+    void pairDepthOrder(const std::vector<int16_t>& w) {
+        const int64_t taps = m_KH * m_KW, len = m_quadOrder ? taps : 1, units = m_K / len;
+        // Unit-major copy (unit u's M * len weights together), in 64 x 64 blocks of rows x units.
+        std::vector<int8_t> byUnit(static_cast<std::size_t>(m_M * m_K));
+        for (int64_t r0 = 0; r0 < m_M; r0 += 64)
+            for (int64_t u0 = 0; u0 < units; u0 += 64) {
+                const int64_t r1 = std::min(m_M, r0 + 64), u1 = std::min(units, u0 + 64);
+                for (int64_t r = r0; r < r1; ++r) {
+                    const int16_t* src = w.data() + r * m_K;
+                    for (int64_t u = u0; u < u1; ++u) {
+                        int8_t* dst = byUnit.data() + (u * m_M + r) * len;
+                        for (int64_t t = 0; t < len; ++t) dst[t] = static_cast<int8_t>(src[u * len + t]);
+                    }
+                }
+            }
+        std::vector<int32_t> order = qPairUnits(byUnit, units, m_M, len);
+        if (m_quadOrder) setQuadOrder(std::move(order), taps);
+        else m_depthPerm = std::move(order);
     }
     /// The quad-plane route saves the im2col packing, whose share of the layer falls as 1 / M (the
     /// packed B serves M rows), and spends the virtual columns' share `waste` of the products.

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 namespace ew::rt::cpu {
 
@@ -243,6 +244,86 @@ void qPadPlaneU8(const uint8_t* src, int64_t avail, uint8_t fill, int64_t H, int
     for (int64_t h = 0; h < H; ++h) std::memcpy(dst + (pt + h) * Wp + pl, src + h * W, static_cast<std::size_t>(W));
 }
 
+std::vector<int32_t> qPairUnits(const std::vector<int8_t>& w, int64_t units, int64_t m, int64_t len) {
+    // Per unit, its entries past 64 in magnitude (a saturating pair holds at least one) and
+    // their excess, the unit's weight in the order.
+    const int64_t n = m * len;
+    // Unit u's big entries: bigAt[bigStart[u] .. bigStart[u + 1]).
+    std::vector<int64_t> heavy(static_cast<std::size_t>(units), 0), bigStart(static_cast<std::size_t>(units) + 1, 0);
+    for (int64_t u = 0; u < units; ++u) {
+        const int8_t* wu = w.data() + u * n;
+        int64_t h = 0, count = 0;
+        for (int64_t e = 0; e < n; ++e) {
+            const int v = std::abs(int(wu[e])) - 64;
+            h += v > 0 ? v : 0;
+            count += v > 0;
+        }
+        heavy[std::size_t(u)] = h;
+        bigStart[std::size_t(u) + 1] = bigStart[std::size_t(u)] + count;
+    }
+    std::vector<int32_t> bigAt(static_cast<std::size_t>(bigStart.back()));
+    for (int64_t u = 0; u < units; ++u) {
+        const int8_t* wu = w.data() + u * n;
+        int32_t* out = bigAt.data() + bigStart[std::size_t(u)];
+        for (int64_t e = 0; e < n; ++e)
+            if (std::abs(int(wu[e])) > 64) *out++ = static_cast<int32_t>(e);
+    }
+    struct Span {
+        const int32_t *b, *e;
+        const int32_t* begin() const { return b; }
+        const int32_t* end() const { return e; }
+    };
+    auto big = [&](int64_t u) { return Span{bigAt.data() + bigStart[std::size_t(u)], bigAt.data() + bigStart[std::size_t(u) + 1]}; };
+    std::vector<int32_t> byWeight(static_cast<std::size_t>(units));
+    for (int64_t u = 0; u < units; ++u) byWeight[std::size_t(u)] = static_cast<int32_t>(u);
+    std::stable_sort(byWeight.begin(), byWeight.end(),
+                     [&](int32_t a, int32_t b) { return heavy[std::size_t(a)] > heavy[std::size_t(b)]; });
+    // A pair saturates iff |a + b| > 128 (same signs add up; opposite ones cannot pass 128),
+    // which needs |a| or |b| > 64. Counted without branches until the count reaches `bound`
+    // (no better than the best so far).
+    auto cost = [&](int64_t a, int64_t b, int64_t bound) {
+        const int8_t* wa = w.data() + a * n;
+        const int8_t* wb = w.data() + b * n;
+        int64_t c = 0;
+        for (int32_t e : big(a))
+            if ((c += std::abs(int(wa[e]) + int(wb[e])) > 128) >= bound) return c;
+        for (int32_t e : big(b))
+            if ((c += (std::abs(int(wa[e])) <= 64) & (std::abs(int(wa[e]) + int(wb[e])) > 128)) >= bound) return c;
+        return c;
+    };
+    // Candidates per unit: the lightest unpaired ones (a light unit rarely saturates anything).
+    constexpr int kCandidates = 48;
+    std::vector<char> used(static_cast<std::size_t>(units), 0);
+    std::vector<int32_t> order;
+    order.reserve(static_cast<std::size_t>(units));
+    int64_t light = units - 1; // byWeight[light] is the lightest unit that may be unpaired
+    for (int64_t i = 0; i < units; ++i) {
+        const int32_t a = byWeight[std::size_t(i)];
+        if (used[std::size_t(a)]) continue;
+        used[std::size_t(a)] = 1;
+        order.push_back(a);
+        while (light >= 0 && used[std::size_t(byWeight[std::size_t(light)])]) --light;
+        if (light < 0) break; // a was the last one
+        int32_t best = -1;
+        int64_t bestCost = std::numeric_limits<int64_t>::max();
+        int tried = 0;
+        for (int64_t j = light; j >= 0 && tried < kCandidates; --j) {
+            const int32_t b = byWeight[std::size_t(j)];
+            if (used[std::size_t(b)]) continue;
+            ++tried;
+            const int64_t c = heavy[std::size_t(a)] == 0 ? 0 : cost(a, b, bestCost);
+            if (c < bestCost) {
+                bestCost = c;
+                best = b;
+                if (c == 0) break;
+            }
+        }
+        used[std::size_t(best)] = 1;
+        order.push_back(best);
+    }
+    return order;
+}
+
 void qQuadPlanes(const QQuadPlanes& p, int64_t c40, int64_t c41, uint8_t* out) {
     const int64_t plane = p.Hv * p.Wv * 4, rowQuads = p.Wv * p.sw;
     const uint32_t fill4 = 0x01010101u * p.fill;
@@ -256,7 +337,8 @@ void qQuadPlanes(const QQuadPlanes& p, int64_t c40, int64_t c41, uint8_t* out) {
                 std::fill(row.begin(), row.begin() + rowQuads, fill4);
                 if (h >= 0 && h < p.H) {
                     const uint8_t* rows[4];
-                    for (int t = 0; t < 4; ++t) rows[t] = p.x + ((4 * c4 + t) * p.H + h) * p.W;
+                    for (int t = 0; t < 4; ++t)
+                        rows[t] = p.x + ((p.chanOrder ? p.chanOrder[4 * c4 + t] : 4 * c4 + t) * p.H + h) * p.W;
                     const int64_t w0 = std::max<int64_t>(0, -p.pl), w1 = std::min(p.W, rowQuads - p.pl);
                     if (w1 > w0) {
                         const uint8_t* shifted[4] = {rows[0] + w0, rows[1] + w0, rows[2] + w0, rows[3] + w0};
