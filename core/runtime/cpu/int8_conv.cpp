@@ -449,6 +449,8 @@ public:
                 // The last panel's reads end 64 bytes past its first column's quad.
                 m_quadRoom = std::max(m_quadBytes, maxOff + panels * kQColTile * 4) + 64;
                 m_virtCols = virt;
+                // The quad offsets are int32 (one load per depth step in the tile).
+                if (m_quadRoom > std::numeric_limits<int32_t>::max()) m_quadPlanes = false;
             }
         }
         if (!m_depthwise && (!m_u8s8 || !int8UsesAvx2())) packInt16FromA8();
