@@ -285,16 +285,19 @@ public:
                 for (int64_t m = 0; m < m_M && zeroZp; ++m) zeroZp = zwAt(m) == 0;
                 std::vector<int8_t> wq; // the weights [M, K] in the GEMM's depth order
                 auto at = [&](int64_t r, int64_t k) { return int64_t(wq[std::size_t(r * m_K + k)]); };
+                int64_t saturated = 0; // wq's saturating pairs (none: the exact u8 x s8 route)
                 if (zeroZp) {
                     setDepthOrder();
                     wq = weightsInOrder(wvals);
-                    if (!qU8S8Exact(m_M, m_K, at)) {
+                    saturated = saturatedPairs(wq);
+                    if (saturated > 0) {
                         // Paired against saturation where that saturates fewer pairs.
                         const std::vector<int32_t> given = m_depthPerm, givenChans = m_chanOrder;
                         pairDepthOrder(wvals);
                         std::vector<int8_t> paired = weightsInOrder(wvals);
-                        if (saturatedPairs(paired) < saturatedPairs(wq)) {
+                        if (const int64_t n = saturatedPairs(paired); n < saturated) {
                             wq = std::move(paired);
+                            saturated = n;
                         } else {
                             m_depthPerm = given;
                             m_chanOrder = givenChans;
@@ -302,7 +305,7 @@ public:
                     }
                 }
                 m_rem = QRowRemainders();
-                if (zeroZp && qU8S8Exact(m_M, m_K, at)) {
+                if (zeroZp && saturated == 0) { // qU8S8Exact(m_M, m_K, at)
                     m_packedA8.assign(qPackedA8Bytes(m_M, m_K), 0);
                     qPackA8(m_packedA8.data(), m_M, m_K, at);
                 } else if (zeroZp) {
@@ -813,7 +816,8 @@ private:
         return out;
     }
 
-    /// Depth pairs (2i, 2i + 1) of wq [M, K] whose vpmaddubsw sum saturates (|a + b| > 128).
+    /// Depth pairs (2i, 2i + 1) of wq [M, K] whose vpmaddubsw sum saturates (|a + b| > 128; none
+    /// is qU8S8Exact).
     int64_t saturatedPairs(const std::vector<int8_t>& wq) const {
         int64_t n = 0;
         for (int64_t r = 0; r < m_M; ++r) {

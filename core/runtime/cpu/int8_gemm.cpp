@@ -556,9 +556,8 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
                 const int64_t r0 = rp * kQRowTile;
                 const int h = static_cast<int>(std::min<int64_t>(kQRowTile, g.m - r0));
                 const int16_t* ap = g.a + r0 * kp * 2;
-#if defined(__x86_64__) || defined(__i386__)
-                if (implicit) {
-                    // Every panel of the block in one run, its valid columns in up to kMaxSegs runs.
+                // A run of tiles of this row panel: its rows' remainders, the implicit B's offsets.
+                auto panelRun = [&] {
                     QTileRun run;
                     if (rem) {
                         run.remStart = rem->start.data() + r0;
@@ -566,6 +565,12 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
                         run.remVal = rem->val.data();
                     }
                     run.bOff = g.bOff;
+                    return run;
+                };
+#if defined(__x86_64__) || defined(__i386__)
+                if (implicit) {
+                    // Every panel of the block in one run, its valid columns in up to kMaxSegs runs.
+                    QTileRun run = panelRun();
                     int64_t first = -1;
                     auto flush = [&] {
                         if (run.count)
@@ -601,12 +606,7 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
                     const Segments& sg = segs[p - p0];
 #if defined(__x86_64__) || defined(__i386__)
                     if (fused[p - p0]) {
-                        QTileRun run;
-                        if (rem) {
-                            run.remStart = rem->start.data() + r0;
-                            run.remQuad = rem->quad.data();
-                            run.remVal = rem->val.data();
-                        }
+                        QTileRun run = panelRun();
                         const int64_t first = p;
                         for (; p < p1 && fused[p - p0]; ++p) {
                             const Segments& s = segs[p - p0];

@@ -117,18 +117,13 @@ __attribute__((always_inline)) inline void storeRow16(__m256i a0, __m256i a1, in
 }
 
 /// storeRow16 for a tile of the quad-plane route whose valid lanes are several runs (QTileRun::nseg):
-/// the 16 lanes requantized, then each run copied to its place (8-bit outputs, per-row epilogue).
+/// the 16 lanes stored by storeRow16 into a buffer, then each run copied to its place (8-bit
+/// outputs, per-row epilogue).
 template <typename T>
 inline void storeRowSegs(__m256i a0, __m256i a1, const QEpilogue& e, int64_t ch, T* y, const QTileRun& run, int i) {
     static_assert(!std::is_same_v<T, int32_t>);
-    if (e.bias) {
-        const __m256i b = _mm256_set1_epi32(e.bias[ch]);
-        a0 = _mm256_add_epi32(a0, b);
-        a1 = _mm256_add_epi32(a1, b);
-    }
-    const __m256 m = _mm256_set1_ps(e.mult[ch]);
     alignas(16) T tmp[16];
-    _mm_store_si128(reinterpret_cast<__m128i*>(tmp), requant16<T>(a0, a1, m, m, e));
+    storeRow16(a0, a1, 16, e, ch, 0, tmp);
     for (int s = 0; s < run.nseg[i]; ++s)
         std::memcpy(y + run.segOff[i][s], tmp + run.segFirst[i][s], static_cast<std::size_t>(run.segLen[i][s]));
 }
