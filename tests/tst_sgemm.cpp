@@ -424,12 +424,19 @@ void TestSgemm::tailColumnsMatchFullPanels_data() {
     QTest::newRow("14x14 map: 96 x 576 x 196 (4 tail columns), leaky relu") << 96 << 576 << 196 << 3;
     QTest::newRow("N 1, silu (epilogue after the product)") << 50 << 70 << 1 << 4;
     QTest::newRow("M 30, 3 tail columns, hard swish") << 30 << 50 << 19 << 5;
+    // Rows whose tail rides along with the last full tiles (at least as many full panels as tail
+    // columns, an epilogue the kernel applies): B read in place (M <= 64), packed, several depth
+    // blocks, 5-row panels and a padded last panel (which takes the separate tail kernel).
+    QTest::newRow("fused tail: M 37, 3 panels + 2 columns, B in place, relu") << 37 << 40 << 50 << 1;
+    QTest::newRow("fused tail: M 128, K 600 (3 depth blocks), 2 panels + 1 column, clip") << 128 << 600 << 33 << 2;
+    QTest::newRow("fused tail: M 100, 4 panels + 4 columns, no activation") << 100 << 130 << 68 << 0;
 }
 
 void TestSgemm::tailColumnsMatchFullPanels() {
-    // A partial last panel of 1-4 columns is computed down the rows (sgemmTailColumnsAvx2 on AVX2):
-    // the same bits as when those columns sit inside a full 16-column panel of a wider product of
-    // the same A and B columns, epilogue included, for 1 and 2 threads.
+    // A partial last panel of 1-4 columns is computed down the rows (on AVX2 along with the last
+    // full tiles, one column each, or by sgemmTailColumnsAvx2): the same bits as when those
+    // columns sit inside a full 16-column panel of a wider product of the same A and B columns,
+    // epilogue included, for 1 and 2 threads.
     QFETCH(int, m);
     QFETCH(int, k);
     QFETCH(int, n);

@@ -132,6 +132,7 @@ async function main() {
     max_ms: round(sorted[sorted.length - 1]),
     peak_memory_bytes: process.resourceUsage().maxRSS * 1024,
     inputs: described,
+    times_ms: times.map(round),
   };
   await session.release?.();
   console.log(JSON.stringify(result));

@@ -284,9 +284,13 @@ void runTile(const TileContext& tc, int64_t kc, const float* ap, int h, const fl
 
 /// panels full tiles (rows m0 .. m0+h, all inside the matrix) side by side in C from colOff, the
 /// AVX2 kernel with the fused epilogue (tc.canFuse).
+/// With tailB, the last tailCols tiles also compute one column each of the narrow last column
+/// panel (sgemmMacroAvx2's tail: B values tailB + j + k*tailLdb, C column tailC + j); the caller
+/// applies the epilogue to those columns.
 void runTiles(const TileContext& tc, int64_t kc, const float* ap, int h, const float* bp, int64_t ldb,
               int64_t bPanelStride, int64_t panels, int64_t m0, int64_t jg, int64_t colOff, bool accumulate, bool last,
-              const float* pf, int64_t pfLines) {
+              const float* pf, int64_t pfLines, const float* tailB = nullptr, int64_t tailLdb = 0, int tailCols = 0,
+              float* tailC = nullptr) {
     const Epilogue& epi = *tc.epi;
     const OutputLayout& o = tc.out;
     MicroEpilogue me;
@@ -301,7 +305,12 @@ void runTiles(const TileContext& tc, int64_t kc, const float* ap, int h, const f
     }
 #if defined(__x86_64__) || defined(__i386__)
     sgemmMacroAvx2(h, kc, ap, bp, ldb, bPanelStride, panels, o.c + colOff + m0 * o.ldc, o.ldc, accumulate,
-                   last ? &me : nullptr, pf, pfLines);
+                   last ? &me : nullptr, pf, pfLines, tailB, tailLdb, tailCols, tailC);
+#else
+    (void)tailB;
+    (void)tailLdb;
+    (void)tailCols;
+    (void)tailC;
 #endif
 }
 
@@ -461,6 +470,8 @@ void sgemmCore(const PackedMatrix& a, PackPanelsFn pack, const void* packCtx, in
 #endif
                 };
                 int64_t tailFrom = p0; // first panel whose tail columns are not done yet
+                bool fuseTail = columnTail && tc.canFuse && tailQ >= tailCols && (directPanels == 0 || directPanels == tailQ);
+                for (int64_t q = 0; fuseTail && q <= tailQ; ++q) fuseTail = colOff[q] == colOff[0] + q * kNR;
                 for (int64_t p = p0; p < p1; ++p) {
                     const int h = a.panelHeight(p);
                     const float* ap = a.panel(p) + pc * h;
@@ -470,6 +481,24 @@ void sgemmCore(const PackedMatrix& a, PackPanelsFn pack, const void* packCtx, in
                     const int64_t pfLines = pf ? (kc * a.panelHeight(p + 1) + 15) / 16 : 0;
                     const int64_t m0 = a.panelRow(p);
                     const bool fullRows = m0 + h <= m;
+                    // The tail columns ride along with the last full tiles (one each) when all of
+                    // this panel's full tiles go to the kernel in one call: A is read once.
+                    if (fuseTail && fullRows) {
+                        if (tailFrom < p) tailRun(tailFrom, p);
+                        tailFrom = p + 1;
+                        int64_t ldb, ldbT;
+                        const float* b0 = bPanel(0, ldb);
+                        const float* bT = bPanel(tailQ, ldbT);
+                        float* cTail = out.c + colOff[tailQ] + m0 * out.ldc;
+                        runTiles(tc, kc, ap, h, b0, ldb, directPanels > 0 ? kNR : kNR * kc, tailQ, m0, n0, colOff[0],
+                                 accumulate, last, pf, pfLines, bT, ldbT, static_cast<int>(tailCols), cTail);
+                        if (last)
+                            epilogueBlock(cTail, out.ldc, h, tailCols, m0,
+                                          epi.bias && epi.biasPerColumn ? epi.bias + n0 + tailQ * kNR : nullptr,
+                                          epi.residual ? epi.residual + colOff[tailQ] + m0 * epi.ldr : nullptr, epi.ldr,
+                                          epi);
+                        continue;
+                    }
                     for (int64_t q = 0; q * kNR < ncMain;) {
                         // Full tiles whose columns follow each other in C (and whose B panels are
                         // laid out alike) go to the AVX2 kernel in one call (fused epilogue); the

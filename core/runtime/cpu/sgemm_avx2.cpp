@@ -67,21 +67,38 @@ namespace {
 /// R (6 or 5) rows x 16 columns: 2R accumulators, 2 B vectors, 1 broadcast A; the epilogue's
 /// activation ACT (used only when e is non-null). A's depth k starts at ap + k*aStep (R: a packed
 /// panel); row r's columns 8..15 are stored hiOff floats after its columns 0..7 (8: one row).
-template <int R, int ACT>
+///
+/// TAIL: one more column of C, computed in the same pass while the A panel is in registers' reach
+/// (a product whose last column panel has 1 to 4 columns attaches one to each of its last full
+/// tiles): its B values one per depth step at bt + k*ldbt, its C column at ct (rows ldc apart),
+/// no epilogue. The vector runs down the panel's rows (lane r = row r: A's depth slice loaded
+/// whole), and each element is still one chain of fused multiply-adds in ascending k, so the
+/// column gets the same bits as in a full tile.
+template <int R, int ACT, bool TAIL = false>
 inline __attribute__((always_inline)) void microKernel(int64_t kc, const float* ap, const float* bp, int64_t ldb,
                                                        float* c, int64_t ldc, bool accumulate, const MicroEpilogue* e,
                                                        const float* pf, int64_t pfLines, int64_t aStep = R,
-                                                       int64_t hiOff = 8) {
+                                                       int64_t hiOff = 8, const float* bt = nullptr,
+                                                       int64_t ldbt = 0, float* ct = nullptr) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
     __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
     __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
     __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-    for (int64_t k = 0; k < kc; ++k) {
-        if (k < pfLines) _mm_prefetch(reinterpret_cast<const char*>(pf + k * 16), _MM_HINT_T0);
+    __m256 cT = _mm256_setzero_ps();
+    // The tail reads 8 floats of A's depth slice (R valid): the last step's read would run past
+    // the slice (and maybe the operand's storage), so that step loads under a mask.
+    auto step = [&](bool maskedTail) __attribute__((always_inline)) {
         const __m256 b0 = _mm256_loadu_ps(bp);
         const __m256 b1 = _mm256_loadu_ps(bp + 8);
+        if (TAIL) {
+            const __m256 av = maskedTail ? _mm256_maskload_ps(ap, _mm256_cmpgt_epi32(_mm256_set1_epi32(R),
+                                                                                     _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)))
+                                         : _mm256_loadu_ps(ap);
+            cT = _mm256_fmadd_ps(av, _mm256_broadcast_ss(bt), cT);
+            bt += ldbt;
+        }
         __m256 a = _mm256_broadcast_ss(ap + 0);
         c00 = _mm256_fmadd_ps(a, b0, c00);
         c01 = _mm256_fmadd_ps(a, b1, c01);
@@ -104,7 +121,13 @@ inline __attribute__((always_inline)) void microKernel(int64_t kc, const float* 
         }
         ap += aStep;
         bp += ldb;
+    };
+    const int64_t kFull = TAIL ? kc - 1 : kc;
+    for (int64_t k = 0; k < kFull; ++k) {
+        if (k < pfLines) _mm_prefetch(reinterpret_cast<const char*>(pf + k * 16), _MM_HINT_T0);
+        step(false);
     }
+    if (TAIL && kc > 0) step(true);
     EpilogueRegs er{};
     if (e) er.load(e);
     auto store = [&](int r, __m256 lo, __m256 hi) __attribute__((always_inline)) {
@@ -126,6 +149,11 @@ inline __attribute__((always_inline)) void microKernel(int64_t kc, const float* 
     store(3, c30, c31);
     store(4, c40, c41);
     if (R == 6) store(5, c50, c51);
+    if (TAIL) {
+        alignas(32) float t[8];
+        _mm256_store_ps(t, cT);
+        for (int r = 0; r < R; ++r) ct[r * ldc] = accumulate ? t[r] + ct[r * ldc] : t[r];
+    }
 }
 
 } // namespace
@@ -158,12 +186,20 @@ namespace {
 
 template <int R, int ACT>
 void macroKernel(int64_t kc, const float* ap, const float* bp, int64_t ldb, int64_t bPanelStride, int64_t panels,
-                 float* c, int64_t ldc, bool accumulate, const MicroEpilogue* e, const float* pf, int64_t pfLines) {
+                 float* c, int64_t ldc, bool accumulate, const MicroEpilogue* e, const float* pf, int64_t pfLines,
+                 const float* tailB, int64_t tailLdb, int tailCols, float* tailC) {
     MicroEpilogue eq;
     if (e) eq = *e;
+    const int64_t firstTail = panels - tailCols; // tiles from here on carry one tail column each
     for (int64_t q = 0; q < panels; ++q) {
-        microKernel<R, ACT>(kc, ap, bp + q * bPanelStride, ldb, c + q * 16, ldc, accumulate, e ? &eq : nullptr, pf,
-                            pfLines);
+        if (q >= firstTail) {
+            microKernel<R, ACT, true>(kc, ap, bp + q * bPanelStride, ldb, c + q * 16, ldc, accumulate,
+                                      e ? &eq : nullptr, pf, pfLines, R, 8, tailB + (q - firstTail), tailLdb,
+                                      tailC + (q - firstTail));
+        } else {
+            microKernel<R, ACT>(kc, ap, bp + q * bPanelStride, ldb, c + q * 16, ldc, accumulate, e ? &eq : nullptr, pf,
+                                pfLines);
+        }
         pf = nullptr;
         pfLines = 0;
         if (eq.colBias) eq.colBias += 16;
@@ -197,10 +233,11 @@ inline __attribute__((always_inline)) void byRowsAndAct(int h, const MicroEpilog
 
 void sgemmMacroAvx2(int h, int64_t kc, const float* ap, const float* bp, int64_t ldb, int64_t bPanelStride,
                     int64_t panels, float* c, int64_t ldc, bool accumulate, const MicroEpilogue* e, const float* pf,
-                    int64_t pfLines) {
+                    int64_t pfLines, const float* tailB, int64_t tailLdb, int tailCols, float* tailC) {
+    if (!tailB || tailCols > panels) tailCols = 0;
     byRowsAndAct(h, e, [&](auto r, auto a) {
         macroKernel<decltype(r)::value, decltype(a)::value>(kc, ap, bp, ldb, bPanelStride, panels, c, ldc, accumulate,
-                                                            e, pf, pfLines);
+                                                            e, pf, pfLines, tailB, tailLdb, tailCols, tailC);
     });
 }
 

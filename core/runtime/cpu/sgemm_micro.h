@@ -33,9 +33,15 @@ void sgemmMicro5Avx2(int64_t kc, const float* ap, const float* bp, int64_t ldb, 
 /// ldb apart) lands at c + q*16 (consecutive columns of C), each with the epilogue (colBias and
 /// residual advance by 16 per tile) when e is non-null. h is 6 or 5. The same arithmetic as one
 /// call per tile.
+/// With tailB, the last tailCols (at most `panels`) tiles also compute one column each of a
+/// narrow last column panel in the same pass over A: column j's B values at tailB + j + k*tailLdb,
+/// its h rows at tailC + j (rows ldc apart), accumulated like the tiles, no epilogue (the caller
+/// applies it). Same per-element arithmetic as sgemmTailColumnsAvx2, at a fraction of its cost:
+/// that one reads the A panels again after the tiles have let them leave L1.
 void sgemmMacroAvx2(int h, int64_t kc, const float* ap, const float* bp, int64_t ldb, int64_t bPanelStride,
                     int64_t panels, float* c, int64_t ldc, bool accumulate, const MicroEpilogue* e, const float* pf,
-                    int64_t pfLines);
+                    int64_t pfLines, const float* tailB = nullptr, int64_t tailLdb = 0, int tailCols = 0,
+                    float* tailC = nullptr);
 
 /// h (6 or 5) rows x the first 4 (cols <= 4) or 8 (cols <= 8) columns of a B panel, no epilogue:
 /// c = (accumulate ? c : 0) + A panel x B's first columns, for the last column panel of a
