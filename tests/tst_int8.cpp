@@ -38,6 +38,15 @@ std::vector<double> randomReals(std::size_t n, double lo, double hi, uint32_t se
     return v;
 }
 
+/// Lets a test force the tiles off AVX-512 VNNI; puts them back on when it goes out of scope.
+struct VnniOff {
+    static bool available() {
+        rt::cpu::int8ForceNoVnni(false);
+        return rt::cpu::int8UsesVnni();
+    }
+    ~VnniOff() { rt::cpu::int8ForceNoVnni(false); }
+};
+
 int lowOf(DataType t) { return t == DataType::UInt8 ? 0 : -128; }
 int highOf(DataType t) { return t == DataType::UInt8 ? 255 : 127; }
 
@@ -488,15 +497,25 @@ private slots:
             m = singleNode("ConvInteger", ins, 1, attrs(), 13);
         }
         QVERIFY(fastApplies(*m, true, qlinear));
-        const int64_t before = rt::cpu::qgemmU8S8Calls(), sharedBefore = rt::cpu::qgemmSharedPacks(),
-                      splitBefore = rt::cpu::qgemmSplitCalls(), quadBefore = rt::cpu::qgemmQuadPlaneCalls();
-        expectFastEqualsReference(*m, feeds(ins));
-        if (rt::cpu::int8UsesAvx2()) {
-            QCOMPARE(rt::cpu::qgemmU8S8Calls() > before, route);
-            if (weights != 4) QCOMPARE(rt::cpu::qgemmSplitCalls() > splitBefore, route && weights == 2);
-            QCOMPARE(rt::cpu::qgemmQuadPlaneCalls() > quadBefore, QByteArray(QTest::currentDataTag()).startsWith("quad planes"));
+        // On AVX2's tiles (the routes named by the rows), then, where the CPU has it, on AVX-512
+        // VNNI's: there every row takes the u8 x s8 route with the weights as they are (vpdpbusd
+        // cannot saturate), none the split form.
+        const VnniOff restore;
+        for (const bool vnni : {false, true}) {
+            if (vnni && !VnniOff::available()) continue;
+            rt::cpu::int8ForceNoVnni(!vnni);
+            const int64_t before = rt::cpu::qgemmU8S8Calls(), sharedBefore = rt::cpu::qgemmSharedPacks(),
+                          splitBefore = rt::cpu::qgemmSplitCalls(), quadBefore = rt::cpu::qgemmQuadPlaneCalls(),
+                          vnniBefore = rt::cpu::qgemmVnniCalls();
+            expectFastEqualsReference(*m, feeds(ins));
+            if (rt::cpu::int8UsesAvx2()) {
+                QCOMPARE(rt::cpu::qgemmU8S8Calls() > before, route || (vnni && N == 1)); // one image only
+                if (weights != 4 || vnni) QCOMPARE(rt::cpu::qgemmSplitCalls() > splitBefore, route && weights == 2 && !vnni);
+                QCOMPARE(rt::cpu::qgemmQuadPlaneCalls() > quadBefore, QByteArray(QTest::currentDataTag()).startsWith("quad planes"));
+                QCOMPARE(rt::cpu::qgemmVnniCalls() > vnniBefore, vnni);
+            }
+            if (QByteArray(QTest::currentDataTag()).contains("shared B")) QVERIFY(rt::cpu::qgemmSharedPacks() > sharedBefore);
         }
-        if (QByteArray(QTest::currentDataTag()).contains("shared B")) QVERIFY(rt::cpu::qgemmSharedPacks() > sharedBefore);
     }
 
     // The channel-vector depthwise kernel (qDwChannelsAvx2: maps at most 16 wide, 16 channels per
@@ -668,6 +687,45 @@ private slots:
     // The u8 x s8 route of the integer MatMuls (uint8 A as depth quads, int8 B of zero point 0,
     // A's zero point folded into a per-column bias, per-column multipliers padded to whole
     // panels): exact against the reference, taken exactly when B allows it (qgemmU8S8Calls).
+    // Weights packed for VNNI alone (pairs past vpmaddubsw's limit, no split) in a session made
+    // while VNNI was on: run after the tiles are forced onto AVX2, the kernels fall back to the
+    // int16 route (not the u8 x s8 one, which would saturate) and still give the reference bytes.
+    void vnniWeightsFallBackWithoutVnni() {
+        if (!rt::cpu::int8UsesAvx2() || !VnniOff::available()) QSKIP("needs a CPU with AVX-512 VNNI");
+        const VnniOff restore;
+        const int64_t C = 32, H = 6, W = 9, M = 12;
+        std::vector<double> wv(std::size_t(M * C));
+        for (std::size_t i = 0; i < wv.size(); ++i) wv[i] = 127 - double(i % 5); // every pair past 128
+        In x{"x", DataType::UInt8, {1, C, H, W}, randomInts(std::size_t(C * H * W), 0, 255, 61)};
+        In xs{"x_s", DataType::Float, {}, {0.02}, true};
+        In xzp{"x_zp", DataType::UInt8, {}, {0.0}, true};
+        In w{"w", DataType::Int8, {M, C, 1, 1}, wv, true};
+        In ws{"w_s", DataType::Float, {M}, randomReals(std::size_t(M), 0.001, 0.01, 62), true};
+        In wzp{"w_zp", DataType::Int8, {M}, std::vector<double>(std::size_t(M), 0), true};
+        In ys{"y_s", DataType::Float, {}, {2.0}, true};
+        In yzp{"y_zp", DataType::UInt8, {}, {10.0}, true};
+        const std::vector<In> ins = {x, xs, xzp, w, ws, wzp, ys, yzp};
+        auto m = singleNode("QLinearConv", ins, 1, {}, 13);
+        rt::cpu::setPreferReferenceKernels(true);
+        auto ref = rt::Session::create(*m, {});
+        QVERIFY(ref.has_value());
+        auto want = (*ref)->run(feeds(ins));
+        rt::cpu::setPreferReferenceKernels(false);
+        QVERIFY(want.has_value());
+        auto s = rt::Session::create(*m, {}); // VNNI on: the weights packed as they are
+        QVERIFY(s.has_value());
+        for (const bool vnni : {true, false, true}) {
+            rt::cpu::int8ForceNoVnni(!vnni);
+            const int64_t u8Before = rt::cpu::qgemmU8S8Calls(), vnniBefore = rt::cpu::qgemmVnniCalls();
+            auto got = (*s)->run(feeds(ins));
+            QVERIFY(got.has_value());
+            QCOMPARE((*got)[0].byteSize(), (*want)[0].byteSize());
+            QVERIFY(std::memcmp((*got)[0].raw(), (*want)[0].raw(), (*want)[0].byteSize()) == 0);
+            QCOMPARE(rt::cpu::qgemmU8S8Calls() > u8Before, vnni);
+            QCOMPARE(rt::cpu::qgemmVnniCalls() > vnniBefore, vnni);
+        }
+    }
+
     void u8s8MatMulMatchesReference_data() {
         QTest::addColumn<QList<int>>("shape"); // batch M K N
         QTest::addColumn<int>("weights");      // 0 random 7-bit, 1 pairs at the limit, 2 one pair past it
@@ -723,9 +781,18 @@ private slots:
             m = singleNode("MatMulInteger", ins, 1, {}, 13);
         }
         QVERIFY(fastApplies(*m, false, kind == 0));
-        const int64_t before = rt::cpu::qgemmU8S8Calls();
-        expectFastEqualsReference(*m, feeds(ins));
-        if (rt::cpu::int8UsesAvx2()) QCOMPARE(rt::cpu::qgemmU8S8Calls() > before, route);
+        const VnniOff restore;
+        for (const bool vnni : {false, true}) { // AVX2's tiles, then VNNI's where the CPU has it
+            if (vnni && !VnniOff::available()) continue;
+            rt::cpu::int8ForceNoVnni(!vnni);
+            const int64_t before = rt::cpu::qgemmU8S8Calls(), vnniBefore = rt::cpu::qgemmVnniCalls();
+            expectFastEqualsReference(*m, feeds(ins));
+            if (rt::cpu::int8UsesAvx2()) {
+                // With VNNI the u8 x s8 route takes any int8 B of zero point 0 with one zero point of A.
+                QCOMPARE(rt::cpu::qgemmU8S8Calls() > before, route || (vnni && kind != 2));
+                QCOMPARE(rt::cpu::qgemmVnniCalls() > vnniBefore, vnni);
+            }
+        }
     }
 
     void fastPathNotTakenForComputedWeights() {

@@ -290,7 +290,8 @@ public:
                     setDepthOrder();
                     wq = weightsInOrder(wvals);
                     saturated = saturatedPairs(wq);
-                    if (saturated > 0) {
+                    // VNNI's vpdpbusd cannot saturate: the weights go as they are.
+                    if (saturated > 0 && !int8UsesVnni()) {
                         // Paired against saturation where that saturates fewer pairs.
                         const std::vector<int32_t> given = m_depthPerm, givenChans = m_chanOrder;
                         pairDepthOrder(wvals);
@@ -305,9 +306,11 @@ public:
                     }
                 }
                 m_rem = QRowRemainders();
-                if (zeroZp && saturated == 0) { // qU8S8Exact(m_M, m_K, at)
+                m_a8NeedsVnni = false;
+                if (zeroZp && (saturated == 0 || int8UsesVnni())) { // qU8S8Exact(m_M, m_K, at), or VNNI
                     m_packedA8.assign(qPackedA8Bytes(m_M, m_K), 0);
                     qPackA8(m_packedA8.data(), m_M, m_K, at);
+                    m_a8NeedsVnni = saturated > 0;
                 } else if (zeroZp) {
                     // The split route (int8_gemm.h) where its remainder quads stay few enough.
                     std::vector<int8_t> safe;
@@ -456,7 +459,7 @@ public:
                 if (m_quadRoom > std::numeric_limits<int32_t>::max()) m_quadPlanes = false;
             }
         }
-        if (!m_depthwise && (!m_u8s8 || !int8UsesAvx2())) packInt16FromA8();
+        if (!m_depthwise && !u8s8Runs()) packInt16FromA8();
         // Padded planes plus slack for the whole-vector reads past a row's end (int8_gemm.h);
         // none for the raw 1x1 and the depthwise path (per-task plane buffers).
         // The uint8 planes of the u8 x s8 route (m_N * m_C * m_planeStride bytes, plus the room
@@ -478,7 +481,7 @@ public:
         // The raw 1x1 GEMM packs from the 8-bit input and the depthwise tasks widen their own
         // planes: only the other convolutions convert the whole input here (on the u8 x s8
         // route: into uint8 planes padded with zx, or not at all when unpadded).
-        const bool u8s8 = m_u8s8 && int8UsesAvx2();
+        const bool u8s8 = u8s8Runs();
         const uint8_t* xp8 = nullptr;
         const bool quad = u8s8 && m_quadPlanes;
         if (quad) {
@@ -645,6 +648,10 @@ private:
     /// The int16 pairs from the u8 x s8 quads (plus the split route's remainders) when they were
     /// not packed at init (weights of zero point 0, group 1: the same values in the other layout).
     /// Once; a no-op otherwise.
+    /// Whether this run takes the u8 x s8 route: the shape allows it (prepare) and the kernels in
+    /// use are exact for the packed weights (weights packed for VNNI alone need it).
+    bool u8s8Runs() const { return m_u8s8 && int8UsesAvx2() && (!m_a8NeedsVnni || int8UsesVnni()); }
+
     void packInt16FromA8() {
         if (!m_packedA.empty() || m_packedA8.empty()) return;
         const int64_t kq = qDepthQuads(m_K);
@@ -788,6 +795,7 @@ private:
     /// (K = 64, 96) lose 12-25%, its K = 16-32 layers at 0.22-0.29 5-10%.
     static constexpr double kMaxSplitDensity = 0.1;
     bool m_u8s8 = false;             ///< this shape takes the u8 x s8 route (prepare)
+    bool m_a8NeedsVnni = false;      ///< m_packedA8 has pairs past vpmaddubsw's limit (exact on VNNI only)
     /// The GEMM depth in channel-quad order (k = ((c4 * KH + i) * KW + j) * 4 + c % 4; init):
     /// the quad-plane route's order, which the packed A and m_tapOff then follow on every route.
     bool m_quadOrder = false;

@@ -26,6 +26,8 @@ void qInterleaveRows8x4Avx2(const uint8_t* const rows[4], int64_t n, int64_t pan
 int64_t qCopyStride2U8Avx2(const uint8_t* src, int64_t n, uint8_t* dst, const uint8_t* end);
 void qMicroStoreRunAvx2(int route, int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e,
                         int64_t ch0, const QTileRun& run, void* out, int64_t ldr);
+void qMicroStoreRunVnni(int route, int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e,
+                        int64_t ch0, const QTileRun& run, void* out, int64_t ldr);
 void qCopyStride2Avx2(const int16_t* src, int64_t n, int16_t* dst);
 void qPadPlane8Avx2(const void* src, int64_t avail, bool isUnsigned, int32_t zp, int64_t H, int64_t W, int64_t pt,
                     int64_t pl, int64_t Hp, int64_t Wp, int16_t* dst);
@@ -37,10 +39,23 @@ void qPadPlaneU8Avx2(const uint8_t* src, int64_t avail, uint8_t fill, int64_t H,
 namespace {
 
 std::atomic<bool> g_forcePortable{false};
+std::atomic<bool> g_forceNoVnni{false};
 
 bool cpuHasAvx2() {
 #if defined(__x86_64__) || defined(__i386__)
     static const bool has = __builtin_cpu_supports("avx2");
+    return has;
+#else
+    return false;
+#endif
+}
+
+/// AVX-512 VNNI with the 256-bit (VL) and byte/word (BW) forms the tiles use; libgcc's check
+/// includes the OS's support for the AVX-512 register state.
+bool cpuHasVnni() {
+#if defined(__x86_64__) || defined(__i386__)
+    static const bool has = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
+                            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512f");
     return has;
 #else
     return false;
@@ -117,6 +132,8 @@ int16_t* sharedBBuffer(std::size_t elems) {
 
 bool int8UsesAvx2() { return cpuHasAvx2() && !g_forcePortable.load(std::memory_order_relaxed); }
 void int8ForcePortable(bool portable) { g_forcePortable.store(portable, std::memory_order_relaxed); }
+bool int8UsesVnni() { return int8UsesAvx2() && cpuHasVnni() && !g_forceNoVnni.load(std::memory_order_relaxed); }
+void int8ForceNoVnni(bool off) { g_forceNoVnni.store(off, std::memory_order_relaxed); }
 
 void qMicroKernel(int64_t kp, const int16_t* a, int h, const int16_t* b, int32_t* c) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -197,7 +214,7 @@ void qInterleaveRows8x4(const uint8_t* const rows[4], int64_t n, int64_t panelSt
 
 namespace {
 std::atomic<int64_t> g_u8s8Calls{0}, g_dwU8Planes{0}, g_dwChannelGroups{0}, g_sharedPacks{0}, g_splitCalls{0},
-    g_quadPlaneCalls{0};
+    g_quadPlaneCalls{0}, g_vnniCalls{0};
 std::atomic<bool> g_dwChannelsOff{false};
 }
 
@@ -205,6 +222,7 @@ int64_t qgemmU8S8Calls() { return g_u8s8Calls.load(); }
 int64_t qgemmSharedPacks() { return g_sharedPacks.load(); }
 int64_t qgemmSplitCalls() { return g_splitCalls.load(); }
 int64_t qgemmQuadPlaneCalls() { return g_quadPlaneCalls.load(); }
+int64_t qgemmVnniCalls() { return g_vnniCalls.load(); }
 void qDwChannelsForceOff(bool off) { g_dwChannelsOff.store(off); }
 bool qDwChannelsEnabled() { return !g_dwChannelsOff.load(std::memory_order_relaxed); }
 int64_t qDepthwiseChannelGroups() { return g_dwChannelGroups.load(); }
@@ -446,6 +464,10 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
     // a B panel and 4 bytes of an A row per step, so the addressing below serves both.
     const int64_t kp = g.u8s8 ? qDepthQuads(g.k) : qDepthPairs(g.k);
     if (g.u8s8) g_u8s8Calls.fetch_add(1, std::memory_order_relaxed);
+    // The tiles with the fused store: AVX-512 VNNI's where the CPU has it, else AVX2's.
+    const bool vnni = int8UsesVnni();
+    if (vnni) g_vnniCalls.fetch_add(1, std::memory_order_relaxed);
+    [[maybe_unused]] auto* const storeRun = vnni ? qMicroStoreRunVnni : qMicroStoreRunAvx2;
     const QRowRemainders* rem = g.u8s8 && !g.aUnsigned && g.rem && !g.rem->quad.empty() ? g.rem : nullptr;
     if (rem) g_splitCalls.fetch_add(1, std::memory_order_relaxed);
     const int route = !g.u8s8 ? 0 : g.aUnsigned ? 2 : 1;
@@ -574,8 +596,8 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
                     int64_t first = -1;
                     auto flush = [&] {
                         if (run.count)
-                            qMicroStoreRunAvx2(route, kp, ap, h, bBlock + (first - p0) * kQColTile * 2, g.epi,
-                                               g.chBase + r0, run, g.out.y, g.out.ldr);
+                            storeRun(route, kp, ap, h, bBlock + (first - p0) * kQColTile * 2, g.epi, g.chBase + r0,
+                                     run, g.out.y, g.out.ldr);
                         run.count = 0;
                         first = -1;
                     };
@@ -615,8 +637,8 @@ void qgemm(const QGemmArgs& g, ThreadPool& pool) {
                             run.at[run.count] = s.at[0] + r0 * g.out.ldr;
                             ++run.count;
                         }
-                        qMicroStoreRunAvx2(route, kp, ap, h, bBlock + (first - p0) * kp * 32, g.epi, g.chBase + r0, run,
-                                           g.out.y, g.out.ldr);
+                        storeRun(route, kp, ap, h, bBlock + (first - p0) * kp * 32, g.epi, g.chBase + r0, run,
+                                 g.out.y, g.out.ldr);
                         --p; // the loop's ++p moves to the first panel not in the run
                         continue;
                     }

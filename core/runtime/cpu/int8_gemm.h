@@ -11,8 +11,10 @@
 // form (QRowRemainders) where few weight pairs need it: on the Zen 3 this was tuned on, a 5x16 tile of
 // vpmaddubsw + vpmaddwd(ones) + vpaddd sustains about 1.3x the products per second of the
 // vpmaddwd + vpaddd tile (measured in isolation: about 160 against 125 GOPS; the vpaddd of the
-// int16 route competes with vpmaddwd for the same pipes). No AVX-512 VNNI code: the machine this
-// was written on has none to test it.
+// int16 route competes with vpmaddwd for the same pipes). Where the CPU has AVX-512 VNNI (Zen 4,
+// Ice Lake and later Xeons), the same tiles run with vpdpbusd / vpdpwssd (int8_gemm_vnni.cpp):
+// one instruction per step and row half, and vpdpbusd sums in int32, so every int8 weight is
+// exact on the u8 x s8 route and the split form is not needed.
 //
 // Requantization is the reference kernels' formula, element for element:
 //   y = saturate(nearbyint(float(acc + bias) * mult[ch]) + zp), mult = (x_scale * w_scale) / y_scale
@@ -53,6 +55,12 @@ inline std::size_t qPackedBElems(int64_t n, int64_t k) {
 bool int8UsesAvx2();
 /// Forces the portable kernels (tests compare both on one machine).
 void int8ForcePortable(bool portable);
+/// True when the tiles run on AVX-512 VNNI (int8UsesAvx2, the CPU has AVX512-VNNI/VL/BW, not
+/// forced off). Kernels decide at init whether their 8-bit weights need it: with VNNI the u8 x s8
+/// route is exact for any int8 weights, so they are packed as they are (no pairing, no split).
+bool int8UsesVnni();
+/// Keeps the tiles on AVX2 even where the CPU has VNNI (tests cover both routes on one machine).
+void int8ForceNoVnni(bool off);
 
 /// A(r, k) = at(r, k) for r < m, k < kDepth in row panels of up to kQRowTile rows, Step
 /// consecutive k of a row together (the panel at r0 with h rows: element (r0 + r, k) at
@@ -223,6 +231,8 @@ void qCopyStride2U8(const uint8_t* src, int64_t n, uint8_t* dst, const uint8_t* 
 int64_t qgemmU8S8Calls();
 /// Calls of qgemm that packed B once for several row groups of tasks (tests check it is taken).
 int64_t qgemmSharedPacks();
+/// Calls of qgemm whose tiles ran on AVX-512 VNNI.
+int64_t qgemmVnniCalls();
 
 /// What happens to the int32 products: requantization to uint8/int8 or the raw int32 values.
 /// Channel ch is the row (conv: output channel) or, with perColumn, the column (MatMul: N).

@@ -66,8 +66,8 @@ public:
             }
         }
         const int64_t ld = b->dims()[1];
-        // Int8 weights of zero point 0 whose depth pairs cannot saturate vpmaddubsw (per column):
-        // also packed for the u8 x s8 route (uint8 A, int8_gemm.h).
+        // Int8 weights of zero point 0 whose depth pairs cannot saturate vpmaddubsw (per column),
+        // or any with VNNI: also packed for the u8 x s8 route (uint8 A, int8_gemm.h).
         m_packedB8.clear();
         m_colSum.clear();
         if (b->dtype() == DataType::Int8) {
@@ -75,7 +75,10 @@ public:
             for (int64_t j = 0; bzp && j < bzp->numElements() && zeroZp; ++j) zeroZp = intAt(*bzp, j) == 0;
             const int8_t* bd = b->data<int8_t>();
             auto at = [&](int64_t k, int64_t col) { return int64_t(bd[transB ? col * ld + k : k * ld + col]); };
-            if (zeroZp && qU8S8Exact(m_N, m_K, [&](int64_t col, int64_t k) { return at(k, col); })) {
+            m_b8NeedsVnni = false;
+            const bool exact = zeroZp && qU8S8Exact(m_N, m_K, [&](int64_t col, int64_t k) { return at(k, col); });
+            if (exact || (zeroZp && int8UsesVnni())) { // VNNI's vpdpbusd cannot saturate
+                m_b8NeedsVnni = !exact;
                 m_packedB8.assign(static_cast<std::size_t>((m_N + kQColTile - 1) / kQColTile * qDepthQuads(m_K) * 64), 0);
                 qPackB8(m_packedB8.data(), m_K, m_N, at);
                 m_colSum.assign(static_cast<std::size_t>(m_N), 0);
@@ -133,7 +136,7 @@ public:
         const std::size_t padded = static_cast<std::size_t>((m_N + kQColTile - 1) / kQColTile * kQColTile);
         m_mult.assign(padded, 0.f);
         m_biasU8.assign(m_u8s8 ? padded : 0, 0);
-        if (!m_u8s8 || !int8UsesAvx2()) packInt16FromB8();
+        if (!u8s8Runs()) packInt16FromB8();
         ctx.setOutput(0, m_outType, dims);
         ctx.setScratchBytes(qPackedAElems(m_M, m_K) * sizeof(int16_t) + 64);
         return {};
@@ -144,7 +147,7 @@ public:
         int16_t* ap = reinterpret_cast<int16_t*>((reinterpret_cast<uintptr_t>(ctx.scratch()) + 63) & ~uintptr_t(63));
         const Tensor* azp = ctx.hasInput(2) ? &ctx.input(2) : nullptr;
         const int64_t K = m_K;
-        const bool u8s8 = m_u8s8 && int8UsesAvx2();
+        const bool u8s8 = u8s8Runs();
         if (!u8s8) packInt16FromB8(); // no-op unless the kernels changed since prepare
         auto pack = [&](auto tag) {
             using T = typename decltype(tag)::type;
@@ -215,6 +218,9 @@ public:
 private:
     /// The int16 pairs from the u8 x s8 quads when they were not packed at init (weights of
     /// zero point 0: the same values in the other layout). Once; a no-op otherwise.
+    /// The u8 x s8 route runs: the shape allows it and the kernels in use are exact for B.
+    bool u8s8Runs() const { return m_u8s8 && int8UsesAvx2() && (!m_b8NeedsVnni || int8UsesVnni()); }
+
     void packInt16FromB8() {
         if (!m_packedB.empty() || m_packedB8.empty()) return;
         const int64_t kq = qDepthQuads(m_K);
@@ -231,6 +237,7 @@ private:
     std::vector<int8_t> m_packedB8;  ///< u8 x s8 route: the weights as int8 quads (qPackB8), or empty
     std::vector<int64_t> m_colSum;   ///< u8 x s8 route: per column, the sum of its weights
     bool m_u8s8 = false;             ///< this shape takes the u8 x s8 route (prepare)
+    bool m_b8NeedsVnni = false;      ///< m_packedB8 has pairs past vpmaddubsw's limit (exact on VNNI only)
     std::vector<int32_t> m_biasU8;   ///< per run: bias - za * column sum, padded to whole panels
     DataType m_outType = DataType::UInt8;
     std::vector<float> m_mult;
