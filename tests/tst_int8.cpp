@@ -634,13 +634,19 @@ private slots:
         const std::vector<In> ins{x, xs, xzp, w, ws, wzp, ys, yzp, b};
         auto m = singleNode("QLinearConv", ins, 1, std::move(at), 13);
         QVERIFY(fastApplies(*m, true, true));
-        const int64_t before = rt::cpu::qDepthwiseU8Planes();
-        rt::cpu::qDwChannelsForceOff(true); // the plane kernels, also on small maps
-        expectFastEqualsReference(*m, feeds(ins));
-        rt::cpu::qDwChannelsForceOff(false);
-        // expectFastEqualsReference runs the AVX2 kernels on 1 and 2 threads: 2 x C planes.
-        if (rt::cpu::int8UsesAvx2())
-            QCOMPARE(rt::cpu::qDepthwiseU8Planes() - before, weights == 2 ? C : 2 * C);
+        const VnniOff restore;
+        for (const bool vnni : {false, true}) { // AVX2's vpmaddubsw, then VNNI's vpdpbusd where the CPU has it
+            if (vnni && !VnniOff::available()) continue;
+            rt::cpu::int8ForceNoVnni(!vnni);
+            const int64_t before = rt::cpu::qDepthwiseU8Planes();
+            rt::cpu::qDwChannelsForceOff(true); // the plane kernels, also on small maps
+            expectFastEqualsReference(*m, feeds(ins));
+            rt::cpu::qDwChannelsForceOff(false);
+            // expectFastEqualsReference runs the fast kernels on 1 and 2 threads: 2 x C planes;
+            // on AVX2 the channels past the limit stay int16, with VNNI every channel qualifies.
+            if (rt::cpu::int8UsesAvx2())
+                QCOMPARE(rt::cpu::qDepthwiseU8Planes() - before, weights == 2 && !vnni ? C : 2 * C);
+        }
     }
 
     void matmulMatchesReference_data() {

@@ -268,7 +268,8 @@ public:
                 m_dw8.assign(static_cast<std::size_t>(m_M * m_KH * nq * 4), 0);
                 for (int64_t m = 0; m < m_M; ++m) {
                     auto at = [&](int64_t i, int64_t j) { return wAt(m * taps + i * m_KW + j); };
-                    m_dwU8[std::size_t(m)] = zwAt(m) == 0 && qU8S8Exact(m_KH, m_KW, at);
+                    // 1: exact on AVX2 too; 2: on VNNI only (vpdpbusd cannot saturate).
+                    if (zwAt(m) == 0) m_dwU8[std::size_t(m)] = qU8S8Exact(m_KH, m_KW, at) ? 1 : int8UsesVnni() ? 2 : 0;
                     for (int64_t i = 0; i < m_KH; ++i)
                         for (int64_t j = 0; j < m_KW; ++j)
                             m_dw8[std::size_t((m * m_KH + i) * nq * 4 + j)] = static_cast<int8_t>(at(i, j));
@@ -729,6 +730,7 @@ private:
                              epi.out != QEpilogue::Out::Int32 && m_dwl == 1 && (m_sw == 1 || m_sw == 2) &&
                              !m_dwPlan.empty();
         const int64_t nq = (m_KW + 3) / 4;
+        const bool vnni = int8UsesVnni();
         pool.parallelFor(0, m_N * m_M, 1, [&](int64_t b, int64_t e) {
             thread_local std::vector<int16_t> buf;
             if (buf.size() < static_cast<std::size_t>(plane + kSlack)) buf.assign(static_cast<std::size_t>(plane + kSlack), 0);
@@ -738,7 +740,7 @@ private:
             for (int64_t pc = b; pc < e; ++pc) {
                 const int64_t c = pc % m_M;
                 QDwPlane p;
-                if (u8Route && m_dwU8[std::size_t(c)]) {
+                if (u8Route && (m_dwU8[std::size_t(c)] == 1 || (m_dwU8[std::size_t(c)] == 2 && vnni))) {
                     qPadPlaneU8(x.data<uint8_t>() + pc * HW, x.numElements() - pc * HW, static_cast<uint8_t>(zx), m_H,
                                 m_W, m_pt, m_pl, m_Hp, m_Wp, reinterpret_cast<uint8_t*>(dst));
                     p.x8 = reinterpret_cast<const uint8_t*>(dst);
@@ -781,7 +783,7 @@ private:
     std::vector<int16_t> m_dw;
     std::vector<int8_t> m_dw8;     ///< depthwise u8 x s8 route: per channel, KH rows of ceil(KW / 4) tap quads
     std::vector<int64_t> m_dwSum;  ///< depthwise: per channel, the sum of its int16 taps (w - zw)
-    std::vector<uint8_t> m_dwU8;   ///< per channel: its taps allow the u8 x s8 route
+    std::vector<uint8_t> m_dwU8;   ///< per channel: its taps allow the u8 x s8 route (1), with VNNI only (2)
     std::vector<int16_t> m_dwcW;   ///< depthwise taps for qDwChannelsAvx2 (qDwChannelWeights)
     bool m_dwc = false;            ///< this shape runs qDwChannelsAvx2 (prepare; AVX2 at run time)
     std::vector<int32_t> m_dwcBias; ///< per run: bias - zx * tap sum, whole groups of 16

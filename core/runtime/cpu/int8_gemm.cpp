@@ -32,6 +32,7 @@ void qCopyStride2Avx2(const int16_t* src, int64_t n, int16_t* dst);
 void qPadPlane8Avx2(const void* src, int64_t avail, bool isUnsigned, int32_t zp, int64_t H, int64_t W, int64_t pt,
                     int64_t pl, int64_t Hp, int64_t Wp, int16_t* dst);
 bool qDepthwisePlaneAvx2(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at);
+bool qDepthwisePlaneU8Vnni(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at);
 void qQuadRowAvx2(const uint8_t* const rows[4], int64_t n, uint8_t* out);
 void qPadPlaneU8Avx2(const uint8_t* src, int64_t avail, uint8_t fill, int64_t H, int64_t W, int64_t pt, int64_t pl,
                      int64_t Hp, int64_t Wp, uint8_t* dst);
@@ -422,6 +423,7 @@ std::vector<QDwStep> qDwPlan(int64_t OH, int64_t OW, int64_t Wp, int64_t sh, int
 
 void qDepthwisePlane(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at) {
 #if defined(__x86_64__) || defined(__i386__)
+    if (p.x8 && int8UsesVnni() && qDepthwisePlaneU8Vnni(p, ch, e, out, at)) return;
     if (int8UsesAvx2() && qDepthwisePlaneAvx2(p, ch, e, out, at)) return;
 #endif
     constexpr int64_t kChunk = 256;

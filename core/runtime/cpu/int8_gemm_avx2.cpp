@@ -229,23 +229,6 @@ void dwPlane(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
     }
 }
 
-/// One plan step's 16 accumulators (a0 lanes 0-7, a1 lanes 8-15) requantized, compacted by the
-/// step's mask and stored: 16 bytes when they stay inside the plane (the bytes past the step's
-/// n land where later steps write), else through a copy of n.
-template <typename T>
-inline void storeStep(__m256i a0, __m256i a1, const QDwStep& st, __m256 mult, const QEpilogue& e, int64_t planeOut,
-                      T* y) {
-    const __m128i bytes = _mm_shuffle_epi8(requant16<T>(a0, a1, mult, mult, e),
-                                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(st.mask)));
-    if (st.dst + 16 <= planeOut) {
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(y + st.dst), bytes);
-    } else {
-        alignas(16) T tmp[16];
-        _mm_store_si128(reinterpret_cast<__m128i*>(tmp), bytes);
-        std::memcpy(y + st.dst, tmp, static_cast<std::size_t>(st.n) * sizeof(T));
-    }
-}
-
 /// A depthwise plane by its plan (qDwPlan): 16 outputs per step, two adjacent taps of a kernel
 /// row per vpmaddwd, one requantization of all 16 and one 16-byte store. Stride 1: the taps'
 /// pairs (x[o + j], x[o + j + 1]) interleave from two loads (vpunpcklwd / vpunpckhwd, lanes
@@ -289,61 +272,6 @@ void dwPlanSteps(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
             const __m256i l = _mm256_permute2x128_si256(a0, a1, 0x20), h = _mm256_permute2x128_si256(a0, a1, 0x31);
             a0 = l;
             a1 = h;
-        }
-        storeStep(a0, a1, st, mult, e, planeOut, y);
-    }
-}
-
-/// dwPlanSteps on the u8 x s8 route (QDwPlane::x8): each kernel row's taps in quads; for 8
-/// outputs a quad of x per output ((x[o + j], ..., x[o + j + 3]) at stride 1, x[2o + j ...] at
-/// stride 2) is one vpshufb of a 16-byte load (broadcast to both lanes, or two loads 8 bytes
-/// apart at stride 2), then vpmaddubsw with the broadcast 4 taps and vpmaddwd(ones) give each
-/// output's four products summed in int32.
-/// NW > 0: exactly NW tap quads (3 for a 3x3 kernel), the loop over them unrolled with the
-/// weights in registers; 0: any count up to 64.
-template <int SW, int NW, typename T>
-void dwPlanStepsU8(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
-    const int64_t nq = (p.KW + 3) / 4;
-    __m256i wq[64];
-    int64_t off[64];
-    int nw = 0;
-    for (int64_t i = 0; i < p.KH; ++i)
-        for (int64_t q = 0; q < nq; ++q) {
-            int32_t quad;
-            std::memcpy(&quad, p.w8 + (i * nq + q) * 4, sizeof(quad));
-            wq[nw] = _mm256_set1_epi32(quad);
-            off[nw++] = i * p.dh * p.Wp + 4 * q;
-        }
-    alignas(32) static constexpr uint8_t kS1[32] = {0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6,
-                                                    4, 5, 6, 7, 5, 6, 7, 8, 6, 7, 8, 9, 7, 8, 9, 10};
-    alignas(32) static constexpr uint8_t kS2[32] = {0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9,
-                                                    0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9};
-    const __m256i shuf = _mm256_load_si256(reinterpret_cast<const __m256i*>(SW == 1 ? kS1 : kS2));
-    const __m256i ones = _mm256_set1_epi16(1);
-    const __m256i bias = _mm256_set1_epi32(static_cast<int32_t>(
-        static_cast<uint32_t>(e.bias ? e.bias[ch] : 0) + static_cast<uint32_t>(p.biasDelta)));
-    const __m256 mult = _mm256_set1_ps(e.mult[ch]);
-    const int64_t planeOut = p.OH * p.OW;
-    auto quads = [&](const uint8_t* s) { // the 8 outputs' quads from x at s (first output's first tap)
-        __m256i v;
-        if constexpr (SW == 1) v = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)));
-        else v = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(s + 8), reinterpret_cast<const __m128i*>(s));
-        return _mm256_shuffle_epi8(v, shuf);
-    };
-    for (int64_t k = 0; k < p.nSteps; ++k) {
-        const QDwStep& st = p.steps[k];
-        const uint8_t* src = p.x8 + st.src;
-        __m256i a0 = bias, a1 = bias;
-        auto tap = [&](int t) {
-            const uint8_t* s = src + off[t];
-            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_maddubs_epi16(quads(s), wq[t]), ones));
-            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_maddubs_epi16(quads(s + 8 * SW), wq[t]), ones));
-        };
-        if constexpr (NW > 0) {
-#pragma GCC unroll 8
-            for (int t = 0; t < NW; ++t) tap(t);
-        } else {
-            for (int t = 0; t < nw; ++t) tap(t);
         }
         storeStep(a0, a1, st, mult, e, planeOut, y);
     }

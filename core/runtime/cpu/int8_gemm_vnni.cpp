@@ -30,5 +30,22 @@ void qMicroStoreRunVnni(int route, int64_t kp, const int16_t* a, int h, const in
     }
 }
 
+bool qDepthwisePlaneU8Vnni(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at) {
+    if (!p.x8 || p.KH * ((p.KW + 3) / 4) > 64 || (p.sw != 1 && p.sw != 2) || e.out == QEpilogue::Out::Int32) return false;
+    const bool three = p.KH * ((p.KW + 3) / 4) == 3;
+    auto run = [&](auto sw, auto* y) {
+        constexpr int SW = decltype(sw)::value;
+        if (three) dwPlanStepsU8<SW, 3>(p, ch, e, y + at);
+        else dwPlanStepsU8<SW, 0>(p, ch, e, y + at);
+    };
+    auto typed = [&](auto sw) {
+        if (e.out == QEpilogue::Out::UInt8) run(sw, static_cast<uint8_t*>(out));
+        else run(sw, static_cast<int8_t*>(out));
+    };
+    if (p.sw == 1) typed(QCount<1>{});
+    else typed(QCount<2>{});
+    return true;
+}
+
 } // namespace ew::rt::cpu
 #endif
