@@ -415,6 +415,11 @@ private slots:
         QTest::newRow("quad planes: dilation 2") << QList<int>{12, 13, 45, 6, 3, 1, 2, 1, 2, 2} << 0 << false << true << false << true;
         QTest::newRow("quad planes: stride 2, pads 2 / 0") << QList<int>{4, 21, 61, 5, 3, 2, 2, 1, 0, 1} << 0 << false << true << true << true;
         QTest::newRow("im2col: 3x3 on 7x7") << QList<int>{16, 7, 7, 12, 3, 1, 1, 1} << 0 << false << true << false << true;
+        // Maps under 8 wide: im2col on AVX2, the quad planes with VNNI (a 16-column tile then
+        // meets up to 4 output rows: one lane run each).
+        QTest::newRow("small map: 3x3 on 5x5, M 21") << QList<int>{8, 5, 5, 21, 3, 1, 1, 1} << 0 << false << true << false << true;
+        QTest::newRow("small map: 3x3 on 4x6, int8 out") << QList<int>{12, 6, 4, 9, 3, 1, 1, 1} << 0 << false << true << true << true;
+        QTest::newRow("small map: stride 2 9 -> 5, x 255") << QList<int>{8, 9, 9, 10, 3, 2, 1, 1} << 1 << true << true << false << true;
         // A deep layer on a 7x7 map: one column block, 2 threads split the rows into groups that
         // all read one B packed once (qgemmSharedPacks), on both routes.
         QTest::newRow("deep 3x3 on 7x7, shared B") << QList<int>{96, 7, 7, 40, 3, 1, 1, 1} << 0 << false << true << false << true;
@@ -511,12 +516,13 @@ private slots:
             if (rt::cpu::int8UsesAvx2()) {
                 QCOMPARE(rt::cpu::qgemmU8S8Calls() > before, route || (vnni && N == 1)); // one image only
                 if (weights != 4 || vnni) QCOMPARE(rt::cpu::qgemmSplitCalls() > splitBefore, route && weights == 2 && !vnni);
-                // The rows named "quad planes" take that route; on AVX2 no other row does (M > 64 or
-                // too much waste), with VNNI any KxK row may (kMaxWasteVnni), except on a 7x7 map.
+                // The rows named "quad planes" take that route; on AVX2 no other row does (M > 64,
+                // too much waste or a map under 8 wide), with VNNI any KxK row may (kMaxWasteVnni,
+                // maps down to 4 wide), and the small-map rows do.
                 const QByteArray tag = QTest::currentDataTag();
                 const bool quad = rt::cpu::qgemmQuadPlaneCalls() > quadBefore;
-                if (!vnni || tag.startsWith("quad planes") || tag.startsWith("im2col"))
-                    QCOMPARE(quad, tag.startsWith("quad planes"));
+                if (!vnni || tag.startsWith("quad planes")) QCOMPARE(quad, tag.startsWith("quad planes"));
+                if (vnni && tag.startsWith("small map")) QVERIFY(quad);
                 QCOMPARE(rt::cpu::qgemmVnniCalls() > vnniBefore, vnni);
             }
             if (QByteArray(QTest::currentDataTag()).contains("shared B")) QVERIFY(rt::cpu::qgemmSharedPacks() > sharedBefore);

@@ -419,7 +419,7 @@ public:
         // The quad-plane route (qQuadPlanes; B read in place, no im2col) where its virtual columns
         // (Wv - OW per output row that are not outputs) waste little.
         m_quadPlanes = false;
-        if (m_u8s8 && m_quadOrder && m_outType != DataType::Int32 && m_OW >= 8) {
+        if (m_u8s8 && m_quadOrder && m_outType != DataType::Int32 && m_OW >= (int8UsesVnni() ? 4 : 8)) {
             // One more row than the padded phase rows: reads that wrap past the last row's end
             // land in padding. Rows share their padding columns where that is exact: a read past
             // a row's end wraps into the next row's left padding, so it must be a padding column
@@ -440,6 +440,8 @@ public:
             const int64_t virt = (m_OH - 1) * m_Wv + m_OW, panels = (virt + kQColTile - 1) / kQColTile;
             const double waste = static_cast<double>(panels * kQColTile) / static_cast<double>(m_OH * m_OW) - 1.0;
             m_quadPlanes = int8UsesVnni() ? waste <= kMaxWasteVnni : waste * static_cast<double>(m_M) <= kMaxWasteTimesRows;
+            // A 16-column tile meets at most ceil((16 + Wv - 1) / Wv) rows: one lane run each.
+            if ((kQColTile + 2 * m_Wv - 2) / m_Wv > QTileRun::kMaxSegs) m_quadPlanes = false;
             if (m_quadPlanes) {
                 const int64_t planeBytes = m_Hv * m_Wv * 4;
                 m_qOff.resize(static_cast<std::size_t>(m_K / 4));
@@ -884,8 +886,10 @@ private:
     /// far larger share of a layer: measured on Zen 4 (one-layer QLinearConv models, minimums,
     /// im2col -> quad planes): 3x3 M 64 on 56x56 0.72 -> 0.59 ms, M 128 on 28x28 0.73 -> 0.58-0.67,
     /// M 256 on 14x14 (waste 0.14) 0.72 -> 0.64, stride 2 M 128 56 -> 28 1.33 -> 0.69, M 256
-    /// 28 -> 14 0.82 -> 0.69. So it runs whatever M, up to this waste.
-    static constexpr double kMaxWasteVnni = 0.25;
+    /// 28 -> 14 0.82 -> 0.69, M 512 on 7x7 (0.31) 0.69 -> 0.66, stride 2 M 512 14 -> 7 0.41 ->
+    /// 0.36, M 128 on 5x5 (0.28) 0.053 -> 0.025-0.030. So it runs whatever M and down to 4-wide
+    /// outputs, up to this waste.
+    static constexpr double kMaxWasteVnni = 0.4;
     bool m_quadPlanes = false;       ///< this shape takes the quad-plane route (prepare; u8 x s8)
     int64_t m_Hv = 0, m_Wv = 0, m_virtCols = 0, m_quadBytes = 0, m_quadRoom = 0;
     std::vector<int32_t> m_qOff;     ///< per depth quad: its byte offset in the quad planes
