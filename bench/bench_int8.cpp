@@ -180,8 +180,10 @@ int main(int argc, char** argv) {
         }
     }
     std::string json = "{\"bench\":\"int8\",\"avx2\":" + std::string(rt::cpu::int8UsesAvx2() ? "true" : "false") +
+                       ",\"vnni\":" + std::string(rt::cpu::int8UsesVnni() ? "true" : "false") +
                        ",\"runs\":" + std::to_string(runs) + ",\"models\":[";
-    std::printf("INT8 vs FP32 (min of %d runs; integer kernels: %s)\n", runs, rt::cpu::int8UsesAvx2() ? "AVX2" : "portable");
+    std::printf("INT8 vs FP32 (min of %d runs; integer kernels: %s)\n", runs,
+                rt::cpu::int8UsesVnni() ? "AVX-512 VNNI" : rt::cpu::int8UsesAvx2() ? "AVX2" : "portable");
     std::printf("%-14s %7s %9s %9s %9s %9s %7s %7s %9s %9s %9s %7s\n", "model", "threads", "fp32 ms", "qdq-f ms", "int8 ms",
                 "int8-rr", "ratio", "rr", "fp32 cpu", "int8 cpu", "rr cpu", "qnodes");
     bool firstModel = true;
