@@ -617,7 +617,7 @@ int runQuantize(const ParsedArgs& args, const GlobalOptions& global) {
                             an.sensitivity[i].op.c_str());
         }
         if (!an.error.empty()) std::printf("analysis incomplete: %s\n", an.error.c_str());
-        if (calibrated && !options.reduceRange && rt::cpu::int8UsesAvx2())
+        if (calibrated && !options.reduceRange && rt::cpu::int8UsesAvx2() && !rt::cpu::int8UsesVnni())
             std::printf("tip: on this CPU (no VNNI) Edgewise's INT8 kernels run 8-bit weights on the u8 x s8 route only "
                         "where few weight pairs need splitting once paired against saturation, else on the int16 route; --reduce-range "
                         "(7-bit weights) takes the u8 x s8 route everywhere, about 1.3x the multiply rate\n");
