@@ -93,11 +93,7 @@ void qMicroKernelAvx2(int64_t kp, const int16_t* a, int h, const int16_t* b, int
 
 void qMicroStoreRunAvx2(int route, int64_t kp, const int16_t* a, int h, const int16_t* b, const QEpilogue& e,
                         int64_t ch0, const QTileRun& run, void* out, int64_t ldr) {
-    switch (e.out) {
-    case QEpilogue::Out::UInt8: return microStoreRunH(route, kp, a, h, b, e, ch0, run, static_cast<uint8_t*>(out), ldr);
-    case QEpilogue::Out::Int8: return microStoreRunH(route, kp, a, h, b, e, ch0, run, static_cast<int8_t*>(out), ldr);
-    case QEpilogue::Out::Int32: return microStoreRunH(route, kp, a, h, b, e, ch0, run, static_cast<int32_t*>(out), ldr);
-    }
+    microStoreRunTyped(route, kp, a, h, b, e, ch0, run, out, ldr);
 }
 
 void qStoreRowAvx2(const int32_t* acc, int64_t n, int64_t ch, const QEpilogue& e, void* out, int64_t at) {
