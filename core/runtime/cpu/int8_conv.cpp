@@ -648,13 +648,13 @@ private:
     /// Elements after the last plane that whole-vector reads may touch (zeroed).
     static constexpr int64_t kSlack = 128;
 
-    /// The int16 pairs from the u8 x s8 quads (plus the split route's remainders) when they were
-    /// not packed at init (weights of zero point 0, group 1: the same values in the other layout).
-    /// Once; a no-op otherwise.
     /// Whether this run takes the u8 x s8 route: the shape allows it (prepare) and the kernels in
     /// use are exact for the packed weights (weights packed for VNNI alone need it).
     bool u8s8Runs() const { return m_u8s8 && int8UsesAvx2() && (!m_a8NeedsVnni || int8UsesVnni()); }
 
+    /// The int16 pairs from the u8 x s8 quads (plus the split route's remainders) when they were
+    /// not packed at init (weights of zero point 0, group 1: the same values in the other layout).
+    /// Once; a no-op otherwise.
     void packInt16FromA8() {
         if (!m_packedA.empty() || m_packedA8.empty()) return;
         const int64_t kq = qDepthQuads(m_K);

@@ -216,11 +216,11 @@ public:
     }
 
 private:
-    /// The int16 pairs from the u8 x s8 quads when they were not packed at init (weights of
-    /// zero point 0: the same values in the other layout). Once; a no-op otherwise.
     /// The u8 x s8 route runs: the shape allows it and the kernels in use are exact for B.
     bool u8s8Runs() const { return m_u8s8 && int8UsesAvx2() && (!m_b8NeedsVnni || int8UsesVnni()); }
 
+    /// The int16 pairs from the u8 x s8 quads when they were not packed at init (weights of
+    /// zero point 0: the same values in the other layout). Once; a no-op otherwise.
     void packInt16FromB8() {
         if (!m_packedB.empty() || m_packedB8.empty()) return;
         const int64_t kq = qDepthQuads(m_K);
