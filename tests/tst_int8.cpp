@@ -357,6 +357,67 @@ private slots:
         }
     }
 
+    // The padded planes every depthwise plane and KxK im2col starts from (qPadPlaneU8: bytes
+    // with the zero point as fill; qPadPlane8: int16 x - zp with 0 as fill), on the vector and
+    // the portable code: row widths below 16, between 16 and 32, 32 and more with a remainder,
+    // wide and zero padding on each side. Every element of the plane is checked, and nothing is
+    // written more than 16 elements past it.
+    void padPlanesMatchReference_data() {
+        QTest::addColumn<int>("H");
+        QTest::addColumn<int>("W");
+        QTest::addColumn<int>("pt");
+        QTest::addColumn<int>("pl");
+        QTest::addColumn<int>("pb");
+        QTest::addColumn<int>("pr");
+        QTest::newRow("56x56 pad 1") << 56 << 56 << 1 << 1 << 1 << 1;
+        QTest::newRow("112x112 pad 0/1 (stride 2)") << 112 << 112 << 0 << 0 << 1 << 1;
+        QTest::newRow("7x7 pad 1") << 7 << 7 << 1 << 1 << 1 << 1;
+        QTest::newRow("5x3 pad 2/0") << 5 << 3 << 2 << 2 << 0 << 0;
+        QTest::newRow("14x14 pad 0/2") << 14 << 14 << 0 << 0 << 2 << 2;
+        QTest::newRow("9x16 pad 1") << 9 << 16 << 1 << 1 << 1 << 1;
+        QTest::newRow("6x20 pad 3/1") << 6 << 20 << 3 << 3 << 1 << 1;
+        QTest::newRow("4x32 no pad") << 4 << 32 << 0 << 0 << 0 << 0;
+        QTest::newRow("3x45 pad 17 left, 20 right") << 3 << 45 << 1 << 17 << 2 << 20;
+        QTest::newRow("2x70 pad 1/0") << 2 << 70 << 1 << 1 << 0 << 0;
+    }
+    void padPlanesMatchReference() {
+        QFETCH(int, H);
+        QFETCH(int, W);
+        QFETCH(int, pt);
+        QFETCH(int, pl);
+        QFETCH(int, pb);
+        QFETCH(int, pr);
+        const int Hp = pt + H + pb, Wp = pl + W + pr, plane = Hp * Wp;
+        std::mt19937 rng(uint32_t(H * 131 + W));
+        // The plane is the tensor's last: avail = H * W bytes, nothing after it may be read.
+        std::vector<uint8_t> src(std::size_t(H * W));
+        for (auto& b : src) b = static_cast<uint8_t>(rng());
+        const uint8_t zx = 117;
+        for (bool portable : {false, true}) {
+            rt::cpu::int8ForcePortable(portable);
+            std::vector<uint8_t> p8(std::size_t(plane + 64), 0xAB);
+            rt::cpu::qPadPlaneU8(src.data(), H * W, zx, H, W, pt, pl, Hp, Wp, p8.data());
+            for (bool isUnsigned : {true, false}) {
+                std::vector<int16_t> p16(std::size_t(plane + 64), int16_t(0x5A5A));
+                rt::cpu::qPadPlane8(src.data(), H * W, isUnsigned, 3, H, W, pt, pl, Hp, Wp, p16.data());
+                for (int r = 0; r < Hp; ++r)
+                    for (int c = 0; c < Wp; ++c) {
+                        const int h = r - pt, w = c - pl;
+                        const bool in = h >= 0 && h < H && w >= 0 && w < W;
+                        const uint8_t b = in ? src[std::size_t(h * W + w)] : 0;
+                        const int16_t want16 = in ? static_cast<int16_t>((isUnsigned ? int(b) : int(int8_t(b))) - 3) : 0;
+                        QVERIFY2(p16[std::size_t(r * Wp + c)] == want16,
+                                 qPrintable(QString("int16 %1 at %2,%3 portable %4").arg(isUnsigned ? "u8" : "s8").arg(r).arg(c).arg(portable)));
+                        if (isUnsigned)
+                            QVERIFY2(p8[std::size_t(r * Wp + c)] == (in ? b : zx),
+                                     qPrintable(QString("u8 at %1,%2 portable %3").arg(r).arg(c).arg(portable)));
+                    }
+                for (int i = plane + 16; i < plane + 64; ++i) QCOMPARE(p16[std::size_t(i)], int16_t(0x5A5A));
+            }
+            for (int i = plane + 16; i < plane + 64; ++i) QCOMPARE(p8[std::size_t(i)], uint8_t(0xAB));
+        }
+    }
+
     void u8s8ConvMatchesReference_data() {
         QTest::addColumn<QList<int>>("shape"); // C H W M [K stride pad N [padEnd dilation]]
         // weights: 0 random in [-64, 64], 1 pairs at the limit, 2 one row of +100 (past the limit
