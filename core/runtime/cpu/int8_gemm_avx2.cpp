@@ -233,7 +233,11 @@ void dwPlane(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
 /// later steps write (steps go in increasing dst order); only a step whose 16 bytes would pass
 /// the plane's end is stored through a copy, so no thread writes past its own plane.
 template <int SW, typename T>
-void dwPlanSteps(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
+void dwPlanSteps(const QDwPlane& p, int64_t ch, const QEpilogue& eArg, T* y) {
+    const QEpilogue e = eArg; // a local: 8-bit stores through y could alias the caller's (dwPlanStepsU8)
+    const QDwStep* const steps = p.steps;
+    const int64_t nSteps = p.nSteps;
+    const int16_t* const x = p.x;
     __m256i wv[64];
     int64_t loads[64];
     int nw = 0;
@@ -247,9 +251,9 @@ void dwPlanSteps(const QDwPlane& p, int64_t ch, const QEpilogue& e, T* y) {
     const __m256i bias = _mm256_set1_epi32(e.bias ? e.bias[ch] : 0);
     const __m256 mult = _mm256_set1_ps(e.mult[ch]);
     const int64_t planeOut = p.OH * p.OW;
-    for (int64_t k = 0; k < p.nSteps; ++k) {
-        const QDwStep& st = p.steps[k];
-        const int16_t* src = p.x + st.src;
+    for (int64_t k = 0; k < nSteps; ++k) {
+        const QDwStep& st = steps[k];
+        const int16_t* src = x + st.src;
         __m256i a0 = bias, a1 = bias;
         for (int t = 0; t < nw; ++t) {
             if constexpr (SW == 1) {
