@@ -590,7 +590,7 @@ private slots:
         }
     }
 
-    // The channel-vector depthwise kernel (qDwChannelsAvx2: maps at most 16 wide, 16 channels per
+    // The channel-vector depthwise kernel (qDwChannels: maps at most 16 wide, 16 channels per
     // vector): exact against the reference for channel tails, strides 1 and 2, 1x1 to 5x5 taps,
     // asymmetric pads, a batch, int8 x, uint8 weights with per-channel zero points, int8 outputs
     // and extreme values; a 17-wide map stays on the plane kernels.
@@ -639,11 +639,17 @@ private slots:
         const std::vector<In> ins{x, xs, xzp, w, ws, wzp, ys, yzp, b};
         auto m = singleNode("QLinearConv", ins, 1, std::move(at), 13);
         QVERIFY(fastApplies(*m, true, true));
-        const int64_t before = rt::cpu::qDepthwiseChannelGroups();
-        expectFastEqualsReference(*m, feeds(ins));
-        // expectFastEqualsReference runs the AVX2 kernels on 1 and 2 threads.
-        if (rt::cpu::int8UsesAvx2())
-            QCOMPARE(rt::cpu::qDepthwiseChannelGroups() - before, channelPath ? 2 * N * ((C + 15) / 16) : int64_t(0));
+        // AVX2's kernel, then, where the CPU has it, AVX-512 VNNI's (vpdpwssd, 512-bit requantization).
+        const VnniOff restore;
+        for (const bool vnni : {false, true}) {
+            if (vnni && !VnniOff::available()) continue;
+            rt::cpu::int8ForceNoVnni(!vnni);
+            const int64_t before = rt::cpu::qDepthwiseChannelGroups();
+            expectFastEqualsReference(*m, feeds(ins));
+            // expectFastEqualsReference runs the AVX2 kernels on 1 and 2 threads.
+            if (rt::cpu::int8UsesAvx2())
+                QCOMPARE(rt::cpu::qDepthwiseChannelGroups() - before, channelPath ? 2 * N * ((C + 15) / 16) : int64_t(0));
+        }
     }
 
     // The depthwise u8 x s8 route (QDwPlane::x8): uint8 x, int8 taps of zero point 0, per channel

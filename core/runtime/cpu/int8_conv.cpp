@@ -253,7 +253,7 @@ public:
             m_dw.resize(static_cast<std::size_t>(m_M * taps));
             for (int64_t m = 0; m < m_M; ++m)
                 for (int64_t t = 0; t < taps; ++t) m_dw[std::size_t(m * taps + t)] = static_cast<int16_t>(wAt(m * taps + t) - zwAt(m));
-            // The channel-vector kernel's layout of the same taps (small maps, qDwChannelsAvx2),
+            // The channel-vector kernel's layout of the same taps (small maps, qDwChannels),
             // and each channel's tap sum (both kernels fold -zx * sum into the bias).
             m_dwcW = qDwChannelWeights(m_dw.data(), m_M, taps);
             m_dwSum.assign(static_cast<std::size_t>(m_M), 0);
@@ -390,7 +390,7 @@ public:
             m_outType = DataType::Int32;
         }
         ctx.setOutput(0, m_outType, dims);
-        // Whole groups of 16 channels: qDwChannelsAvx2 loads the multipliers 16 at a time.
+        // Whole groups of 16 channels: qDwChannels loads the multipliers 16 at a time.
         m_mult.assign(static_cast<std::size_t>((m_M + 15) / 16 * 16), 0.f);
         // Padded planes (int16, or uint8 on the u8 x s8 route) lie m_planeStride elements apart:
         // 16 more than a plane, since qPadPlane8 / qPadPlaneU8 may write that far past one and the
@@ -404,7 +404,7 @@ public:
             m_tapOff[std::size_t(k)] = c * m_planeStride + i * m_dh * m_Wp + j * m_dwl;
         }
         if (m_depthwise) m_dwPlan = qDwPlan(m_OH, m_OW, m_Wp, m_sh, m_sw);
-        // Maps at most 16 wide: 16 channels per vector (qDwChannelsAvx2) when the CPU has AVX2.
+        // Maps at most 16 wide: 16 channels per vector (qDwChannels) when the CPU has AVX2.
         m_dwc = m_depthwise && m_W <= kQDwChannelsMaxW && m_dh == 1 && m_dwl == 1 &&
                 m_KH * m_KW <= kQDwChannelsMaxTaps && m_outType != DataType::Int32 &&
                 (x.dtype() == DataType::UInt8 || x.dtype() == DataType::Int8);
@@ -720,7 +720,7 @@ private:
                     const int64_t n = t / groups, g = t % groups;
                     QDwChannels pn = p;
                     pn.x = reinterpret_cast<const uint8_t*>(x.raw()) + n * m_M * HW;
-                    qDwChannelsAvx2(pn, g, g + 1, epi, static_cast<uint8_t*>(y) + n * outImage, buf.data());
+                    qDwChannels(pn, g, g + 1, epi, static_cast<uint8_t*>(y) + n * outImage, buf.data());
                 }
                 qCountDepthwiseChannelGroups(e - b);
             });
@@ -786,8 +786,8 @@ private:
     std::vector<int8_t> m_dw8;     ///< depthwise u8 x s8 route: per channel, KH rows of ceil(KW / 4) tap quads
     std::vector<int64_t> m_dwSum;  ///< depthwise: per channel, the sum of its int16 taps (w - zw)
     std::vector<uint8_t> m_dwU8;   ///< per channel: its taps allow the u8 x s8 route (1), with VNNI only (2)
-    std::vector<int16_t> m_dwcW;   ///< depthwise taps for qDwChannelsAvx2 (qDwChannelWeights)
-    bool m_dwc = false;            ///< this shape runs qDwChannelsAvx2 (prepare; AVX2 at run time)
+    std::vector<int16_t> m_dwcW;   ///< depthwise taps for qDwChannels (qDwChannelWeights)
+    bool m_dwc = false;            ///< this shape runs qDwChannels (prepare; AVX2 at run time)
     std::vector<int32_t> m_dwcBias; ///< per run: bias - zx * tap sum, whole groups of 16
     std::vector<int16_t> m_packedA;
     std::vector<int8_t> m_packedA8;  ///< u8 x s8 route: the weights as int8 quads (qPackA8), or empty

@@ -33,6 +33,7 @@ void qPadPlane8Avx2(const void* src, int64_t avail, bool isUnsigned, int32_t zp,
                     int64_t pl, int64_t Hp, int64_t Wp, int16_t* dst);
 bool qDepthwisePlaneAvx2(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at);
 bool qDepthwisePlaneU8Vnni(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at);
+void qDwChannelsVnni(const QDwChannels& p, int64_t g0, int64_t g1, const QEpilogue& e, void* y, uint8_t* scratch);
 void qQuadRowAvx2(const uint8_t* const rows[4], int64_t n, uint8_t* out);
 void qPadPlaneU8Avx2(const uint8_t* src, int64_t avail, uint8_t fill, int64_t H, int64_t W, int64_t pt, int64_t pl,
                      int64_t Hp, int64_t Wp, uint8_t* dst);
@@ -420,6 +421,13 @@ std::vector<QDwStep> qDwPlan(int64_t OH, int64_t OW, int64_t Wp, int64_t sh, int
     }
     return flat;
 }
+
+#if defined(__x86_64__) || defined(__i386__)
+void qDwChannels(const QDwChannels& p, int64_t g0, int64_t g1, const QEpilogue& e, void* y, uint8_t* scratch) {
+    if (int8UsesVnni()) qDwChannelsVnni(p, g0, g1, e, y, scratch);
+    else qDwChannelsAvx2(p, g0, g1, e, y, scratch);
+}
+#endif
 
 void qDepthwisePlane(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at) {
 #if defined(__x86_64__) || defined(__i386__)

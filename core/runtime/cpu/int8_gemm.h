@@ -380,7 +380,10 @@ struct QDwChannels {
 std::vector<int16_t> qDwChannelWeights(const int16_t* w, int64_t C, int64_t taps);
 /// Bytes of per-thread scratch qDwChannelsAvx2 needs.
 std::size_t qDwChannelsScratch(const QDwChannels& p);
-/// Channel groups [g0, g1) (16 channels each) into y [C, OH, OW] (e.out UInt8 or Int8).
+/// Channel groups [g0, g1) (16 channels each) into y [C, OH, OW] (e.out UInt8 or Int8), on
+/// AVX-512 VNNI's kernel (vpdpwssd, one 512-bit requantization) where the CPU has it, else AVX2's.
+/// Call only where int8UsesAvx2().
+void qDwChannels(const QDwChannels& p, int64_t g0, int64_t g1, const QEpilogue& e, void* y, uint8_t* scratch);
 void qDwChannelsAvx2(const QDwChannels& p, int64_t g0, int64_t g1, const QEpilogue& e, void* y, uint8_t* scratch);
 /// Tests: keep small maps on the plane-at-a-time kernels (qDepthwisePlane) to test those.
 void qDwChannelsForceOff(bool off);

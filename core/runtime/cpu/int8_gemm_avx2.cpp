@@ -478,116 +478,6 @@ void padPlane8(const uint8_t* src, int64_t avail, __m256i z, int64_t H, int64_t 
 
 namespace {
 
-/// r[i] byte j -> r[j] byte i (a 16 x 16 byte transpose in four unpack stages).
-inline void transpose16x16(__m128i r[16]) {
-    __m128i a[16], b[16], c[16];
-    for (int i = 0; i < 8; ++i) {
-        a[i] = _mm_unpacklo_epi8(r[2 * i], r[2 * i + 1]);
-        a[i + 8] = _mm_unpackhi_epi8(r[2 * i], r[2 * i + 1]);
-    }
-    for (int h = 0; h < 2; ++h)
-        for (int j = 0; j < 4; ++j) {
-            b[8 * h + j] = _mm_unpacklo_epi16(a[8 * h + 2 * j], a[8 * h + 2 * j + 1]);
-            b[8 * h + j + 4] = _mm_unpackhi_epi16(a[8 * h + 2 * j], a[8 * h + 2 * j + 1]);
-        }
-    for (int q = 0; q < 4; ++q)
-        for (int h = 0; h < 2; ++h) {
-            c[4 * q + 2 * h] = _mm_unpacklo_epi32(b[4 * q + 2 * h], b[4 * q + 2 * h + 1]);
-            c[4 * q + 2 * h + 1] = _mm_unpackhi_epi32(b[4 * q + 2 * h], b[4 * q + 2 * h + 1]);
-        }
-    for (int q = 0; q < 4; ++q)
-        for (int e = 0; e < 2; ++e) {
-            r[4 * q + 2 * e] = _mm_unpacklo_epi64(c[4 * q + e], c[4 * q + 2 + e]);
-            r[4 * q + 2 * e + 1] = _mm_unpackhi_epi64(c[4 * q + e], c[4 * q + 2 + e]);
-        }
-}
-
-/// The padded extents the taps read: rows [0, Hp), columns [0, Wp).
-inline int64_t dwcRows(const QDwChannels& p) { return (p.OH - 1) * p.sh + p.KH; }
-inline int64_t dwcCols(const QDwChannels& p) { return (p.OW - 1) * p.sw + p.KW; }
-
-/// One group of 16 channels (qDwChannelsAvx2).
-template <bool SX, typename T>
-void dwChannelsGroup(const QDwChannels& p, int64_t g, const QEpilogue& e, T* y, uint8_t* scratch) {
-    const int64_t c0 = g * 16, nc = std::min<int64_t>(16, p.C - c0), HW = p.H * p.W, P = p.OH * p.OW;
-    const int64_t Hp = dwcRows(p), Wp = dwcCols(p), taps = p.KH * p.KW, pairs = (taps + 1) / 2;
-    auto* xi = reinterpret_cast<int16_t*>((reinterpret_cast<uintptr_t>(scratch) + 31) & ~uintptr_t(31));
-    uint8_t* ob = reinterpret_cast<uint8_t*>(xi + Hp * Wp * 16);
-    // The padded input, 16 channels per pixel: zero-point fill, then the rows that lie inside.
-    const __m256i fill = _mm256_set1_epi16(static_cast<int16_t>(p.zx));
-    for (int64_t i = 0; i < Hp * Wp; ++i) _mm256_store_si256(reinterpret_cast<__m256i*>(xi + i * 16), fill);
-    const __m128i fill8 = _mm_set1_epi8(static_cast<char>(p.zx));
-    for (int64_t ih = 0; ih < p.H; ++ih) {
-        const int64_t r = ih + p.pt;
-        if (r < 0 || r >= Hp) continue;
-        __m128i rows[16];
-        for (int c = 0; c < 16; ++c) {
-            if (c >= nc) {
-                rows[c] = fill8;
-                continue;
-            }
-            const uint8_t* src = p.x + (c0 + c) * HW + ih * p.W;
-            if (src + 16 <= p.xEnd) {
-                rows[c] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
-            } else { // the input's last bytes: no read past its end
-                alignas(16) uint8_t tmp[16] = {};
-                std::memcpy(tmp, src, static_cast<std::size_t>(p.W));
-                rows[c] = _mm_load_si128(reinterpret_cast<const __m128i*>(tmp));
-            }
-        }
-        transpose16x16(rows);
-        for (int64_t w = 0; w < p.W; ++w) {
-            const int64_t u = w + p.pl;
-            if (u < 0 || u >= Wp) continue;
-            const __m256i v = SX ? _mm256_cvtepi8_epi16(rows[w]) : _mm256_cvtepu8_epi16(rows[w]);
-            _mm256_store_si256(reinterpret_cast<__m256i*>(xi + (r * Wp + u) * 16), v);
-        }
-    }
-    // Every output pixel: taps in pairs, (tap 2t, tap 2t + 1) of each channel into one int32 lane.
-    int64_t off[2 * kQDwChannelsMaxTaps];
-    for (int64_t t = 0; t < 2 * pairs; ++t) off[t] = t < taps ? ((t / p.KW) * Wp + t % p.KW) * 16 : -1;
-    const int16_t* wg = p.wPairs + g * pairs * 32;
-    const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.bias + c0));
-    const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.bias + c0 + 8));
-    const __m256 m0 = _mm256_loadu_ps(p.mult + c0), m1 = _mm256_loadu_ps(p.mult + c0 + 8);
-    for (int64_t oh = 0; oh < p.OH; ++oh)
-        for (int64_t ow = 0; ow < p.OW; ++ow) {
-            const int16_t* base = xi + (oh * p.sh * Wp + ow * p.sw) * 16;
-            __m256i lo = _mm256_setzero_si256(), hi = lo;
-            for (int64_t t = 0; t < pairs; ++t) {
-                const __m256i x0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(base + off[2 * t]));
-                const __m256i x1 = off[2 * t + 1] >= 0
-                                       ? _mm256_load_si256(reinterpret_cast<const __m256i*>(base + off[2 * t + 1]))
-                                       : _mm256_setzero_si256();
-                const __m256i* wv = reinterpret_cast<const __m256i*>(wg + t * 32);
-                lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), _mm256_loadu_si256(wv)));
-                hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), _mm256_loadu_si256(wv + 1)));
-            }
-            // lo holds channels 0-3 | 8-11, hi 4-7 | 12-15: into channel order.
-            const __m256i a0 = _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20), b0);
-            const __m256i a1 = _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x31), b1);
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(ob + (oh * p.OW + ow) * 16), requant16<T>(a0, a1, m0, m1, e));
-        }
-    // Back to the channel planes, 16 pixels at a time.
-    for (int64_t q0 = 0; q0 < P; q0 += 16) {
-        const int64_t n = std::min<int64_t>(16, P - q0);
-        __m128i rows[16];
-        for (int k = 0; k < 16; ++k)
-            rows[k] = k < n ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(ob + (q0 + k) * 16)) : _mm_setzero_si128();
-        transpose16x16(rows);
-        for (int64_t c = 0; c < nc; ++c) {
-            T* dst = y + (c0 + c) * P + q0;
-            if (n == 16) {
-                _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), rows[c]);
-            } else {
-                alignas(16) T tmp[16];
-                _mm_store_si128(reinterpret_cast<__m128i*>(tmp), rows[c]);
-                std::memcpy(dst, tmp, static_cast<std::size_t>(n) * sizeof(T));
-            }
-        }
-    }
-}
-
 } // namespace
 
 std::size_t qDwChannelsScratch(const QDwChannels& p) {
@@ -595,15 +485,7 @@ std::size_t qDwChannelsScratch(const QDwChannels& p) {
 }
 
 void qDwChannelsAvx2(const QDwChannels& p, int64_t g0, int64_t g1, const QEpilogue& e, void* y, uint8_t* scratch) {
-    for (int64_t g = g0; g < g1; ++g) {
-        if (e.out == QEpilogue::Out::UInt8) {
-            if (p.xSigned) dwChannelsGroup<true>(p, g, e, static_cast<uint8_t*>(y), scratch);
-            else dwChannelsGroup<false>(p, g, e, static_cast<uint8_t*>(y), scratch);
-        } else {
-            if (p.xSigned) dwChannelsGroup<true>(p, g, e, static_cast<int8_t*>(y), scratch);
-            else dwChannelsGroup<false>(p, g, e, static_cast<int8_t*>(y), scratch);
-        }
-    }
+    dwChannelsRun(p, g0, g1, e, y, scratch);
 }
 
 void qQuadRowAvx2(const uint8_t* const rows[4], int64_t n, uint8_t* out) {

@@ -26,6 +26,10 @@ void qMicroStoreRunVnni(int route, int64_t kp, const int16_t* a, int h, const in
     microStoreRunTyped(route, kp, a, h, b, e, ch0, run, out, ldr);
 }
 
+void qDwChannelsVnni(const QDwChannels& p, int64_t g0, int64_t g1, const QEpilogue& e, void* y, uint8_t* scratch) {
+    dwChannelsRun(p, g0, g1, e, y, scratch);
+}
+
 bool qDepthwisePlaneU8Vnni(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at) {
     if (!p.x8 || p.KH * ((p.KW + 3) / 4) > 64 || (p.sw != 1 && p.sw != 2) || e.out == QEpilogue::Out::Int32) return false;
     const bool three = p.KH * ((p.KW + 3) / 4) == 3;
