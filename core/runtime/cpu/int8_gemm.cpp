@@ -35,6 +35,7 @@ bool qDepthwisePlaneAvx2(const QDwPlane& p, int64_t ch, const QEpilogue& e, void
 bool qDepthwisePlaneU8Vnni(const QDwPlane& p, int64_t ch, const QEpilogue& e, void* out, int64_t at);
 void qDwChannelsVnni(const QDwChannels& p, int64_t g0, int64_t g1, const QEpilogue& e, void* y, uint8_t* scratch);
 void qQuadRowAvx2(const uint8_t* const rows[4], int64_t n, uint8_t* out);
+int64_t qSplitPhases2Avx2(const uint32_t* row, int64_t n, uint32_t* even, uint32_t* odd);
 void qPadPlaneU8Avx2(const uint8_t* src, int64_t avail, uint8_t fill, int64_t H, int64_t W, int64_t pt, int64_t pl,
                      int64_t Hp, int64_t Wp, uint8_t* dst);
 
@@ -374,11 +375,18 @@ void qQuadPlanes(const QQuadPlanes& p, int64_t c40, int64_t c41, uint8_t* out) {
                             for (int t = 0; t < 4; ++t) d[w * 4 + t] = shifted[t][w];
                     }
                 }
+                auto phase = [&](int64_t j) {
+                    return reinterpret_cast<uint32_t*>(out + ((c4 * p.sh + i) * p.sw + j) * plane) + r * p.Wv;
+                };
+                int64_t s0 = 0;
+#if defined(__x86_64__) || defined(__i386__)
+                if (p.sw == 2 && int8UsesAvx2()) s0 = qSplitPhases2Avx2(row.data(), p.Wv, phase(0), phase(1));
+#endif
                 for (int64_t j = 0; j < p.sw; ++j) {
-                    uint32_t* dst = reinterpret_cast<uint32_t*>(out + ((c4 * p.sh + i) * p.sw + j) * plane) + r * p.Wv;
+                    uint32_t* dst = phase(j);
                     if (p.sw == 1) std::memcpy(dst, row.data(), static_cast<std::size_t>(p.Wv) * 4);
                     else
-                        for (int64_t s = 0; s < p.Wv; ++s) dst[s] = row[std::size_t(s * p.sw + j)];
+                        for (int64_t s = s0; s < p.Wv; ++s) dst[s] = row[std::size_t(s * p.sw + j)];
                 }
             }
 }

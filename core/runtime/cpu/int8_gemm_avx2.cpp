@@ -504,6 +504,22 @@ void qQuadRowAvx2(const uint8_t* const rows[4], int64_t n, uint8_t* out) {
     }
 }
 
+/// even[s] = row[2 s], odd[s] = row[2 s + 1] for whole groups of 8 s < n (reads row[0, 2 n));
+/// returns how many s it did.
+int64_t qSplitPhases2Avx2(const uint32_t* row, int64_t n, uint32_t* even, uint32_t* odd) {
+    int64_t s = 0;
+    for (; s + 8 <= n; s += 8) {
+        const __m256 a = _mm256_loadu_ps(reinterpret_cast<const float*>(row + 2 * s));
+        const __m256 b = _mm256_loadu_ps(reinterpret_cast<const float*>(row + 2 * s + 8));
+        // Within 128-bit lanes: (a0 a2 b0 b2 | a4 a6 b4 b6), then the 64-bit pieces into order.
+        const __m256d e = _mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88));
+        const __m256d o = _mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD));
+        _mm256_storeu_pd(reinterpret_cast<double*>(even + s), _mm256_permute4x64_pd(e, 0xD8));
+        _mm256_storeu_pd(reinterpret_cast<double*>(odd + s), _mm256_permute4x64_pd(o, 0xD8));
+    }
+    return s;
+}
+
 void qPadPlaneU8Avx2(const uint8_t* src, int64_t avail, uint8_t fill, int64_t H, int64_t W, int64_t pt, int64_t pl,
                      int64_t Hp, int64_t Wp, uint8_t* dst) {
     __m128i f = _mm_set1_epi8(static_cast<char>(fill));
