@@ -6,6 +6,11 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include "int8_gemm.h"
 
+// GCC 12's AVX-512 headers build the undefined operand of the masked conversions (vpmovdb, the
+// 256 -> 512 bit casts) from an uninitialised local, and warn about it at every use: thousands
+// of -Wmaybe-uninitialized lines from the headers, none about this file's code.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 #include <cstring>
