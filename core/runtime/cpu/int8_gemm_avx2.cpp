@@ -413,7 +413,7 @@ namespace {
 /// fill. A row of 16 or more ends with a piece that overlaps the one before it, so no byte past
 /// the row is read or written; a shorter row reads 16 bytes (within src[0, avail), else through a
 /// copy) and masks the rest. Whole rows, no per-element branches:
-/// the copy runs at about 5 cycles per 56-byte row.
+/// about 7 cycles per 56-byte row (100 ns per 56x56 plane; the per-chunk checks took 340).
 template <typename T, typename FillRun, typename Fill16, typename Wide, typename Chunk>
 void padPlaneRows(const uint8_t* src, int64_t avail, int64_t H, int64_t W, int64_t pt, int64_t pl, int64_t Hp,
                   int64_t Wp, T* dst, FillRun&& fillRun, Fill16&& fill16, Wide&& wide, Chunk&& chunk) {
